@@ -1,0 +1,35 @@
+"""Shared fixtures. Under CI=true, tests that need Chromium or PostgreSQL fail, never skip."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(what: str, why: str):
+    """Skip locally, fail in CI, when a service the test needs is missing."""
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true: {why}")
+    pytest.skip(f"{what} not available: {why}")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL SQLAlchemy URL from COACHKIT_TEST_PG_URL (.ci/postgres.sh sets one up)."""
+    url = os.environ.get("COACHKIT_TEST_PG_URL")
+    if not url:
+        need("PostgreSQL", "set COACHKIT_TEST_PG_URL (run `source .ci/postgres.sh`)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = os.environ.get("COACHKIT_CHROMIUM", "/usr/bin/chromium")
+    if not (Path(path).exists() or shutil.which(path)):
+        need("Chromium", f"{path} not found (apt-get install chromium)")
+    return path
