@@ -6,6 +6,7 @@ Subcommands load their module only when run, so `coachkit --help` is instant.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -36,7 +37,10 @@ class LazyGroup(click.Group):
 
     def _available(self, name):
         module = COMMANDS[name].split(":")[0]
-        return importlib.util.find_spec(module) is not None
+        try:
+            return importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:   # its parent package isn't there yet
+            return False
 
     def get_command(self, ctx, name):
         if name not in COMMANDS or not self._available(name):

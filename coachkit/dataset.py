@@ -92,6 +92,8 @@ def reference_problems(name: str, df: pd.DataFrame, tables: dict, *, file=None) 
 def raise_first(problems: pd.DataFrame, what: str = "data"):
     if not len(problems):
         return
+    problems = problems.sort_values("row", na_position="first", kind="stable",
+                                    key=lambda r: pd.to_numeric(r, errors="coerce"))
     first = problems.iloc[0].to_dict()
     more = f" (and {len(problems) - 1} more problems; load with errors='report' to see " \
            f"them all)" if len(problems) > 1 else ""

@@ -82,7 +82,7 @@ def coerce_table(raw: pd.DataFrame, name: str, *, file: str | None = None,
     missing = [c for c in t.required if c not in raw.columns]
     if missing:
         raise CoachkitDataError(
-            f"{label}: missing column {missing[0]!r} (found columns: "
+            f"{label}, row 1 (the header): missing column {missing[0]!r} (found columns: "
             f"{', '.join(map(str, raw.columns))}); add a {missing[0]!r} column with "
             f"{expected(t.column(missing[0]))}", table=name, file=file, row=1,
             column=missing[0], found=list(raw.columns), expected=t.required)
