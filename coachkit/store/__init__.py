@@ -1,0 +1,20 @@
+"""The meeting log: what a grade-level team noticed, decided and committed to, kept
+safely across cycles (SQLite by default, any SQLAlchemy URL such as PostgreSQL).
+
+    from coachkit.store import MeetingLog
+    log = MeetingLog()            # $COACHKIT_DB or sqlite:///coachkit.db
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2,
+                          date="2025-10-10", attendees=["Ms. Rivera", "Coach Lee"])
+    log.add_observation(m, "We notice ...", kind="notice")
+
+See docs/meeting-log.md.
+"""
+from .engine import MeetingLogBusy
+from .log import DEFAULT_URL, ENV_VAR, Meeting, MeetingLog, resolve_url
+from .recorder import Outcome, Recorder
+from .schema import COMMITMENT_STATUSES, OBSERVATION_KINDS, SCHEMA_VERSION
+from .validate import MAX_TEXT
+
+__all__ = ["MeetingLog", "Meeting", "MeetingLogBusy", "Recorder", "Outcome",
+           "DEFAULT_URL", "ENV_VAR", "resolve_url", "COMMITMENT_STATUSES",
+           "OBSERVATION_KINDS", "SCHEMA_VERSION", "MAX_TEXT"]

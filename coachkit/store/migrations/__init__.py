@@ -1,0 +1,1 @@
+"""Alembic migrations of the meeting log (run by ``coachkit.store.migrate``; no alembic.ini)."""

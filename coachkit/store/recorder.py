@@ -1,0 +1,58 @@
+"""What the dashboard and protocol widgets call: record from a button callback and get
+back a message to show, never an exception.
+
+    rec = Recorder(log, meeting, source="widget:grade-dashboard")
+    out = rec.observe(textarea.value, kind=toggle.value)
+    status.value = out.message            # "Saved." or what to fix
+    if out.ok: textarea.value = ""
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import CoachkitDataError
+from .engine import MeetingLogBusy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str
+    record_id: str | None = None
+
+    def __bool__(self):
+        return self.ok
+
+
+class Recorder:
+    """Binds a :class:`MeetingLog` and a meeting for widget callbacks. Bad input and a busy
+    database come back as ``Outcome(ok=False, message=...)``; other errors propagate."""
+
+    def __init__(self, log, meeting, *, source="widget", user=None):
+        self.log, self.meeting, self.source, self.user = log, meeting, source, user
+
+    def _run(self, what, fn) -> Outcome:
+        try:
+            rid = fn()
+        except CoachkitDataError as e:
+            return Outcome(False, f"Not saved: {e}")
+        except MeetingLogBusy as e:
+            return Outcome(False, f"Not saved, the meeting log is busy; try again. ({e})")
+        return Outcome(True, f"Saved {what}.", rid)
+
+    def observe(self, text, kind="notice") -> Outcome:
+        return self._run(f"the {kind}", lambda: self.log.add_observation(
+            self.meeting, text, kind=kind, source=self.source))
+
+    def commit(self, *, action, owner, due_cycle=None, student_ids=(), target_id=None) -> Outcome:
+        return self._run("the commitment", lambda: self.log.add_commitment(
+            self.meeting, action=action, owner=owner, due_cycle=due_cycle,
+            student_ids=student_ids, target_id=target_id))
+
+    def follow_up(self, commitment_id, *, status=None, note=None) -> Outcome:
+        return self._run("the follow-up", lambda: self.log.update_commitment(
+            commitment_id, status=status, note=note, by=self.user))
+
+    def adopt(self, groups, note=None) -> Outcome:
+        return self._run("the groups", lambda: self.log.adopt_groups(
+            self.meeting, groups, changed_by=self.user, note=note))
