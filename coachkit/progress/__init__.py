@@ -1,0 +1,16 @@
+"""The learner-progress engine: mastery by the methods gradebooks use, and progress on
+the continuum (stage, frontier, pace, projection, growth).
+
+    import coachkit as ck
+    m = ck.progress.mastery(ds.evidence, method="decaying_average", mastery_line=3.0)
+    f = ck.progress.frontier(m, ds.targets)
+
+Every function takes tables and returns a tidy table; nothing reads files or prints.
+All work is vectorized over pairs (see ``prepare``); see docs/progress.md for formulas.
+"""
+from .mastery import compare_methods, mastery
+from .methods import METHODS, available_methods, register_method
+from .tracing import fit_knowledge_tracing
+
+__all__ = ["mastery", "compare_methods", "register_method", "available_methods", "METHODS",
+]

@@ -1,0 +1,158 @@
+"""``mastery`` and ``compare_methods``: evidence in, one row per (student, target) out."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
+from .methods import EPS, NAT, get_method, nth_hit_date, run_method
+from .prepare import Prepared, prepare
+
+STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=True)
+MASTERY_COLUMNS = ["student_id", "target_id", "mastery", "n_evidence", "last_date",
+                   "mastered", "stage", "mastered_date"]
+
+
+def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: float = MASTERY_LINE,
+            kinds=None, *, scale=(SCALE_MIN, SCALE_MAX), **params) -> pd.DataFrame:
+    """Mastery of every (student, target) pair in the evidence, by one method.
+
+    Parameters
+    ----------
+    evidence : the evidence table (student_id, target_id, date, score; kind when ``kinds``
+        is given). Scores are ordered by date, then by input order for same-day rows.
+    method : a registered method name (see ``available_methods()``) or a vectorized
+        function ``f(pairs, **params)``.
+    mastery_line : the level that counts as mastered (3 = Proficient).
+    kinds : evidence kinds that count, e.g. ``["summative", "retake"]``; None = all. A pair
+        whose evidence is all of other kinds stays in the table as ``i-learn`` with
+        ``n_evidence`` 0 and no level.
+    scale : the proficiency scale, (1, 4) by default; scores outside it are an error.
+    **params : the method's parameters (``weight=0.75``, ``n=2`` …).
+
+    Returns
+    -------
+    One row per pair, sorted by student then target (category order): student_id,
+    target_id (category), mastery (float; for knowledge_tracing the probability the target
+    is mastered), n_evidence, last_date (of the counted evidence), mastered (bool),
+    stage (i-learn / i-practice / i-show), mastered_date (the date of the score that first
+    reached the line, for n_times the n-th; NaT when not mastered), plus any columns the
+    method adds (``fit`` for best_fit).
+    """
+    m = get_method(method)
+    prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
+    res = run_method(m, prep.pairs, params)
+    return assemble(prep, res)
+
+
+def _spread(prep: Prepared, values, fill, dtype=None):
+    """Per counted pair -> per output pair."""
+    n_all = len(prep.student_codes)
+    if isinstance(values, pd.Categorical):
+        codes = np.full(n_all, -1, dtype=values.codes.dtype)
+        codes[prep.counted] = values.codes
+        return pd.Categorical.from_codes(codes, dtype=values.dtype)
+    values = np.asarray(values)
+    out = np.full(n_all, fill, dtype=dtype or values.dtype)
+    out[prep.counted] = values
+    return out
+
+
+def _frame_base(prep: Prepared) -> dict:
+    return {
+        "student_id": pd.Categorical.from_codes(prep.student_codes, categories=prep.students),
+        "target_id": pd.Categorical.from_codes(prep.target_codes, categories=prep.targets),
+    }
+
+
+def _dates(ns: np.ndarray) -> np.ndarray:
+    return ns.view("datetime64[ns]")
+
+
+def assemble(prep: Prepared, res: dict) -> pd.DataFrame:
+    p = prep.pairs
+    line = p.mastery_line
+    level = res["mastery"]
+    mastered = res.get("mastered")
+    if mastered is None:
+        mastered = level >= line - EPS
+    mastered = np.asarray(mastered, dtype=bool)
+    mdate = res.get("mastered_date")
+    if mdate is None:
+        mdate = nth_hit_date(p, 1) if p.n_pairs else np.zeros(0, np.int64)
+        last = p.date[p.last] if p.n_pairs else np.zeros(0, np.int64)
+        mdate = np.where(mdate == NAT, last, mdate)     # mastered without a score at the line
+    mdate = np.where(mastered, mdate, NAT)
+    n = _spread(prep, p.counts, 0, np.int32)
+    mastered_all = _spread(prep, mastered, False, bool)
+    stage_codes = np.where(n == 0, 0, np.where(mastered_all, 2, 1)).astype(np.int8)
+    cols = _frame_base(prep) | {
+        "mastery": _spread(prep, level, np.nan, float),
+        "n_evidence": n,
+        "last_date": _dates(_spread(prep, p.date[p.last] if p.n_pairs else
+                                    np.zeros(0, np.int64), NAT, np.int64)),
+        "mastered": mastered_all,
+        "stage": pd.Categorical.from_codes(stage_codes, dtype=STAGE_DTYPE),
+        "mastered_date": _dates(_spread(prep, mdate, NAT, np.int64)),
+    }
+    for k, v in res.items():
+        if k not in cols and k not in ("mastered", "mastered_date"):
+            cols[k] = _spread(prep, v, np.nan if np.asarray(v).dtype.kind == "f" else None,
+                              None if np.asarray(v).dtype.kind == "f" else object) \
+                if not isinstance(v, pd.Categorical) else _spread(prep, v, None)
+    return pd.DataFrame(cols)
+
+
+def compare_methods(evidence: pd.DataFrame, methods=None, mastery_line: float = MASTERY_LINE,
+                    kinds=None, *, min_evidence: int = 3, scale=(SCALE_MIN, SCALE_MAX),
+                    params: dict | None = None) -> pd.DataFrame:
+    """Every method's level side by side, one row per (student, target).
+
+    Columns: student_id, target_id, n_evidence, last_date, one column per method (its
+    level; knowledge_tracing gives a probability), ``mastered_by`` (how many methods call
+    the pair mastered), ``disagree`` (some methods say mastered and others not) and
+    ``low_evidence`` (fewer than ``min_evidence`` counted scores). ``params`` gives
+    per-method parameters, e.g. ``{"n_times": {"n": 2}}``. The evidence is checked and
+    sorted once for all methods.
+    """
+    if methods is None:
+        methods = list(DEFAULT_COMPARE)
+    if isinstance(methods, str):
+        methods = [methods]
+    if not methods:
+        raise ValueError("methods must name at least one mastery method")
+    if isinstance(min_evidence, bool) or not isinstance(min_evidence, (int, np.integer)) \
+            or min_evidence < 0:
+        raise ValueError(f"min_evidence must be a whole number >= 0; received {min_evidence!r}")
+    params = dict(params or {})
+    ms = [get_method(m) for m in methods]
+    stray = [k for k in params if k not in [m.name for m in ms]]
+    if stray:
+        raise ValueError(f"params names method(s) not compared: {', '.join(stray)}; "
+                         f"compared: {', '.join(m.name for m in ms)}")
+    prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
+    p = prep.pairs
+    n = _spread(prep, p.counts, 0, np.int32)
+    cols = _frame_base(prep) | {
+        "n_evidence": n,
+        "last_date": _dates(_spread(prep, p.date[p.last] if p.n_pairs else
+                                    np.zeros(0, np.int64), NAT, np.int64)),
+    }
+    votes = np.zeros(len(n), dtype=np.int16)
+    for m in ms:
+        res = run_method(m, p, params.get(m.name, {}))
+        level = res["mastery"]
+        mastered = res.get("mastered")
+        if mastered is None:
+            mastered = level >= p.mastery_line - EPS
+        cols[m.name] = _spread(prep, level, np.nan, float)
+        votes += _spread(prep, np.asarray(mastered, bool), False, bool)
+    cols["mastered_by"] = votes
+    cols["disagree"] = (votes > 0) & (votes < len(ms))
+    cols["low_evidence"] = n < min_evidence
+    return pd.DataFrame(cols)
+
+
+DEFAULT_COMPARE = ("most_recent", "highest", "mean", "mode", "decaying_average",
+                   "weighted_average", "n_times", "power_law", "best_fit",
+                   "knowledge_tracing")

@@ -1,0 +1,311 @@
+"""Mastery methods and their registry.
+
+A method turns the dated scores of one (student, target) pair into a level. Every method
+here works on all pairs at once (see :mod:`coachkit.progress.prepare`): it receives a
+:class:`~coachkit.progress.prepare.Pairs` and returns one value per pair, or a dict with
+``"mastery"`` and optionally ``"mastered"`` (bool), ``"mastered_date"`` (int64 ns) and
+extra columns. Notation below: a pair's scores in order s_0 … s_{k-1}, s_{k-1} the most
+recent; ``line`` the mastery line.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .prepare import Pairs
+
+EPS = 1e-6            # float32 scores: 2.6 is stored as 2.5999999; compare with a tolerance
+NAT = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    func: Callable
+    per_pair: bool = False
+    builtin: bool = False
+
+    @property
+    def params(self) -> dict:
+        sig = inspect.signature(self.func)
+        skip = 1
+        return {k: v.default for k, v in list(sig.parameters.items())[skip:]
+                if v.kind in (v.KEYWORD_ONLY, v.POSITIONAL_OR_KEYWORD)}
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.func) or ""
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
+                    _builtin: bool = False):
+    """Register a mastery method under ``name``; it then works by name everywhere
+    (``mastery``, ``compare_methods``, ``growth``, protocols and dashboards).
+
+    Vectorized (default): ``func(pairs, **params)`` gets a ``Pairs`` (scores sorted by
+    pair, date, input order; ``pairs.starts``/``pairs.counts`` delimit each pair) and
+    returns one level per pair, or a dict with ``"mastery"`` and optional ``"mastered"``,
+    ``"mastered_date"`` and extra columns.
+
+    ``per_pair=True``: ``func(scores, **params)`` gets one pair's scores (oldest first)
+    and returns a number. Handy for trying an idea; it runs a Python loop over pairs, so
+    write the vectorized form before using it on a district.
+
+    Built-in names can only be replaced with ``replace=True``; a custom name registered
+    again (re-running a notebook cell) replaces the earlier one.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"method name must be an identifier such as 'my_method'; "
+                         f"received {name!r}")
+
+    def deco(func):
+        old = METHODS.get(name)
+        if old is not None and old.builtin and not replace:
+            raise ValueError(f"{name!r} is a built-in mastery method; pass replace=True "
+                             "to replace it, or choose another name")
+        METHODS[name] = Method(name, func, per_pair=per_pair, builtin=_builtin)
+        return func
+    return deco
+
+
+def get_method(method) -> Method:
+    if callable(method) and not isinstance(method, str):
+        return Method(getattr(method, "__name__", "custom"), method)
+    if method not in METHODS:
+        raise ValueError(f"unknown mastery method {method!r}; expected one of "
+                         f"{', '.join(sorted(METHODS))} (or register one with "
+                         "coachkit.progress.register_method)")
+    return METHODS[method]
+
+
+def available_methods() -> pd.DataFrame:
+    """The registered methods: name, parameters with defaults, first line of the doc."""
+    return pd.DataFrame([{"method": m.name, "params": m.params, "builtin": m.builtin,
+                          "summary": m.doc.split("\n")[0]} for m in METHODS.values()])
+
+
+def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
+    """Run a method and normalise its answer to a dict of per-pair arrays."""
+    allowed = m.params
+    takes_any = any(p.kind == p.VAR_KEYWORD
+                    for p in inspect.signature(m.func).parameters.values())
+    unknown = [k for k in params if k not in allowed]
+    if unknown and not takes_any:
+        raise ValueError(f"method {m.name!r} takes parameter(s) "
+                         f"{', '.join(allowed) or 'none'}; received {', '.join(unknown)}")
+    if pairs.n_pairs == 0:
+        return {"mastery": np.zeros(0)}
+    if m.per_pair:
+        groups = np.split(pairs.score, pairs.starts[1:])
+        out = np.array([float(m.func(g, **params)) for g in groups], dtype=float)
+    else:
+        out = m.func(pairs, **params)
+    res = dict(out) if isinstance(out, dict) else {"mastery": out}
+    if "mastery" not in res:
+        raise ValueError(f"method {m.name!r} returned a dict without 'mastery'")
+    for k, v in res.items():
+        if len(v) != pairs.n_pairs:
+            raise ValueError(f"method {m.name!r} returned {len(v)} values for {k!r}; "
+                             f"expected one per pair ({pairs.n_pairs})")
+    res["mastery"] = np.asarray(res["mastery"], dtype=float)
+    return res
+
+
+def nth_hit_date(p: Pairs, n: int = 1) -> np.ndarray:
+    """Per pair, the date (int64 ns) of the n-th score at or above the mastery line (NaT
+    when there are fewer)."""
+    hit = p.score >= p.mastery_line - EPS
+    c = np.cumsum(hit)
+    before = (c - hit)[p.starts]                # hits before each pair starts
+    rows = np.flatnonzero(hit & (c - np.repeat(before, p.counts) == n))
+    out = np.full(p.n_pairs, NAT, dtype=np.int64)
+    out[p.pair[rows]] = p.date[rows]
+    return out
+
+
+def factorize_scores(score: np.ndarray):
+    """Codes and distinct values of float64 scores (hashing the bits is ~10x faster than
+    hashing floats; scores are never NaN here)."""
+    codes, uniq = pd.factorize(np.ascontiguousarray(score, dtype=np.float64).view(np.int64))
+    return codes.astype(np.int64), uniq.view(np.float64)
+
+
+def _check_weight(weight):
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) \
+            or not 0 < weight <= 1:
+        raise ValueError(f"weight must be a number in (0, 1] (Canvas uses 0.65, Schoology "
+                         f"0.75); received {weight!r}")
+    return float(weight)
+
+
+def _sorted_within_pairs(p: Pairs, descending=True) -> np.ndarray:
+    """Row order that keeps pairs in place and sorts each pair's scores (ties: later
+    rows first)."""
+    codes, uniq = factorize_scores(p.score)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(-uniq if descending else uniq, kind="stable")] = np.arange(len(uniq))
+    vrank = rank[codes]
+    n = len(p.score)
+    rowkey = (n - 1) - np.arange(n)             # later rows first among equal scores
+    rb, vb = int(n - 1).bit_length() or 1, int(len(uniq) - 1).bit_length() or 1
+    pb = int(p.n_pairs - 1).bit_length() or 1
+    if rb + vb + pb <= 63:
+        key = (p.pair << (vb + rb)) | (vrank << rb) | rowkey
+        key.sort()
+        return (n - 1) - (key & ((1 << rb) - 1))
+    return np.lexsort((rowkey, vrank, p.pair))
+
+
+# --------------------------------------------------------------------------- built-ins
+
+def _builtin(name):
+    return register_method(name, replace=True, _builtin=True)
+
+
+@_builtin("most_recent")
+def most_recent(p: Pairs):
+    """The most recent score: m = s_{k-1} (by date, then input order)."""
+    return p.score[p.last]
+
+
+@_builtin("highest")
+def highest(p: Pairs):
+    """The highest score ever: m = max_i s_i."""
+    return np.maximum.reduceat(p.score, p.starts)
+
+
+@_builtin("mean")
+def mean(p: Pairs):
+    """The average of all scores: m = (s_0 + … + s_{k-1}) / k."""
+    return p.sum(p.score) / p.counts
+
+
+@_builtin("mode")
+def mode(p: Pairs):
+    """The most frequent score; among equally frequent scores, the one given most
+    recently."""
+    codes, uniq = factorize_scores(p.score)
+    nv = max(len(uniq), 1)
+    n = len(p.score)
+    comb = p.pair * nv + codes
+    rb = int(n - 1).bit_length() or 1
+    if (int(comb.max()).bit_length() or 1) + rb <= 63:
+        key = (comb << rb) | np.arange(n)
+        key.sort()
+        rows, comb_s = key & ((1 << rb) - 1), key >> rb
+    else:
+        rows = np.lexsort((np.arange(n), comb))
+        comb_s = comb[rows]
+    gstart = np.concatenate([[0], np.flatnonzero(comb_s[1:] != comb_s[:-1]) + 1])
+    gend = np.append(gstart[1:], n)
+    count = gend - gstart
+    lastrow = rows[gend - 1]                    # rows ascend inside a group: last = latest
+    gpair = comb_s[gstart] // nv
+    rank = count * (n + 1) + lastrow
+    pstart = np.concatenate([[0], np.flatnonzero(gpair[1:] != gpair[:-1]) + 1])
+    best = np.maximum.reduceat(rank, pstart)
+    win = rank == np.repeat(best, np.diff(np.append(pstart, len(gpair))))
+    return p.score[lastrow[win]]
+
+
+@_builtin("decaying_average")
+def decaying_average(p: Pairs, weight: float = 0.65):
+    """Rolling update m_0 = s_0, m_j = w·s_j + (1−w)·m_{j−1}; in closed form
+    m = (1−w)^{k−1}·s_0 + Σ_{i=1}^{k−1} w·(1−w)^{k−1−i}·s_i. Default w = 0.65 (Canvas);
+    Schoology uses 0.75. Canvas's check: 1, 2, 3, 4, 5 at w = 0.65 → 4.47."""
+    w = _check_weight(weight)
+    coef = np.power(1.0 - w, np.arange(p.counts.max(), dtype=float))[p.from_end]
+    coef *= np.where(p.pos == 0, 1.0, w)
+    return p.sum(coef * p.score)
+
+
+@_builtin("weighted_average")
+def weighted_average(p: Pairs, weight: float = 0.65):
+    """Canvas's older method: m = w·s_{k−1} + (1−w)·mean(s_0 … s_{k−2}); a single score
+    is its own level. 1, 2, 3, 4, 5 at w = 0.65 → 0.65·5 + 0.35·2.5 = 4.125."""
+    w = _check_weight(weight)
+    last = p.score[p.last]
+    k = p.counts
+    earlier = (p.sum(p.score) - last) / np.maximum(k - 1, 1)
+    return np.where(k > 1, w * last + (1 - w) * earlier, last)
+
+
+@_builtin("n_times")
+def n_times(p: Pairs, n: int = 3):
+    """Mastered once n scores reach the mastery line; the level is the average of the n
+    best scores (of all scores when there are fewer than n)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1; received {n!r}")
+    order = _sorted_within_pairs(p, descending=True)
+    top = p.pos < n                              # positions are unchanged by the re-sort
+    level = p.sum(np.where(top, p.score[order], 0.0)) / np.minimum(p.counts, n)
+    hits = p.sum((p.score >= p.mastery_line - EPS).astype(np.int64))
+    return {"mastery": level, "mastered": hits >= n, "mastered_date": nth_hit_date(p, n)}
+
+
+def _power_fit(p: Pairs):
+    """Least squares of log s = log a + b·log t, t = 1..k, per pair (closed form)."""
+    if (p.score <= 0).any():
+        raise ValueError("power_law needs positive scores (it fits log(score)); "
+                         f"found a minimum of {p.score.min():g}")
+    x = np.log(p.pos + 1.0)
+    y = np.log(p.score)
+    k = p.counts.astype(float)
+    sx, sy, sxx, sxy = p.sum(x), p.sum(y), p.sum(x * x), p.sum(x * y)
+    den = k * sxx - sx * sx
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = np.where(den > 0, (k * sxy - sx * sy) / np.where(den > 0, den, 1), 0.0)
+    loga = (sy - b * sx) / k
+    return loga, b
+
+
+@_builtin("power_law")
+def power_law(p: Pairs):
+    """Marzano's trend: fit s = a·t^b over attempts t = 1..k by least squares of
+    log s = log a + b·log t; the level is a·k^b clipped to the scale. Fewer than 3 scores:
+    the mean."""
+    loga, b = _power_fit(p)
+    k = p.counts.astype(float)
+    val = np.clip(np.exp(loga + b * np.log(k)), *p.scale)
+    return np.where(p.counts >= 3, val, mean(p))
+
+
+FITS = ("mean", "linear", "power_law")
+
+
+@_builtin("best_fit")
+def best_fit(p: Pairs):
+    """As Empower does after Marzano: fit the mean, a linear trend s = c + d·t and the
+    power law s = a·t^b; keep the fit with the least squared error Σ(s_t − fit_t)² (ties
+    go to the simpler fit: mean, then linear) and report its value at t = k, clipped to
+    the scale. Fewer than 3 scores: the mean. Adds a column ``fit``."""
+    k = p.counts.astype(float)
+    t = p.pos + 1.0
+    m = mean(p)
+    r_mean = p.score - np.repeat(m, p.counts)
+    sse_mean = p.sum(r_mean * r_mean)
+    st, ss, stt, sts = p.sum(t), p.sum(p.score), p.sum(t * t), p.sum(t * p.score)
+    den = k * stt - st * st
+    d = np.where(den > 0, (k * sts - st * ss) / np.where(den > 0, den, 1), 0.0)
+    c = (ss - d * st) / k
+    r_lin = p.score - (np.repeat(c, p.counts) + np.repeat(d, p.counts) * t)
+    sse_lin = p.sum(r_lin * r_lin)
+    loga, b = _power_fit(p)
+    pred_pow = np.exp(np.repeat(loga, p.counts) + np.repeat(b, p.counts) * np.log(t))
+    r_pow = p.score - pred_pow
+    sse_pow = p.sum(r_pow * r_pow)
+    sse = np.stack([sse_mean, sse_lin, sse_pow])
+    tol = 1e-9 * (1.0 + sse.min(axis=0))
+    which = np.argmax(sse <= sse.min(axis=0) + tol, axis=0)   # first = simplest
+    which = np.where(p.counts >= 3, which, 0)
+    vals = np.stack([m, c + d * k, np.exp(loga + b * np.log(k))])
+    level = np.clip(vals[which, np.arange(p.n_pairs)], *p.scale)
+    fit = pd.Categorical.from_codes(which, categories=list(FITS))
+    return {"mastery": level, "fit": fit}

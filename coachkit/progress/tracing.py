@@ -1,0 +1,250 @@
+"""Bayesian Knowledge Tracing (Corbett & Anderson 1995), fitted by EM per target.
+
+Two hidden states per (student, target): not yet known / known. Parameters per target:
+``prior`` P(known before the first score), ``learn`` P(unknown -> known between scores),
+``guess`` P(correct | unknown), ``slip`` P(incorrect | known); no forgetting. A score at or
+above the mastery line counts as correct.
+
+Fitting is Baum-Welch (forward-backward EM), vectorized over every sequence of every
+target at once: sequences are laid out position by position (the loop runs over
+positions 1..longest, never over students or pairs). Identical sequences of a target
+(same length, same correct/incorrect pattern, up to ``PATTERN_MAX`` long) are fitted once
+with their count as weight, which makes a district-sized fit cheap.
+
+Bounds, applied after every M-step: prior and learn in [0.001, 0.999]; guess and slip in
+[0.001, 0.45] by default (``max_guess``, ``max_slip``), keeping both below 0.5 so the
+"known" state stays the one that answers correctly (the usual guard against degenerate
+BKT models, Baker, Corbett & Aleven 2008).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN
+from .methods import EPS, register_method
+from .prepare import Pairs, prepare
+
+PARAMS = ("prior", "learn", "guess", "slip")
+INIT = {"prior": 0.3, "learn": 0.15, "guess": 0.2, "slip": 0.1}
+PATTERN_MAX = 40
+LOW = 1e-3
+
+
+class _Seqs:
+    """Distinct (target, pattern) sequences, longest first, in one flat array."""
+
+    def __init__(self, p: Pairs):
+        obs = (p.score >= p.mastery_line - EPS)
+        k = p.counts
+        short = k <= PATTERN_MAX
+        bits = np.where(p.pos < PATTERN_MAX, obs.astype(np.int64) << np.minimum(p.pos, 62), 0)
+        code = np.where(short, (np.int64(1) << np.minimum(k, 62)) | p.sum(bits),
+                        (np.int64(1) << (PATTERN_MAX + 1)) + np.arange(p.n_pairs))
+        tb = int(max(p.n_targets - 1, 1)).bit_length()
+        if tb + PATTERN_MAX + 2 <= 63:
+            inv, _ = pd.factorize((p.target << (PATTERN_MAX + 2)) | code)
+        else:                                    # too many targets to pack: no sharing
+            inv = np.arange(p.n_pairs)
+        inv = inv.astype(np.int64)
+        nu = int(inv.max()) + 1 if len(inv) else 0
+        _, rep = np.unique(inv, return_index=True)
+        weight = np.bincount(inv, minlength=nu).astype(float)
+        length = k[rep]
+        order = np.argsort(-length, kind="stable")            # longest first
+        self.rank_of_unique = np.empty(nu, dtype=np.int64)
+        self.rank_of_unique[order] = np.arange(nu)
+        self.pair_seq = self.rank_of_unique[inv]              # pair -> sequence
+        rep, length = rep[order], length[order]
+        self.weight, self.length = weight[order], length
+        self.target = p.target[rep]
+        self.cstart = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+        total = int(length.sum())
+        src = np.repeat(p.starts[rep] - self.cstart, length) + np.arange(total)
+        self.obs = obs[src]
+        self.row_target = np.repeat(self.target, length)
+        self.row_weight = np.repeat(self.weight, length)
+        self.is_first = np.zeros(total, dtype=bool)
+        self.is_first[self.cstart] = True
+        self.is_last = np.zeros(total, dtype=bool)
+        self.is_last[self.cstart + length - 1] = True
+        maxlen = int(length.max()) if len(length) else 0
+        # active[t]: sequences longer than t (a prefix, as they are longest first)
+        self.active = np.searchsorted(-length, -np.arange(maxlen), side="right")
+        self.maxlen = maxlen
+
+    def rows(self, t: int) -> np.ndarray:
+        return self.cstart[: self.active[t]] + t
+
+
+def _forward(s: _Seqs, prm: dict):
+    """Filtered P(known | scores up to t) per row, and the log-likelihood per row."""
+    post = np.empty(len(s.obs))
+    logc = np.empty(len(s.obs))
+    pred = prm["prior"][s.target]
+    for t in range(s.maxlen):
+        r = s.rows(t)
+        tg = s.target[: len(r)]
+        o = s.obs[r]
+        pr = pred[: len(r)]
+        l1 = np.where(o, 1 - prm["slip"][tg], prm["slip"][tg])
+        l0 = np.where(o, prm["guess"][tg], 1 - prm["guess"][tg])
+        num = pr * l1
+        den = num + (1 - pr) * l0
+        ps = num / den
+        post[r], logc[r] = ps, np.log(den)
+        pred = ps + (1 - ps) * prm["learn"][tg]
+    return post, logc
+
+
+def _em_step(s: _Seqs, prm: dict, bounds: dict):
+    post, logc = _forward(s, prm)
+    n = len(s.obs)
+    b0, b1 = np.ones(n), np.ones(n)
+    xi01 = np.zeros(n)                           # expected unknown -> known after row t
+    from0 = np.zeros(n)                          # P(unknown at t) for rows with a next row
+    for t in range(s.maxlen - 2, -1, -1):
+        r = s.rows(t + 1) - 1                    # rows at t whose sequence goes on
+        tg = s.target[: len(r)]
+        o = s.obs[r + 1]
+        T, G, S = prm["learn"][tg], prm["guess"][tg], prm["slip"][tg]
+        e1 = np.where(o, 1 - S, S) * b1[r + 1]
+        e0 = np.where(o, G, 1 - G) * b0[r + 1]
+        nb0 = (1 - T) * e0 + T * e1
+        nb1 = e1
+        z = nb0 + nb1
+        b0[r], b1[r] = nb0 / z, nb1 / z
+        a0, a1 = 1 - post[r], post[r]
+        j00, j01, j11 = a0 * (1 - T) * e0, a0 * T * e1, a1 * e1
+        jz = j00 + j01 + j11
+        xi01[r] = j01 / jz
+        from0[r] = (j00 + j01) / jz
+    g1 = post * b1
+    g1 = g1 / (g1 + (1 - post) * b0)
+    g0 = 1 - g1
+    w, tg, m = s.row_weight, s.row_target, len(prm["prior"])
+
+    def tot(x):
+        return np.bincount(tg, weights=w * x, minlength=m)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        new = {
+            "prior": tot(g1 * s.is_first) / tot(s.is_first.astype(float)),
+            "learn": tot(xi01) / tot(from0),
+            "guess": tot(g0 * s.obs) / tot(g0),
+            "slip": tot(g1 * ~s.obs) / tot(g1),
+        }
+    for k in PARAMS:                             # no information: keep the current value
+        new[k] = np.clip(np.where(np.isfinite(new[k]), new[k], prm[k]), *bounds[k])
+    ll = np.bincount(tg, weights=w * logc, minlength=m)
+    return new, ll
+
+
+def _bounds(max_guess, max_slip):
+    for name, v in (("max_guess", max_guess), ("max_slip", max_slip)):
+        if not isinstance(v, (int, float)) or not LOW < v < 1:
+            raise ValueError(f"{name} must be a number between {LOW} and 1 (below 0.5 keeps "
+                             f"the model identifiable); received {v!r}")
+    return {"prior": (LOW, 1 - LOW), "learn": (LOW, 1 - LOW),
+            "guess": (LOW, float(max_guess)), "slip": (LOW, float(max_slip))}
+
+
+def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-4, init=None, max_guess=0.45, max_slip=0.45):
+    """EM-fit BKT per target on arranged evidence. Returns (params dict of arrays per
+    target code, log-likelihood, iterations, converged, the sequences)."""
+    init = {**INIT, **(init or {})}
+    bad = [k for k in init if k not in PARAMS]
+    if bad:
+        raise ValueError(f"init takes {', '.join(PARAMS)}; received {', '.join(bad)}")
+    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be a whole number >= 1; received {max_iter!r}")
+    bounds = _bounds(max_guess, max_slip)
+    m = max(p.n_targets, 1)
+    prm = {k: np.full(m, float(np.clip(init[k], *bounds[k]))) for k in PARAMS}
+    s = _Seqs(p)
+    ll = np.zeros(m)
+    it, converged = 0, False
+    for it in range(1, max_iter + 1):
+        new, ll = _em_step(s, prm, bounds)
+        change = max(float(np.max(np.abs(new[k] - prm[k]))) for k in PARAMS)
+        prm = new
+        if change < tol:
+            converged = True
+            break
+    return prm, ll, it, converged, s
+
+
+def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None) -> np.ndarray:
+    """P(known) after each pair's last score, including the chance to learn from it:
+    P = post + (1 − post)·learn (Corbett & Anderson's p(L_n))."""
+    s = seqs or _Seqs(p)
+    post, _ = _forward(s, prm)
+    last = s.cstart + s.length - 1
+    final = post[last] + (1 - post[last]) * prm["learn"][s.target]
+    return final[s.pair_seq]
+
+
+def _params_from_table(p: Pairs, table: pd.DataFrame) -> dict:
+    need = ["target_id", *PARAMS]
+    if not isinstance(table, pd.DataFrame) or any(c not in table.columns for c in need):
+        raise ValueError(f"params must be a DataFrame with columns {', '.join(need)} "
+                         "(as fit_knowledge_tracing returns)")
+    t = table.drop_duplicates("target_id").set_index(table["target_id"].astype(str))
+    labels = pd.Index(p.target_labels.astype(str))
+    used = labels[np.unique(p.target)]
+    missing = used.difference(t.index)
+    if len(missing):
+        raise ValueError(f"params has no row for target(s) {', '.join(missing[:5])}"
+                         f"{' …' if len(missing) > 5 else ''}")
+    t = t.reindex(labels)
+    return {k: t[k].to_numpy(dtype=float) for k in PARAMS}
+
+
+@register_method("knowledge_tracing", replace=True, _builtin=True)
+def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
+                      max_iter: int = 100, tol: float = 1e-4, init=None,
+                      max_guess: float = 0.45, max_slip: float = 0.45):
+    """Bayesian Knowledge Tracing: per target, EM-fit prior, learn, guess, slip from all
+    students' sequences (score >= mastery line = correct); the level is P(mastered) after
+    the last score, p(L_n) = post + (1 − post)·learn, where post is P(known | scores).
+    Mastered when P >= ``mastery_threshold`` (0.95, Corbett & Anderson). Pass
+    ``params=`` (a table from ``fit_knowledge_tracing``) to skip fitting."""
+    if not isinstance(mastery_threshold, (int, float)) or not 0 < mastery_threshold <= 1:
+        raise ValueError(f"mastery_threshold must be a probability in (0, 1]; "
+                         f"received {mastery_threshold!r}")
+    if params is None:
+        prm, _, _, _, seqs = fit_pairs(p, max_iter=max_iter, tol=tol, init=init,
+                                       max_guess=max_guess, max_slip=max_slip)
+    else:
+        prm, seqs = _params_from_table(p, params), None
+    pm = p_mastered(p, prm, seqs)
+    return {"mastery": pm, "mastered": pm >= mastery_threshold - 1e-12}
+
+
+def fit_knowledge_tracing(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
+                          kinds=None, *, scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100,
+                          tol: float = 1e-4, init: dict | None = None,
+                          max_guess: float = 0.45, max_slip: float = 0.45) -> pd.DataFrame:
+    """BKT parameters per target, fitted by EM (see the module docstring).
+
+    Returns target_id, prior, learn, guess, slip, n_students (sequences), n_evidence,
+    log_likelihood, iterations, converged (all targets stop together when no parameter
+    moves more than ``tol``).
+    """
+    prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
+    p = prep.pairs
+    cols = ["target_id", *PARAMS, "n_students", "n_evidence", "log_likelihood",
+            "iterations", "converged"]
+    if p.n_pairs == 0:
+        return pd.DataFrame({c: [] for c in cols})
+    prm, ll, it, conv, _ = fit_pairs(p, max_iter=max_iter, tol=tol, init=init,
+                                     max_guess=max_guess, max_slip=max_slip)
+    used = np.unique(p.target)
+    return pd.DataFrame({
+        "target_id": pd.Categorical.from_codes(used, categories=prep.targets),
+        **{k: prm[k][used] for k in PARAMS},
+        "n_students": np.bincount(p.target, minlength=p.n_targets)[used],
+        "n_evidence": np.bincount(p.target, weights=p.counts,
+                                  minlength=p.n_targets)[used].astype(np.int64),
+        "log_likelihood": ll[used], "iterations": it, "converged": conv,
+    })
