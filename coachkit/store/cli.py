@@ -1,0 +1,230 @@
+"""``coachkit log``: the meeting log from the command line.
+
+    coachkit log [--db URL] add meeting --school S1 --grade 3 --classroom C1 --cycle 2
+    coachkit log add observation MEETING_ID "We notice ..." [--kind wonder]
+    coachkit log add commitment MEETING_ID --action ... --owner ... --due-cycle 3 --student ST1
+    coachkit log add groups MEETING_ID groups.csv
+    coachkit log update COMMITMENT_ID --status done --note "..."
+    coachkit log list [meetings|observations|commitments|groups|updates] [--classroom C1] [--format csv]
+    coachkit log export PATH            (PATH.json, or a folder of CSV files)
+    coachkit log import PATH
+    coachkit log migrate
+
+Exit status: 0 ok, 1 bad data or a database failure, 2 usage error.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from ..errors import CoachkitDataError
+
+
+def _fail(msg, code=1):
+    click.echo(f"error: {msg}", err=True)
+    sys.exit(code)
+
+
+def _open(ctx):
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from .engine import safe_url
+    from .log import MeetingLog
+    obj = ctx.find_root().obj or {}
+    sub = ctx.find_object(dict) or obj
+    dataset = None
+    if sub.get("dataset"):
+        import coachkit
+        try:
+            dataset = coachkit.load_dataset(sub["dataset"])
+        except CoachkitDataError as e:
+            _fail(f"could not load the dataset {sub['dataset']}: {e}")
+    try:
+        return MeetingLog(sub.get("db"), dataset=dataset)
+    except (ArgumentError, NoSuchModuleError) as e:
+        raise click.UsageError(f"--db: not a usable database URL ({e})")
+    except SQLAlchemyError as e:
+        from .log import resolve_url
+        _fail(f"could not open the meeting log at {safe_url(resolve_url(sub.get('db')))}: "
+              f"{e.__class__.__name__}: {getattr(e, 'orig', e)}")
+
+
+def _guard(fn):
+    """Bad data and database failures -> a one-line message and exit 1."""
+    @functools.wraps(fn)
+    def run(*a, **k):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .engine import MeetingLogBusy
+        try:
+            return fn(*a, **k)
+        except (CoachkitDataError, MeetingLogBusy) as e:
+            _fail(str(e))
+        except SQLAlchemyError as e:
+            _fail(f"database error: {e.__class__.__name__}: {getattr(e, 'orig', e)}")
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="COACHKIT_DB", metavar="URL",
+              help="SQLAlchemy URL or SQLite file (default: $COACHKIT_DB, else "
+                   "sqlite:///coachkit.db in the working directory).")
+@click.option("--dataset", type=click.Path(exists=True), metavar="PATH",
+              help="Check classrooms and students against this dataset.")
+@click.pass_context
+def log(ctx, db, dataset):
+    """The meeting log: what the team noticed, decided and committed to."""
+    ctx.obj = {"db": db, "dataset": dataset}
+
+
+@log.group()
+def add():
+    """Record a meeting, an observation, a commitment or the adopted groups."""
+
+
+@add.command("meeting")
+@click.option("--school", "school_id", required=True)
+@click.option("--grade", required=True, help="K or 0-12.")
+@click.option("--classroom", "classroom_id", default=None,
+              help="Leave out for a whole-grade meeting.")
+@click.option("--cycle", type=int, required=True)
+@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@click.option("--attendee", "attendees", multiple=True, help="Repeat for each person.")
+@click.pass_context
+@_guard
+def add_meeting(ctx, school_id, grade, classroom_id, cycle, date, attendees):
+    """Start a meeting; prints its meeting id."""
+    m = _open(ctx).start_meeting(school_id=school_id, grade=grade, classroom_id=classroom_id,
+                                 cycle=cycle, date=date, attendees=list(attendees))
+    click.echo(m.meeting_id)
+
+
+def _text_arg(text):
+    return sys.stdin.read() if text == "-" else text
+
+
+@add.command("observation")
+@click.argument("meeting_id")
+@click.argument("text")
+@click.option("--kind", type=click.Choice(["notice", "wonder"]), default="notice",
+              show_default=True)
+@click.pass_context
+@_guard
+def add_observation(ctx, meeting_id, text, kind):
+    """Record what the team noticed or wondered (TEXT '-' reads standard input)."""
+    click.echo(_open(ctx).add_observation(meeting_id, _text_arg(text), kind=kind,
+                                          source="cli"))
+
+
+@add.command("commitment")
+@click.argument("meeting_id")
+@click.option("--action", required=True, help="What will be done ('-' reads stdin).")
+@click.option("--owner", required=True)
+@click.option("--due-cycle", type=int, default=None,
+              help="Default: the cycle after the meeting's.")
+@click.option("--student", "student_ids", multiple=True, help="Repeat for each student.")
+@click.option("--target", "target_id", default=None, help="The learning target it is about.")
+@click.pass_context
+@_guard
+def add_commitment(ctx, meeting_id, action, owner, due_cycle, student_ids, target_id):
+    """Record a commitment; prints its id."""
+    click.echo(_open(ctx).add_commitment(meeting_id, action=_text_arg(action), owner=owner,
+                                         due_cycle=due_cycle, student_ids=list(student_ids),
+                                         target_id=target_id))
+
+
+@add.command("groups")
+@click.argument("meeting_id")
+@click.argument("groups_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "changed_by", default=None, help="Who adopted or changed them.")
+@click.option("--note", default=None)
+@click.pass_context
+@_guard
+def add_groups(ctx, meeting_id, groups_file, changed_by, note):
+    """Record the adopted groups from a CSV (student_id, group, focus_target_id, reason)."""
+    import pandas as pd
+    groups = pd.read_csv(groups_file, dtype=str, keep_default_na=False).replace("", None)
+    click.echo(_open(ctx).adopt_groups(meeting_id, groups, changed_by=changed_by, note=note))
+
+
+@log.command("update")
+@click.argument("commitment_id")
+@click.option("--status", type=click.Choice(
+    ["open", "in progress", "done", "partly done", "not done", "dropped"]), default=None)
+@click.option("--note", default=None, help="Follow-up: did it work? ('-' reads stdin)")
+@click.option("--by", default=None)
+@click.pass_context
+@_guard
+def update_cmd(ctx, commitment_id, status, note, by):
+    """Set a commitment's status and/or add a follow-up note."""
+    if status is None and note is None:
+        raise click.UsageError("give --status, --note or both")
+    click.echo(_open(ctx).update_commitment(
+        commitment_id, status=status, note=None if note is None else _text_arg(note), by=by))
+
+
+WHAT = {"meetings": "meetings", "observations": "observations", "commitments": "commitments",
+        "groups": "group_decisions", "updates": "commitment_updates"}
+
+
+@log.command("list")
+@click.argument("what", type=click.Choice(list(WHAT)), default="meetings")
+@click.option("--school", "school_id", default=None)
+@click.option("--grade", default=None)
+@click.option("--classroom", "classroom_id", default=None)
+@click.option("--cycle", type=int, default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+@_guard
+def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, fmt):
+    """Show meetings, observations, commitments, groups or commitment updates."""
+    from . import validate as v
+    lg = _open(ctx)
+    if what == "updates":
+        df = lg.commitment_updates()
+    else:
+        filters = dict(school_id=school_id, classroom_id=classroom_id, cycle=cycle,
+                       grade=None if grade is None else v.grade(grade))
+        df = getattr(lg, WHAT[what])(**filters)
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(df.to_json(orient="records", date_format="iso", force_ascii=False))
+    elif not len(df):
+        click.echo(f"no {what}")
+    else:
+        import pandas as pd
+        with pd.option_context("display.max_columns", None, "display.width", 200,
+                               "display.max_colwidth", 60):
+            click.echo(df.to_string(index=False))
+
+
+@log.command("export")
+@click.argument("path", type=click.Path())
+@click.pass_context
+@_guard
+def export_cmd(ctx, path):
+    """Write the whole log to PATH.json or to a folder of CSV files."""
+    out = _open(ctx).export(path)
+    click.echo(f"exported to {out}")
+
+
+@log.command("import")
+@click.argument("path", type=click.Path(exists=True))
+@click.pass_context
+@_guard
+def import_cmd(ctx, path):
+    """Add the records of an export (all or nothing; records already here are skipped)."""
+    added = _open(ctx).import_(path)
+    click.echo(", ".join(f"{n} {t}" for t, n in added.items()) + " added")
+
+
+@log.command("migrate")
+@click.pass_context
+@_guard
+def migrate_cmd(ctx):
+    """Create the log's tables or upgrade them to this version of coachkit."""
+    click.echo(f"schema version {_open(ctx).schema_version}")

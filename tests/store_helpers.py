@@ -1,0 +1,45 @@
+"""Fixtures shared by the meeting-log tests: a fresh SQLite file or a clean PostgreSQL
+database per test."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from coachkit.store.schema import TABLES
+
+
+@pytest.fixture(scope="session")
+def pg_db(pg_url):
+    """A database of its own for this test session (dropped at the end)."""
+    name = f"ck_store_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def clean_pg(url):
+    """Empty the log's tables (the schema stays), so every test starts from nothing."""
+    from coachkit.store import MeetingLog
+    MeetingLog(url).close()
+    eng = create_engine(url)
+    with eng.begin() as c:
+        c.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " CASCADE"))
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """The log's URL on each backend: a new SQLite file, or the session's PostgreSQL
+    database emptied."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'log.db'}"
+    return clean_pg(request.getfixturevalue("pg_db"))
