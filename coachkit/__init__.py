@@ -22,6 +22,14 @@ _SUBMODULES = {"progress", "grouping", "surveys", "conditions", "privacy", "char
                "widgets", "runner", "store", "sample", "io"}
 
 
+_caches: list = []   # functools caches holding data; emptied between runner notebooks
+
+
+def _clear_caches() -> None:
+    for cache in _caches:
+        cache.cache_clear()
+
+
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)

@@ -155,12 +155,28 @@ class Dataset:
         """The same dataset cut down to one classroom's students and their evidence."""
         students = self.students[self.students["classroom_id"] == classroom_id]
         ids = students["student_id"].unique()
-        keep = lambda df: df[_isin(df["student_id"], ids)]
+        def keep(df):   # unused categories would still name other classrooms' students
+            df = df[_isin(df["student_id"], ids)]
+            if isinstance(df["student_id"].dtype, pd.CategoricalDtype):
+                df = df.assign(student_id=df["student_id"].cat.remove_unused_categories())
+            return df
         return self.replace(
             students=students,
             classrooms=self.classrooms[self.classrooms["classroom_id"] == classroom_id],
             evidence=keep(self.evidence), diagnostics=keep(self.diagnostics))
 
+    def through_cycle(self, cycle) -> "Dataset":
+        """The dataset as the team saw it at the end of CYCLE: evidence and diagnostics
+        dated up to that cycle's last day (this dataset itself is unchanged)."""
+        cycles = self.cycles.set_index(self.cycles["cycle_id"].astype(int))
+        if int(cycle) not in cycles.index:
+            raise ValueError(f"unknown cycle {cycle!r}; expected one of "
+                             f"{', '.join(map(str, cycles.index))}")
+        end = cycles.loc[int(cycle), "end"]
+        return self.replace(evidence=self.evidence[self.evidence["date"] <= end],
+                            diagnostics=self.diagnostics[self.diagnostics["date"] <= end])
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}={len(df)}" for n, df in self.tables.items() if len(df))
         return f"Dataset({sizes})"
+

@@ -31,7 +31,7 @@ def test_district_validates_and_looks_like_the_case_study():
     assert set(ev["kind"].unique()) == {"formative", "summative", "retake", "observation", "self"}
     # evidence spans the six cycles
     assert ev["date"].min() >= ds.cycles["start"].min() and ev["date"].max() <= ds.cycles["end"].max()
-    assert (ev["date"].dt.dayofweek < 5).all()         # school days only
+    assert (ev["date"].dt.day_of_week < 5).all()         # school days only
     # retakes follow a summative below proficient on the same target
     first_retake = ev[ev["kind"] == "retake"].groupby(["student_id", "target_id"], observed=True)["date"].min()
     summ = ev[ev["kind"] == "summative"].groupby(["student_id", "target_id"], observed=True)["date"].min()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 
+from .display import figure_html, reset_ids, show
 from .theme import LEVEL_COLORS, STAGE_COLORS, new_figure, style
 
 _MODULES = ("progress", "groups", "surveys")

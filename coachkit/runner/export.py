@@ -1,0 +1,47 @@
+"""Executed notebook -> one self-contained HTML file, in-process (no nbconvert subprocess)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name="coachkit_offline", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.extra_template_basedirs = [str(TEMPLATES)]
+    return exporter
+
+
+@lru_cache(maxsize=1)
+def _plotlyjs() -> str:
+    from plotly.offline import get_plotlyjs
+    return get_plotlyjs()
+
+
+def _uses_plotly(nb) -> bool:
+    return any("Plotly.newPlot" in str(out.get("data", {}).get("text/html", ""))
+               for cell in nb.cells for out in cell.get("outputs", []))
+
+
+def to_html(nb, *, title: str | None = None) -> str:
+    """Code hidden, plotly.js embedded once (only if there are figures), nothing fetched."""
+    nb = nbformat.from_dict(nb) if isinstance(nb, dict) else nb
+    # papermill's bookkeeping cells (injected parameters) are code: hidden with the rest
+    resources = {"plotlyjs": _plotlyjs() if _uses_plotly(nb) else ""}
+    if title:
+        resources["metadata"] = {"name": title}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+def write_html(nb, path, *, title: str | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_html(nb, title=title), encoding="utf-8")
+    return path
