@@ -1,0 +1,22 @@
+"""Flexible grouping: need-based small groups that change every cycle, and the checks
+that show whether grouping has quietly become tracking.
+
+    g = ck.grouping.flexible_groups(frontier, min_size=3, max_size=6, targets=ds.targets)
+    g = ck.grouping.move_student(g, "S017", 2, changed_by="Ms. Lee")
+    p = ck.grouping.peer_groups(frontier, targets=ds.targets)
+    ck.grouping.fluidity(history)          # history: groups of several cycles + cycle_id
+    ck.grouping.stuck_students(history)
+    ck.grouping.composition(g, ds.students, min_n=10, suppress=False)
+    ck.grouping.adjusted_rand_index(labels_a, labels_b)
+
+See docs/grouping.md.
+"""
+from __future__ import annotations
+
+from .groups import flexible_groups, move_student, peer_groups
+from .metrics import adjusted_rand_index
+from .partition import partition_sorted
+from .tracking import composition, fluidity, stuck_students
+
+__all__ = ["flexible_groups", "move_student", "peer_groups", "adjusted_rand_index",
+           "fluidity", "stuck_students", "composition", "partition_sorted"]

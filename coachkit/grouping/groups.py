@@ -1,0 +1,417 @@
+"""Need-based flexible groups, mixed peer groups, and teacher pins and moves.
+
+Output of :func:`flexible_groups` (one row per student)::
+
+    [by columns…], student_id, group, focus_target_id, reason,
+    subject, target_id, sequence, focus_sequence, changed_by, note
+
+``group`` is 1..k numbered along the continuum (group 1 has the lowest frontier), except
+that pinned group numbers are kept as the teacher gave them. ``target_id``/``sequence`` are
+the student's own frontier; ``focus_target_id``/``focus_sequence`` the group's focus.
+``changed_by``/``note`` are empty where coachkit placed the student and say who pinned or
+moved the student, and what, otherwise.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CoachkitDataError
+from . import _check
+from .partition import group_count, labels_from_sizes, partition_sorted, partition_with_pins
+
+FRONTIER_COLUMNS = ("student_id", "subject", "target_id", "sequence")
+OUTPUT_COLUMNS = ["student_id", "group", "focus_target_id", "reason", "subject", "target_id",
+                  "sequence", "focus_sequence", "changed_by", "note"]
+METHODS = ("frontier", "profile")
+
+
+# --------------------------------------------------------------------------- helpers
+def _prepare(frontier, subject, by, *, what="frontier") -> tuple[pd.DataFrame, list[str]]:
+    """Checked, one-subject copy of the frontier sorted by (by…, sequence, student_id)."""
+    keys = _check.columns_list(by)
+    _check.frame(frontier, what, list(FRONTIER_COLUMNS) + keys,
+                 hint="Pass ck.progress.frontier(...) output"
+                      + (f", merged with the students table for {keys}"
+                         f" (f.merge(ds.students[['student_id', {keys[0]!r}]]))" if keys else "."))
+    f = frontier
+    subjects = pd.unique(f["subject"].dropna())
+    if subject is None:
+        if len(subjects) > 1:
+            raise ValueError(f"the {what} holds several subjects {sorted(map(str, subjects))}; "
+                             f"pass subject= to choose one")
+    else:
+        if subject not in set(subjects):
+            raise ValueError(f"subject={subject!r} is not in the {what}; it holds "
+                             f"{sorted(map(str, subjects))}")
+        f = f[f["subject"] == subject]
+    _check.no_nulls(f, what, ["student_id", "target_id", "sequence"] + keys,
+                    hint="Students who finished the continuum have no frontier: leave them out "
+                         "or group them separately.")
+    _check.numeric(f, what, "sequence")
+    _check.unique(f, what, keys + ["student_id"],
+                  hint="Give one frontier row per student (one subject at a time).")
+    if not keys and "classroom_id" in f.columns and f["classroom_id"].nunique() > 1:
+        raise ValueError(
+            f"the {what} holds {f['classroom_id'].nunique()} classrooms; groups are formed "
+            f"one classroom at a time: pass by='classroom_id' or filter to one classroom")
+    cols = keys + [c for c in FRONTIER_COLUMNS if c not in keys]
+    f = f[cols].copy()
+    f = f.sort_values(keys + ["sequence", "student_id"], kind="mergesort", ignore_index=True)
+    return f, keys
+
+
+def _pins(pinned, pinned_by) -> pd.DataFrame | None:
+    if pinned is None:
+        return None
+    if isinstance(pinned, dict):
+        p = pd.DataFrame({"student_id": list(pinned), "group": list(pinned.values())})
+    elif isinstance(pinned, pd.DataFrame):
+        if "student_id" not in pinned or "group" not in pinned:
+            raise ValueError("pinned must be a dict {student_id: group} or a DataFrame with "
+                             f"columns student_id, group[, changed_by, note]; received columns "
+                             f"{list(pinned.columns)}")
+        p = pinned.copy()
+    else:
+        raise ValueError("pinned must be a dict {student_id: group} or a DataFrame with columns "
+                         f"student_id, group[, changed_by, note]; received {type(pinned).__name__}")
+    if p.empty:
+        return None
+    for g in p["group"]:
+        _check.positive_int(g, "pinned group")
+    if p["student_id"].duplicated().any():
+        raise ValueError(f"pinned names a student twice: "
+                         f"{p.loc[p['student_id'].duplicated(), 'student_id'].tolist()}")
+    p["group"] = p["group"].astype("int64")
+    if "changed_by" not in p:
+        p["changed_by"] = pinned_by
+    p["changed_by"] = p["changed_by"].fillna(pinned_by) if p["changed_by"].isna().any() \
+        else p["changed_by"]
+    if "note" not in p:
+        p["note"] = None
+    p["note"] = [n if isinstance(n, str) and n else f"pinned to group {g}"
+                 for n, g in zip(p["note"], p["group"])]
+    return p[["student_id", "group", "changed_by", "note"]]
+
+
+def _where(keys, key_vals) -> str:
+    if not keys:
+        return ""
+    return ", ".join(f"{k}={v!r}" for k, v in zip(keys, key_vals))
+
+
+def _bounds(keys, f) -> tuple[np.ndarray, list]:
+    """Row boundaries of each by-key block in a frame sorted by keys."""
+    if not keys:
+        return np.array([0, len(f)]), [()]
+    codes = f.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
+    bounds = np.r_[starts, len(f)]
+    key_vals = [tuple(f[k].iloc[s] for k in keys) for s in starts]
+    return bounds, key_vals
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _target_labels(targets) -> dict:
+    """target_id -> (code, statement) from the targets table, checked."""
+    if targets is None:
+        return {}
+    _check.frame(targets, "targets", ["target_id", "code", "statement"])
+    return {t: (c, s) for t, c, s in zip(targets["target_id"], targets["code"],
+                                         targets["statement"])}
+
+
+def _name(tid, labels: dict, *, statement: bool) -> str:
+    code, text = labels.get(tid, (None, None))
+    code = str(code) if isinstance(code, str) and code else str(tid)
+    if statement and isinstance(text, str) and text:
+        return f"{code} — {_lower_first(text.strip().rstrip('.'))}"
+    return code
+
+
+def annotate(g: pd.DataFrame, keys: list[str], targets=None) -> pd.DataFrame:
+    """Add focus_target_id, focus_sequence and reason to a table of student_id, group,
+    target_id, sequence (and the by-keys). The focus is the frontier target most members
+    share, ties to the lower sequence."""
+    labels = _target_labels(targets)
+    gk = keys + ["group"]
+    counts = (g.groupby(gk + ["target_id", "sequence"], sort=False, observed=True)
+              .size().rename("n_at").reset_index())
+    counts = counts.sort_values(gk + ["n_at", "sequence", "target_id"],
+                                ascending=[True] * len(gk) + [False, True, True], kind="mergesort")
+    focus = counts.drop_duplicates(gk, keep="first").rename(
+        columns={"target_id": "focus_target_id", "sequence": "focus_sequence"})
+    size = g.groupby(gk, sort=False, observed=True).size().rename("n").reset_index()
+    focus = focus.merge(size, on=gk)
+    others = (counts.sort_values(gk + ["sequence", "target_id"], kind="mergesort")
+              .groupby(gk, sort=False, observed=True)["target_id"].agg(list))
+    reasons = []
+    for row in focus.itertuples(index=False):
+        key = tuple(getattr(row, c) for c in gk)
+        n, n_at = int(row.n), int(row.n_at)
+        noun = "student" if n == 1 else "students"
+        text = f"{n} {noun} working toward {_name(row.focus_target_id, labels, statement=True)}"
+        if n_at < n:
+            rest = [t for t in others.loc[key if len(key) > 1 else key[0]]
+                    if t != row.focus_target_id]
+            text += (f" (next step for {n_at} of {n}; others at "
+                     f"{', '.join(_name(t, labels, statement=False) for t in rest)})")
+        reasons.append(text)
+    focus["reason"] = reasons
+    out = g.drop(columns=[c for c in ("focus_target_id", "focus_sequence", "reason")
+                          if c in g.columns])
+    return out.merge(focus[gk + ["focus_target_id", "focus_sequence", "reason"]],
+                     on=gk, how="left", sort=False)
+
+
+def _finish(f, labels, keys, pins, targets) -> pd.DataFrame:
+    out = f.copy()
+    out["group"] = labels.astype("int64")
+    out["changed_by"] = pd.Series([None] * len(out), dtype="str")
+    out["note"] = pd.Series([None] * len(out), dtype="str")
+    if pins is not None:
+        hit = out["student_id"].isin(pins["student_id"]).to_numpy()
+        pm = pins.set_index("student_id")
+        out.loc[hit, "changed_by"] = pm.loc[out.loc[hit, "student_id"], "changed_by"].astype(str).to_numpy()
+        out.loc[hit, "note"] = pm.loc[out.loc[hit, "student_id"], "note"].astype(str).to_numpy()
+    out = annotate(out, keys, targets)
+    out = out.sort_values(keys + ["group", "sequence", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return out[keys + OUTPUT_COLUMNS]
+
+
+# --------------------------------------------------------------------------- public
+def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
+                    max_size: int = 6, subject=None, by=None, pinned=None, targets=None, *,
+                    method: str = "frontier", mastery: pd.DataFrame | None = None,
+                    units=None, pinned_by: str = "teacher") -> pd.DataFrame:
+    """Need-based small groups for the next cycle, one classroom at a time.
+
+    frontier: ``ck.progress.frontier(...)`` output (student_id, subject, target_id, sequence),
+        one row per student for the subject. For several classrooms at once, merge in the
+        classroom and pass ``by="classroom_id"``::
+
+            f = f.merge(ds.students[["student_id", "classroom_id"]], on="student_id")
+            g = flexible_groups(f, by="classroom_id", subject="math", targets=ds.targets)
+
+    n_groups: groups per classroom; None = the fewest groups that respect ``max_size``.
+    min_size, max_size: bounds on every group's size (ValueError when they cannot be met).
+    subject: which subject to group (needed when the frontier holds several).
+    by: column(s) to group within (each block is solved on its own).
+    pinned: ``{student_id: group}`` or a DataFrame (student_id, group[, changed_by, note]);
+        pinned students are placed in that group and everyone else is placed optimally
+        around them. The result names who pinned them (``pinned_by`` for a dict).
+    targets: the targets table; gives codes and statements for the reason.
+    method: ``"frontier"`` (default): exact size-bounded 1-D k-means on frontier position.
+        ``"profile"``: when a classroom works on several units at once, cluster the
+        not-yet-mastered profile instead (needs ``mastery`` and ``targets``; see
+        ``coachkit.grouping.profile``). ``units`` limits the profile to those units.
+
+    Returns one row per student: [by…], student_id, group, focus_target_id, reason,
+    subject, target_id, sequence, focus_sequence, changed_by, note.
+    """
+    lo, hi = _check.sizes(min_size, max_size)
+    k_req = _check.positive_int(n_groups, "n_groups", allow_none=True)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    f, keys = _prepare(frontier, subject, by)
+    pins = _pins(pinned, pinned_by)
+    if pins is not None:
+        unknown = pins.loc[~pins["student_id"].isin(f["student_id"]), "student_id"].tolist()
+        if unknown:
+            raise ValueError(f"pinned students not in the frontier for this subject: {unknown[:10]}")
+    if method == "profile":
+        from .profile import profile_matrix, profile_partition
+        if mastery is None or targets is None:
+            raise ValueError("method='profile' needs mastery= (student_id, target_id, mastered) "
+                             "and targets= (the targets table)")
+        matrix = profile_matrix(f, mastery, targets, units)
+    labels = np.zeros(len(f), dtype=np.int64)
+    bounds, key_vals = _bounds(keys, f)
+    seq = f["sequence"].to_numpy(dtype=float)
+    pin_group = None
+    if pins is not None:
+        pin_group = f["student_id"].map(pins.set_index("student_id")["group"]).to_numpy(
+            dtype=float, na_value=np.nan)
+    for b, kv in enumerate(key_vals):
+        s, e = bounds[b], bounds[b + 1]
+        n = e - s
+        where = _where(keys, kv)
+        pg = None if pin_group is None else pin_group[s:e]
+        has_pins = pg is not None and not np.isnan(pg).all()
+        k = group_count(n, k_req, lo, hi, where)
+        if has_pins and k_req is None:
+            k = max(k, int(np.nanmax(pg)))
+            k = group_count(n, k, lo, hi, where)
+        elif has_pins and np.nanmax(pg) > k:
+            raise ValueError(f"a student is pinned to group {int(np.nanmax(pg))} but n_groups={k}"
+                             f"{' in ' + where if where else ''}")
+        x = seq[s:e]
+        if method == "profile":
+            labels[s:e] = profile_partition(x, matrix[s:e], k, lo, hi, pg)
+        elif has_pins:
+            free = np.isnan(pg)
+            pins_here = {int(gr): x[pg == gr] for gr in np.unique(pg[~free])}
+            lab = np.empty(n, dtype=np.int64)
+            lab[~free] = pg[~free].astype(np.int64)
+            lab[free] = partition_with_pins(x[free], k, lo, hi, pins_here)
+            labels[s:e] = lab
+        else:
+            labels[s:e] = labels_from_sizes(partition_sorted(x, k, lo, hi))
+    return _finish(f, labels, keys, pins, targets)
+
+
+def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by: str,
+                 note: str | None = None, targets=None, by=None) -> pd.DataFrame:
+    """A teacher moves one student to another group (existing or new). Returns a new table
+    with the move recorded in ``changed_by``/``note`` and both groups' focus and reason
+    recomputed. Size bounds are the optimizer's, not the teacher's: a move may leave a group
+    smaller or larger than they were. ``by`` defaults to ``classroom_id`` when present."""
+    _check.frame(groups, "groups", OUTPUT_COLUMNS,
+                 hint="Pass the output of flexible_groups().")
+    to_group = _check.positive_int(to_group, "to_group")
+    if not isinstance(changed_by, str) or not changed_by.strip():
+        raise ValueError(f"changed_by must name who moved the student; received {changed_by!r}")
+    keys = _check.columns_list("classroom_id" if by is None and "classroom_id" in groups
+                               else by)
+    hit = (groups["student_id"] == student_id).to_numpy()
+    if hit.sum() != 1:
+        raise ValueError(f"student_id {student_id!r} appears {int(hit.sum())} times in groups; "
+                         f"expected exactly once")
+    out = groups.copy()
+    i = int(hit.argmax())
+    before = int(out["group"].iloc[i])
+    if before == to_group:
+        raise ValueError(f"student_id {student_id!r} is already in group {to_group}")
+    out.loc[hit, "group"] = to_group
+    out.loc[hit, "changed_by"] = changed_by.strip()
+    out.loc[hit, "note"] = note if note else f"moved from group {before} to group {to_group}"
+    base = out[keys + ["student_id", "group", "subject", "target_id", "sequence",
+                       "changed_by", "note"]]
+    res = annotate(base, keys, targets)
+    res = res.sort_values(keys + ["group", "sequence", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return res[keys + OUTPUT_COLUMNS]
+
+
+def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
+                max_size: int = 6, subject=None, by=None, targets=None,
+                mastery: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mixed groups for collaboration ("ask three before me"): every group holds at least
+    one student who already shows mastery of the group's focus target.
+
+    Construction (deterministic): the k students furthest along the continuum (ties by
+    student_id) each anchor one group; everyone else is dealt from the lowest frontier up,
+    in snake order, into groups whose sizes differ by at most one. A group's focus is the
+    frontier target most shared by its members who are behind its furthest member (ties to
+    the lower sequence). A student *shows mastery* of the focus when their frontier lies
+    beyond it (the frontier is the first target not yet mastered) or, when ``mastery`` is
+    given, when the mastery table marks that target mastered.
+
+    Returns the :func:`flexible_groups` columns plus ``role`` ("peer expert"/"learner").
+    Raises ValueError when a group cannot get a peer expert (too few distinct frontiers).
+    """
+    lo, hi = _check.sizes(min_size, max_size)
+    k_req = _check.positive_int(n_groups, "n_groups", allow_none=True)
+    f, keys = _prepare(frontier, subject, by)
+    mastered = None
+    if mastery is not None:
+        _check.frame(mastery, "mastery", ["student_id", "target_id", "mastered"])
+        m = mastery.loc[mastery["mastered"].fillna(False).astype(bool), ["student_id", "target_id"]]
+        mastered = set(zip(m["student_id"], m["target_id"]))
+    labels = _target_labels(targets)
+    seq = f["sequence"].to_numpy(dtype=float)
+    tid = f["target_id"].to_numpy()
+    sid = f["student_id"].to_numpy()
+    group = np.zeros(len(f), dtype=np.int64)
+    focus_t = np.empty(len(f), dtype=object)
+    focus_s = np.zeros(len(f))
+    role = np.empty(len(f), dtype=object)
+    reason = np.empty(len(f), dtype=object)
+    bounds, key_vals = _bounds(keys, f)
+    for b, kv in enumerate(key_vals):
+        s, e = bounds[b], bounds[b + 1]
+        n = e - s
+        where = _where(keys, kv)
+        k = group_count(n, k_req, lo, hi, where)
+        if k == 0:
+            continue
+        cap = np.full(k, n // k) + (np.arange(k) < n % k)
+        idx = np.arange(s, e)                      # ascending (sequence, student_id)
+        desc = idx[np.lexsort((sid[idx], -seq[idx]))]
+        anchors = desc[:k]
+        members = [[a] for a in anchors]
+        rest = np.setdiff1d(idx, anchors)
+        rest = rest[np.lexsort((sid[rest], seq[rest]))]
+        order = [g for r in range(hi + 1) for g in (range(k) if r % 2 == 0 else range(k - 1, -1, -1))]
+        it = iter(order)
+        for r in rest:
+            g = next(it)
+            while len(members[g]) >= cap[g]:
+                g = next(it)
+            members[g].append(r)
+        for g, mem in enumerate(members, start=1):
+            mem = np.array(sorted(mem, key=lambda r: (seq[r], str(sid[r]))))
+            top = seq[mem].max()
+            behind = mem[seq[mem] < top]
+            if len(behind) == 0:
+                raise ValueError(
+                    f"peer group {g}{' in ' + where if where else ''} has every member at the "
+                    f"same frontier ({tid[mem[0]]}), so no one shows mastery of a shared "
+                    f"target; use fewer groups or flexible_groups()")
+            cnt = pd.DataFrame({"t": tid[behind], "s": seq[behind]}).value_counts()
+            cnt = cnt.reset_index().sort_values(["count", "s", "t"], ascending=[False, True, True],
+                                                kind="mergesort")
+            ft, fs = cnt["t"].iloc[0], cnt["s"].iloc[0]
+            if mastered is None:
+                expert = seq[mem] > fs
+            else:
+                expert = np.array([(sid[r], ft) in mastered for r in mem])
+            if not expert.any():
+                raise ValueError(
+                    f"peer group {g}{' in ' + where if where else ''}: no member's mastery "
+                    f"table shows {ft} mastered; expected at least one peer expert")
+            n_exp = int(expert.sum())
+            n_at = int(((seq[mem] == fs) & ~expert).sum())
+            n_before = int(((seq[mem] < fs) & ~expert).sum())
+            n_other = len(mem) - n_exp - n_at - n_before
+            parts = [f"{n_exp} peer expert{'s' if n_exp > 1 else ''} "
+                     f"{'have' if n_exp > 1 else 'has'} mastered it"]
+            if n_at:
+                parts.append(f"{n_at} {'is' if n_at == 1 else 'are'} working toward it")
+            if n_before:
+                parts.append(f"{n_before} {'is' if n_before == 1 else 'are'} earlier on the "
+                             f"continuum")
+            if n_other:
+                parts.append(f"{n_other} {'is' if n_other == 1 else 'are'} further along")
+            text = f"Mixed group around {_name(ft, labels, statement=True)}: " + ", ".join(parts)
+            group[mem] = g
+            focus_t[mem] = ft
+            focus_s[mem] = fs
+            role[mem] = np.where(expert, "peer expert", "learner")
+            reason[mem] = text
+    out = f.copy()
+    out["group"] = group
+    out["focus_target_id"] = pd.Series(focus_t, dtype=f["target_id"].dtype) \
+        if len(f) else f["target_id"].copy()
+    out["reason"] = pd.Series(reason, dtype="str")
+    out["focus_sequence"] = pd.Series(focus_s).astype(f["sequence"].dtype) if len(f) else f["sequence"]
+    out["role"] = pd.Series(role, dtype="str")
+    out["changed_by"] = pd.Series([None] * len(out), dtype="str")
+    out["note"] = pd.Series([None] * len(out), dtype="str")
+    out = out.sort_values(keys + ["group", "sequence", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return out[keys + OUTPUT_COLUMNS + ["role"]]
+
+
+def check_groups(groups: pd.DataFrame, name: str = "groups") -> None:
+    """Raise CoachkitDataError unless ``groups`` looks like flexible_groups() output."""
+    _check.frame(groups, name, ["student_id", "group"])
+    if groups["group"].isna().any():
+        raise CoachkitDataError(f"{name}: column 'group' is empty in some rows; expected a "
+                                f"group number for every student", table=name, column="group")
