@@ -54,6 +54,10 @@ def normalize_condition(name: str, *, row=None) -> str:
     if key in _KEYS:
         return _KEYS[key]
     close = difflib.get_close_matches(key, list(_KEYS), n=2, cutoff=0.7)
+    words = set(key.split())
+    close += [c for c in _KEYS if c not in close and key and (
+        key in c or c in key or (words and words <= set(c.split())))]
+    close = close[:3]
     hint = f" Did you mean {' or '.join(repr(_KEYS[c]) for c in close)}?" if close else ""
     raise CoachkitDataError(
         f"table conditions{'' if row is None else f', row {row!r}'}, column 'condition': "
