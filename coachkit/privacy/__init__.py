@@ -1,0 +1,19 @@
+"""Privacy by default: keyed pseudonyms, small-cell suppression with an LP audit, and a
+leak scanner for generated artifacts. See docs/privacy.md.
+
+    import coachkit as ck
+    anon = ck.privacy.pseudonymize(ds, key=secret, shift_dates=True)
+    shown = ck.privacy.suppress(counts, min_n=10)          # suppressed cells are <NA>
+    ck.privacy.audit(shown, counts).ok                      # True: nothing recoverable
+    findings = ck.privacy.scan("showcase/", ds)             # empty: no leaks
+"""
+from __future__ import annotations
+
+from .pseudonyms import fold_name, pseudonym_table, pseudonymize
+from .scan import FINDING_COLUMNS, png_text, scan
+from .suppression import (AuditReport, DisclosureError, audit, format_percent, margins,
+                          percent_table, suppress, suppression_status)
+
+__all__ = ["pseudonymize", "pseudonym_table", "suppress", "suppression_status", "audit",
+           "AuditReport", "DisclosureError", "margins", "percent_table", "format_percent",
+           "scan", "png_text", "FINDING_COLUMNS", "fold_name"]
