@@ -233,7 +233,8 @@ def prepare_responses(responses: pd.DataFrame, items: pd.DataFrame) -> pd.DataFr
     out["year"] = year.astype("int64").to_numpy()
     out["raw"] = raw
     lookup = it.set_index("item_id")
-    known = out["item_id"].isin(lookup.index)
+    pos = pd.Index(lookup.index).get_indexer(out["item_id"])
+    known = pd.Series(pos >= 0, index=out.index)
     if not known.all():
         row = out.index[np.flatnonzero(~known.to_numpy())[0]]
         raise CoachkitDataError(
@@ -241,10 +242,10 @@ def prepare_responses(responses: pd.DataFrame, items: pd.DataFrame) -> pd.DataFr
             f"{out.loc[row, 'item_id']!r}, which is not in survey_items; add the item (with "
             f"its construct) or drop the rows. {int((~known).sum())} row(s) like this.",
             table="survey_responses", row=row, column="item_id", found=out.loc[row, "item_id"])
-    out["construct"] = out["item_id"].map(lookup["construct"]).to_numpy()
-    out["reverse"] = out["item_id"].map(lookup["reverse"]).astype(bool).to_numpy()
-    item_resp = out["item_id"].map(lookup["item_respondent"])
-    mismatch = (item_resp != out["respondent"]).to_numpy()
+    out["construct"] = lookup["construct"].to_numpy(dtype=object)[pos]
+    out["reverse"] = lookup["reverse"].to_numpy(dtype=bool)[pos]
+    item_resp = pd.Series(lookup["item_respondent"].to_numpy(dtype=object)[pos], index=out.index)
+    mismatch = (item_resp.to_numpy() != out["respondent"].to_numpy(dtype=object))
     if mismatch.any():
         row = out.index[np.flatnonzero(mismatch)[0]]
         raise CoachkitDataError(
@@ -604,8 +605,7 @@ def construct_alpha(responses: pd.DataFrame, items: pd.DataFrame, *,
     rows = []
     for key, grp in prep.groupby(keys, sort=False, dropna=False, observed=True):
         key = key if isinstance(key, tuple) else (key,)
-        wide = grp.pivot_table(index=RESPONSE_KEY, columns="item_id", values="value",
-                               aggfunc="first", dropna=False, observed=True)
+        wide = grp.set_index(RESPONSE_KEY + ["item_id"])["value"].unstack("item_id")
         wide = wide.reindex(columns=pd.unique(grp["item_id"])).dropna(how="all")
         k = wide.shape[1]
         used = wide.dropna(how="any") if missing == "listwise" else wide
