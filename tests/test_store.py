@@ -470,3 +470,26 @@ def test_cli(tmp_path):
     assert run(main, ["log", "--db", "nosuch://x", "list"]).exit_code == 2
     assert run(main, ["log", "--db", db, "list", "nonsense"]).exit_code == 2
     assert run(main, ["log", "--help"]).exit_code == 0
+
+
+# ---- the documentation's examples run -----------------------------------------------------
+def test_docs_examples_run(tmp_path, monkeypatch):
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+    doc = (Path(__file__).parents[1] / "docs" / "meeting-log.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COACHKIT_DB", raising=False)
+    ns: dict = {}
+    for block in re.findall(r"```python\n(.*?)```", doc, flags=re.S):
+        exec(compile(block, "docs/meeting-log.md", "exec"), ns)
+    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        env.pop("COACHKIT_DB", None)
+        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+    other = MeetingLog(tmp_path / "other.db")
+    assert "Both moved up a stage." in set(other.commitments()["follow_up"])

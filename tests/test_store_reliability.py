@@ -1,0 +1,144 @@
+"""The meeting log under several writer processes (as several Voila kernels would be),
+and under a writer killed mid-transaction. On SQLite and on a real PostgreSQL server."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from coachkit.store import MeetingLog
+from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.timeout(90)
+WORKER = str(Path(__file__).with_name("store_worker.py"))
+WRITERS, RECORDS = 8, 500
+
+
+_started: list[subprocess.Popen] = []
+
+
+def spawn(*args):
+    p = subprocess.Popen([sys.executable, WORKER, *map(str, args)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    _started.append(p)
+    return p
+
+
+@pytest.fixture(autouse=True)
+def no_stray_workers():
+    """A failing test must not leave its writers running."""
+    yield
+    while _started:
+        p = _started.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+
+
+def wait_for(proc, word, timeout=30):
+    """Read the worker's stdout until a line starting with ``word``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith(word):
+            return line.split()[1:]
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    pytest.fail(f"worker never said {word!r}: {proc.stderr.read()[-2000:]}")
+
+
+def expected_records():
+    obs, com, upd = set(), set(), set()
+    for w in range(WRITERS):
+        for i in range(RECORDS):
+            tag = f"w{w}:{i}"
+            (upd if i % 25 == 0 else com if i % 10 == 0 else obs).add(tag)
+    return obs, com, upd
+
+
+@pytest.mark.slow
+def test_8_writers_x_500_records_lose_and_duplicate_nothing(db_url, tmp_path):
+    log = MeetingLog(db_url)
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2, date="2025-10-10")
+    shared = log.add_commitment(m, action="shared: every writer follows it up", owner="all")
+    go = tmp_path / "go"
+    procs = [spawn("burst", db_url, m.meeting_id, shared, w, RECORDS, go) for w in range(WRITERS)]
+    for p in procs:
+        wait_for(p, "ready")
+    t0 = time.monotonic()
+    go.touch()
+    retries = [int(wait_for(p, "done", timeout=60)[0]) for p in procs]
+    elapsed = time.monotonic() - t0
+    for p in procs:
+        assert p.wait(10) == 0, p.stderr.read()
+    print(f"{WRITERS}x{RECORDS} records on {db_url.split(':')[0]}: {elapsed:.1f} s, "
+          f"retries per writer {retries}")
+
+    obs, com, upd = expected_records()
+    got_obs = list(log.observations()["text"])
+    assert len(got_obs) == len(obs) and set(got_obs) == obs          # none lost, none twice
+    c = log.commitments()
+    got_com = list(c["action"])
+    assert len(got_com) == len(com) + 1 and set(got_com) == com | {c.loc[0, "action"]}
+    assert all(len(s) == 2 for s in c["student_ids"][1:])
+    u = log.commitment_updates(shared)
+    assert len(u) == len(upd) and set(u["note"]) == upd               # no lost update
+    assert c.set_index("commitment_id").loc[shared, "follow_up"] == u["note"].iloc[-1]
+    # each writer's records are stored in the order it wrote them
+    for w in range(WRITERS):
+        mine = [int(t.split(":")[1]) for t in got_obs if t.startswith(f"w{w}:")]
+        assert mine == sorted(mine)
+
+
+def consistent(url):
+    """The database opens, passes its integrity checks, and takes a new write."""
+    log = MeetingLog(url)
+    if url.startswith("sqlite"):
+        with log.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert c.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+    t0 = time.monotonic()
+    m = log.meetings().loc[0, "meeting_id"]
+    log.add_observation(m, "written after the crash")
+    assert time.monotonic() - t0 < 5                                # no lock left behind
+    return log
+
+
+def test_writer_killed_mid_transaction_leaves_the_log_consistent(db_url):
+    log = MeetingLog(db_url)
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2, date="2025-10-10")
+    log.add_observation(m, "committed before the crash")
+    p = spawn("hang", db_url, m.meeting_id)
+    wait_for(p, "in-tx")                  # 1000 rows inserted, transaction still open
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(10)
+    log = consistent(db_url)
+    assert list(log.observations()["text"]) == ["committed before the crash",
+                                                "written after the crash"]
+    assert log.group_decisions(current=False).empty                 # the open transaction is gone
+
+
+@pytest.mark.slow
+def test_writer_killed_at_a_random_moment_leaves_only_whole_records(db_url):
+    log = MeetingLog(db_url)
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2, date="2025-10-10")
+    for attempt in range(2):
+        p = spawn("loop", db_url, m.meeting_id)
+        wait_for(p, "ready")
+        time.sleep(random.uniform(0.5, 1.5))
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+    log = consistent(db_url)
+    g = log.group_decisions(current=False)
+    sizes = g.groupby("adoption_id").size()
+    assert len(sizes) > 0 and (sizes == 200).all()                   # every adoption whole
+    loops = log.observations()["text"].str.startswith("loop").sum()
+    assert abs(loops - len(sizes)) <= 2                              # at most one per kill in between
