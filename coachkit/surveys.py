@@ -356,7 +356,7 @@ def _respondent_scores(prep, items, *, min_answered=0.5, subgroups=None):
     reason = np.where(answered_any == 0, "skipped every item",
                       "answered " + out["n_answered"].astype(str) + " of "
                       + out["n_items"].astype(str) + " items (fewer than "
-                      + (f"half" if float(min_answered) == 0.5 else f"{min_answered:.0%}") + ")")
+                      + ("half" if float(min_answered) == 0.5 else f"{min_answered:.0%}") + ")")
     out["excluded_reason"] = pd.Series(reason, index=out.index, dtype="str").where(
         ~out["included"])
     cols = RESPONSE_KEY + subs + ["construct", "n_items", "n_answered", "score", "included",
