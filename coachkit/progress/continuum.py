@@ -372,7 +372,7 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
                                                level=("level", "mean"))
 
     a, b = per_student(ends["from_cycle"]), per_student(ends["to_cycle"])
-    out = a.join(b, how="outer", lsuffix="_from", rsuffix="_to").reset_index()
+    out = a.add_suffix("_from").join(b.add_suffix("_to"), how="outer").reset_index()
     out["mastered_from"] = out["mastered_from"].fillna(0).astype(np.int64)
     out["mastered_to"] = out["mastered_to"].fillna(0).astype(np.int64)
     out["mastered_change"] = out["mastered_to"] - out["mastered_from"]

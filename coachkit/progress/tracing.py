@@ -70,7 +70,7 @@ class _Seqs:
         self.is_last[self.cstart + length - 1] = True
         maxlen = int(length.max()) if len(length) else 0
         # active[t]: sequences longer than t (a prefix, as they are longest first)
-        self.active = np.searchsorted(-length, -np.arange(maxlen), side="right")
+        self.active = np.searchsorted(-length, -np.arange(maxlen), side="left")
         self.maxlen = maxlen
 
     def rows(self, t: int) -> np.ndarray:
