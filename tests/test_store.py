@@ -493,3 +493,33 @@ def test_docs_examples_run(tmp_path, monkeypatch):
         assert r.returncode == 0, r.stderr
     other = MeetingLog(tmp_path / "other.db")
     assert "Both moved up a stage." in set(other.commitments()["follow_up"])
+
+
+def test_what_changed_for_the_named_students():
+    from coachkit.store.followup import what_changed
+    targets = pd.DataFrame({"target_id": ["T1", "T2", "T3", "R1", "R2"],
+                            "subject": ["math"] * 3 + ["reading"] * 2, "grade": [3] * 5,
+                            "sequence": [1, 2, 3, 1, 2], "unit": "u", "code": "c",
+                            "statement": "s"})
+    ev = pd.DataFrame({
+        "student_id": ["ST1", "ST1", "ST1", "ST2", "ST2", "ST1"],
+        "target_id": ["T1", "T1", "T2", "T1", "R1", "R1"],
+        "date": pd.to_datetime(["2025-09-20", "2025-10-20", "2025-10-25", "2025-09-20",
+                                "2025-10-22", "2025-09-01"]),
+        "score": [2.0, 3.5, 3.0, 2.0, 3.0, 3.0], "kind": "formative"})
+    log = MeetingLog("sqlite://")
+    m = meeting(log)
+    c1 = log.add_commitment(m, action="reteach T1", owner="A", student_ids=["ST1", "ST2"],
+                            target_id="T1")
+    c2 = log.add_commitment(m, action="read with ST2", owner="B", student_ids=["ST2"])
+    out = what_changed(log.commitment_students(), ev, targets, since="2025-10-10",
+                       method="most_recent")
+    r = out.set_index(["commitment_id", "student_id", "subject"])
+    assert r.loc[(c1, "ST1", "math"), ["frontier_before", "frontier_now", "targets_moved",
+                                        "stage_before", "stage_now", "new_evidence"]].tolist() \
+        == ["T1", "T3", 2, "i-practice", "i-show", 2]
+    assert r.loc[(c1, "ST2", "math"), ["targets_moved", "stage_now", "new_evidence"]].tolist() \
+        == [0, "i-practice", 0]
+    assert (c1, "ST1", "reading") not in r.index          # c1 is about a math target
+    assert r.loc[(c2, "ST2", "reading"), "frontier_now"] == "R2"
+    assert pd.isna(r.loc[(c2, "ST2", "reading"), "targets_moved"])   # no "before" to compare

@@ -10,11 +10,12 @@ safely across cycles (SQLite by default, any SQLAlchemy URL such as PostgreSQL).
 See docs/meeting-log.md.
 """
 from .engine import MeetingLogBusy
+from .followup import what_changed
 from .log import DEFAULT_URL, ENV_VAR, Meeting, MeetingLog, resolve_url
 from .recorder import Outcome, Recorder
 from .schema import COMMITMENT_STATUSES, OBSERVATION_KINDS, SCHEMA_VERSION
 from .validate import MAX_TEXT
 
-__all__ = ["MeetingLog", "Meeting", "MeetingLogBusy", "Recorder", "Outcome",
+__all__ = ["MeetingLog", "Meeting", "MeetingLogBusy", "Recorder", "Outcome", "what_changed",
            "DEFAULT_URL", "ENV_VAR", "resolve_url", "COMMITMENT_STATUSES",
            "OBSERVATION_KINDS", "SCHEMA_VERSION", "MAX_TEXT"]
