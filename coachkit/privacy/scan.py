@@ -646,11 +646,11 @@ def scan(paths, dataset: Dataset, *, min_n: int = 10, single_names: bool = True,
             continue
         for text in doc.texts:
             matcher.scan_text(text, found)
+        for rows in doc.tables:
+            matcher.scan_rows(rows, found)
         if small_groups:
             for rows in doc.tables:
                 _tables_small(rows, min_n, found)
-        for rows in doc.tables:
-            matcher.scan_rows(rows, found)
             for obj in doc.json:
                 _json_small(obj, min_n, found)
             for text in doc.prose:

@@ -192,7 +192,8 @@ def _audit_arrays(vals, rtot, ctot, protection, lo_known, hi_known) -> pd.DataFr
                              f"must be those of the full table")
     pos = np.argwhere(miss)
     if not len(pos):
-        return pd.DataFrame({"i": [], "j": [], "low": [], "high": [], "width": [], "ok": []})
+        return pd.DataFrame({"i": np.array([], int), "j": np.array([], int), "low": [],
+                             "high": [], "width": [], "ok": np.array([], bool)})
     # Connected components of suppressed cells (linked through shared rows and columns)
     # are independent linear programs: solve each on its own.
     parent = list(range(nr + nc))
