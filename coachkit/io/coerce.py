@@ -105,8 +105,28 @@ def _parse_uniques(kind: str, u: pd.Series) -> pd.Series:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+def _already_typed(raw: pd.Series, kind: str) -> bool:
+    """Parquet and databases hand over typed columns: nothing to parse."""
+    dt = raw.dtype
+    if kind in ("float", "score", "likert", "int", "grade"):
+        return pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
+    if kind == "date":
+        return pd.api.types.is_datetime64_any_dtype(dt)
+    if kind == "bool":
+        return pd.api.types.is_bool_dtype(dt)
+    return isinstance(dt, pd.CategoricalDtype) and kind in ("id", "category", "text")
+
+
 def coerce_column(raw: pd.Series, table: Table, col: Column):
     """Return (typed Series, mask of cells that did not parse, mask of empty cells)."""
+    if _already_typed(raw, col.kind):
+        empty = raw.isna().to_numpy()
+        bad = np.zeros(len(raw), dtype=bool)
+        if col.kind in ("int", "grade"):   # 2.5 in an integer column does not parse
+            bad = ~empty & (raw.to_numpy(dtype=float, na_value=np.nan) % 1 != 0)
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            raw = raw.cat.rename_categories([str(c).strip() for c in raw.cat.categories])
+        return _to_dtype(raw, table, col), bad, empty
     text = raw.astype("str").str.strip() if raw.dtype != "str" else raw.str.strip()
     text = text.mask(text.isin(["", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"]))
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
@@ -125,6 +145,8 @@ def coerce_column(raw: pd.Series, table: Table, col: Column):
 
 def _to_dtype(s: pd.Series, table: Table, col: Column) -> pd.Series:
     dtype = dtype_for(table, col)
+    if str(s.dtype) == dtype:
+        return s
     if dtype.startswith(("int", "uint")):
         # missing or bad cells are rejected later; fill so the cast can happen
         return pd.to_numeric(s, errors="coerce").fillna(0).astype(dtype)
@@ -137,6 +159,8 @@ def _to_dtype(s: pd.Series, table: Table, col: Column) -> pd.Series:
     if dtype == "boolean":
         return s.astype("boolean")
     if dtype == "category":
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            return s
         return s.astype("str").where(s.notna()).astype("category")
     return s.astype("str").where(s.notna())
 
