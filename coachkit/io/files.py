@@ -119,13 +119,17 @@ def one_row_each(problems: pd.DataFrame) -> pd.DataFrame:
     """One rejected entry per rejected row; its reason lists every problem on the row."""
     if not len(problems):
         return no_problems()
+    # keyed by file too: one table can be fed by several files (OneRoster, SQL views)
+    keys = ["table", "file", "row"]
     problems = problems.sort_values(["table", "row"], kind="stable")
-    reasons = problems.groupby(["table", "row"], sort=False).apply(
+    reasons = problems.groupby(keys, sort=False, dropna=False).apply(
         lambda g: "; ".join(f"{c}: {r}" if c else r for c, r in zip(g["column"], g["reason"])),
         include_groups=False)
-    firsts = problems.drop_duplicates(["table", "row"]).set_index(["table", "row"])
+    firsts = problems.drop_duplicates(keys).set_index(keys)
     firsts["reason"] = reasons
-    return firsts.reset_index()[["table", "file", "row", "column", "value", "reason"]]
+    out = firsts.reset_index()[["table", "file", "row", "column", "value", "reason"]]
+    out["file"] = out["file"].astype(object).where(out["file"].notna(), None)
+    return out
 
 
 def _finish(df: pd.DataFrame, problems: pd.DataFrame, errors: str, what: str):
