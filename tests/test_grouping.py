@@ -344,3 +344,15 @@ def test_profile_clustering_finds_needs_across_units():
     assert pinned.set_index("student_id").loc["S01", "group"] == 1
     with pytest.raises(ValueError, match="needs mastery"):
         flexible_groups(f, method="profile")
+
+
+def test_same_size_classrooms_solved_together_match_one_at_a_time():
+    rng = np.random.default_rng(11)
+    parts = [frontier(rng.integers(0, 20, 17).tolist(), ids=[f"{c}{i:02d}" for i in range(17)],
+                      classroom_id=c) for c in "PQRSTUVW"]
+    together = flexible_groups(pd.concat(parts, ignore_index=True), by="classroom_id")
+    for part in parts:
+        c = part["classroom_id"].iloc[0]
+        alone = flexible_groups(part.drop(columns="classroom_id"))
+        mine = together[together["classroom_id"] == c].drop(columns="classroom_id")
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone)

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..errors import CoachkitDataError
 from . import _check
-from .partition import group_count, labels_from_sizes, partition_sorted, partition_with_pins
+from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
+                        partition_with_pins)
 
 FRONTIER_COLUMNS = ("student_id", "subject", "target_id", "sequence")
 OUTPUT_COLUMNS = ["student_id", "group", "focus_target_id", "reason", "subject", "target_id",
@@ -148,17 +149,26 @@ def annotate(g: pd.DataFrame, keys: list[str], targets=None) -> pd.DataFrame:
         columns={"target_id": "focus_target_id", "sequence": "focus_sequence"})
     size = g.groupby(gk, sort=False, observed=True).size().rename("n").reset_index()
     focus = focus.merge(size, on=gk)
-    others = (counts.sort_values(gk + ["sequence", "target_id"], kind="mergesort")
-              .groupby(gk, sort=False, observed=True)["target_id"].agg(list))
+    # every target in each group, by sequence, for the "others at ..." clause
+    allc = counts.sort_values(gk + ["sequence", "target_id"], kind="mergesort")
+    gid = allc.groupby(gk, sort=False, observed=True).ngroup().to_numpy()
+    tids = allc["target_id"].to_numpy()
+    per_group: dict[int, list] = {}
+    for g_, t_ in zip(gid, tids):
+        per_group.setdefault(g_, []).append(t_)
+    first = allc[gk].assign(_gid=gid).drop_duplicates(gk)
+    focus = focus.merge(first, on=gk, how="left")
+    names = {}
     reasons = []
-    for row in focus.itertuples(index=False):
-        key = tuple(getattr(row, c) for c in gk)
-        n, n_at = int(row.n), int(row.n_at)
+    for fid, n, n_at, g_ in zip(focus["focus_target_id"], focus["n"], focus["n_at"],
+                                focus["_gid"]):
+        n, n_at = int(n), int(n_at)
+        if fid not in names:
+            names[fid] = _name(fid, labels, statement=True)
         noun = "student" if n == 1 else "students"
-        text = f"{n} {noun} working toward {_name(row.focus_target_id, labels, statement=True)}"
+        text = f"{n} {noun} working toward {names[fid]}"
         if n_at < n:
-            rest = [t for t in others.loc[key if len(key) > 1 else key[0]]
-                    if t != row.focus_target_id]
+            rest = [t for t in per_group[g_] if t != fid]
             text += (f" (next step for {n_at} of {n}; others at "
                      f"{', '.join(_name(t, labels, statement=False) for t in rest)})")
         reasons.append(text)
@@ -238,6 +248,7 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
     if pins is not None:
         pin_group = f["student_id"].map(pins.set_index("student_id")["group"]).to_numpy(
             dtype=float, na_value=np.nan)
+    plain: dict[tuple[int, int], list[int]] = {}
     for b, kv in enumerate(key_vals):
         s, e = bounds[b], bounds[b + 1]
         n = e - s
@@ -262,7 +273,14 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
             lab[free] = partition_with_pins(x[free], k, lo, hi, pins_here)
             labels[s:e] = lab
         else:
-            labels[s:e] = labels_from_sizes(partition_sorted(x, k, lo, hi))
+            plain.setdefault((n, k), []).append(s)
+    # classrooms of the same size are solved together, one NumPy DP per size
+    for (n, k), starts in plain.items():
+        if k == 0:
+            continue
+        rows = np.asarray(starts)[:, None] + np.arange(n)[None, :]
+        sizes = partition_sorted_batch(seq[rows], k, lo, hi)
+        labels[rows] = np.stack([labels_from_sizes(z) for z in sizes])
     return _finish(f, labels, keys, pins, targets)
 
 

@@ -50,30 +50,38 @@ def partition_sorted(x: np.ndarray, k: int, min_size: int, max_size: int) -> np.
     ``x`` must be sorted ascending and ``k * min_size <= len(x) <= k * max_size``.
     O(k · n · (max_size - min_size + 1)) NumPy work.
     """
-    n = len(x)
+    return partition_sorted_batch(np.asarray(x, dtype=float)[None, :], k, min_size, max_size)[0]
+
+
+def partition_sorted_batch(X: np.ndarray, k: int, min_size: int, max_size: int) -> np.ndarray:
+    """:func:`partition_sorted` for many classrooms of the same size at once.
+
+    ``X``: (classrooms, n) array, each row sorted ascending. Returns (classrooms, k) sizes.
+    """
+    X = np.asarray(X, dtype=float)
+    b, n = X.shape
     if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    xc = np.asarray(x, dtype=float)
-    xc = xc - xc.mean()                       # centring keeps the prefix sums small
-    s1 = np.concatenate(([0.0], np.cumsum(xc)))
-    s2 = np.concatenate(([0.0], np.cumsum(xc * xc)))
+        return np.zeros((b, 0), dtype=np.int64)
+    xc = X - X.mean(axis=1, keepdims=True)    # centring keeps the prefix sums small
+    zero = np.zeros((b, 1))
+    s1 = np.concatenate((zero, np.cumsum(xc, axis=1)), axis=1)
+    s2 = np.concatenate((zero, np.cumsum(xc * xc, axis=1)), axis=1)
     j = np.arange(n + 1)
-    sizes = np.arange(min_size, max_size + 1)
-    prev_d = np.full(n + 1, np.inf)
-    prev_d[0] = 0.0
-    prev_b = np.zeros(n + 1)
-    choice = np.zeros((k + 1, n + 1), dtype=np.int64)
+    prev_d = np.full((b, n + 1), np.inf)
+    prev_d[:, 0] = 0.0
+    prev_b = np.zeros((b, n + 1))
+    choice = np.zeros((k + 1, b, n + 1), dtype=np.int64)
     for g in range(1, k + 1):
-        best_d = np.full(n + 1, np.inf)
-        best_b = np.full(n + 1, np.inf)
-        best_s = np.zeros(n + 1, dtype=np.int64)
-        for s in sizes:
+        best_d = np.full((b, n + 1), np.inf)
+        best_b = np.full((b, n + 1), np.inf)
+        best_s = np.zeros((b, n + 1), dtype=np.int64)
+        for s in range(min_size, max_size + 1):
             i = j - s
-            ok = i >= 0
-            ii = np.where(ok, i, 0)
-            seg = s2[j] - s2[ii] - (s1[j] - s1[ii]) ** 2 / s
-            cand = np.where(ok, prev_d[ii] + seg, np.inf)
-            cand_b = np.where(ok, prev_b[ii] + float(s * s), np.inf)
+            ok = (i >= 0)[None, :]
+            ii = np.where(i >= 0, i, 0)
+            seg = s2[:, j] - s2[:, ii] - (s1[:, j] - s1[:, ii]) ** 2 / s
+            cand = np.where(ok, prev_d[:, ii] + seg, np.inf)
+            cand_b = np.where(ok, prev_b[:, ii] + float(s * s), np.inf)
             tol = np.where(np.isfinite(best_d), TOL * (1.0 + np.abs(best_d)), 0.0)
             better = ok & ((cand < best_d - tol)
                            | ((cand <= best_d + tol) & (cand_b < best_b)))
@@ -82,13 +90,14 @@ def partition_sorted(x: np.ndarray, k: int, min_size: int, max_size: int) -> np.
             best_s = np.where(better, s, best_s)
         prev_d, prev_b = best_d, best_b
         choice[g] = best_s
-    if not np.isfinite(prev_d[n]):
+    if not np.isfinite(prev_d[:, n]).all():
         raise ValueError(f"no partition of {n} into {k} groups of {min_size}..{max_size}")
-    out = np.empty(k, dtype=np.int64)
-    at = n
+    out = np.empty((b, k), dtype=np.int64)
+    at = np.full(b, n)
+    rows = np.arange(b)
     for g in range(k, 0, -1):
-        out[g - 1] = choice[g, at]
-        at -= out[g - 1]
+        out[:, g - 1] = choice[g, rows, at]
+        at = at - out[:, g - 1]
     return out
 
 

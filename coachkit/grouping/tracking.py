@@ -19,15 +19,13 @@ from .metrics import ari_table
 CYCLE = "cycle_id"
 
 
-def _keys(df: pd.DataFrame, by, name: str, *, allow_multi=()) -> list[str]:
+def _keys(df: pd.DataFrame, by, name: str) -> list[str]:
     keys = _check.columns_list(by)
     _check.frame(df, name, keys)
     for col, fix in (("classroom_id", "by='classroom_id'"),):
         if col not in keys and col in df.columns and df[col].nunique() > 1:
             raise ValueError(f"{name} holds {df[col].nunique()} classrooms; pass {fix} so each "
                              f"classroom is checked on its own")
-    for col in allow_multi:
-        pass
     return keys
 
 
