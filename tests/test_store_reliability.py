@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from coachkit.store import MeetingLog
 from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
 

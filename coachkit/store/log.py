@@ -27,12 +27,10 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import and_, insert, select, true, update
 
-from ..errors import CoachkitDataError
 from . import validate as v
 from .engine import make_engine, read, run_write, safe_url
 from .migrate import upgrade
-from .schema import (COMMITMENT_STATUSES, OBSERVATION_KINDS, SCHEMA_VERSION, TABLES,
-                     commitment_students, commitment_updates, commitments, group_decisions,
+from .schema import (COMMITMENT_STATUSES, OBSERVATION_KINDS, commitment_students, commitment_updates, commitments, group_decisions,
                      meetings, observations)
 
 DEFAULT_URL = "sqlite:///coachkit.db"
