@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from .pseudonyms import fold_name, pseudonym_table, pseudonymize
 from .scan import FINDING_COLUMNS, png_text, scan
-from .suppression import (AuditReport, DisclosureError, audit, format_percent, margins,
-                          percent_table, suppress, suppression_status)
+from .audit import AuditReport, DisclosureError, audit, margins
+from .suppression import format_percent, percent_table, suppress, suppression_status
 
 __all__ = ["pseudonymize", "pseudonym_table", "suppress", "suppression_status", "audit",
            "AuditReport", "DisclosureError", "margins", "percent_table", "format_percent",
