@@ -56,12 +56,22 @@ class _Seqs:
         self.rank_of_unique[order] = np.arange(nu)
         self.pair_seq = self.rank_of_unique[inv]              # pair -> sequence
         rep, length = rep[order], length[order]
-        self.weight, self.length = weight[order], length
-        self.target = p.target[rep]
+        cstart = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+        src = np.repeat(p.starts[rep] - cstart, length) + np.arange(int(length.sum()))
+        self._layout(obs[src], weight[order], length, p.target[rep])
+
+    def subset(self, keep_target: np.ndarray) -> "_Seqs":
+        """The sequences of some targets only (to stop fitting converged targets)."""
+        keep = keep_target[self.target]
+        rows = np.repeat(keep, self.length)
+        out = object.__new__(_Seqs)
+        out._layout(self.obs[rows], self.weight[keep], self.length[keep], self.target[keep])
+        return out
+
+    def _layout(self, obs, weight, length, target):
+        self.obs, self.weight, self.length, self.target = obs, weight, length, target
         self.cstart = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
         total = int(length.sum())
-        src = np.repeat(p.starts[rep] - self.cstart, length) + np.arange(total)
-        self.obs = obs[src]
         self.row_target = np.repeat(self.target, length)
         self.row_weight = np.repeat(self.weight, length)
         self.is_first = np.zeros(total, dtype=bool)
@@ -149,9 +159,10 @@ def _bounds(max_guess, max_slip):
             "guess": (LOW, float(max_guess)), "slip": (LOW, float(max_slip))}
 
 
-def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-4, init=None, max_guess=0.45, max_slip=0.45):
-    """EM-fit BKT per target on arranged evidence. Returns (params dict of arrays per
-    target code, log-likelihood, iterations, converged, the sequences)."""
+def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-3, init=None, max_guess=0.45, max_slip=0.45):
+    """EM-fit BKT per target on arranged evidence. Each target stops when no parameter
+    moves more than ``tol`` in an iteration. Returns (params dict of arrays per target
+    code, log-likelihood, iterations, converged, the sequences), per target code."""
     init = {**INIT, **(init or {})}
     bad = [k for k in init if k not in PARAMS]
     if bad:
@@ -163,15 +174,24 @@ def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-4, init=None, max_guess=0.45, ma
     prm = {k: np.full(m, float(np.clip(init[k], *bounds[k]))) for k in PARAMS}
     s = _Seqs(p)
     ll = np.zeros(m)
-    it, converged = 0, False
+    iters = np.zeros(m, dtype=np.int64)
+    active = np.zeros(m, dtype=bool)
+    active[np.unique(s.target)] = True
+    work = s
     for it in range(1, max_iter + 1):
-        new, ll = _em_step(s, prm, bounds)
-        change = max(float(np.max(np.abs(new[k] - prm[k]))) for k in PARAMS)
+        new, step_ll = _em_step(work, prm, bounds)
+        change = np.max([np.abs(new[k] - prm[k]) for k in PARAMS], axis=0)
+        ll = np.where(active, step_ll, ll)
+        iters[active] = it
         prm = new
-        if change < tol:
-            converged = True
+        active &= ~(change < tol)
+        if not active.any():
             break
-    return prm, ll, it, converged, s
+        rows_left = np.repeat(active[work.target], work.length).sum()
+        if rows_left < 0.7 * len(work.obs):     # stop carrying converged targets
+            work = work.subset(active)
+    converged = ~active
+    return prm, ll, iters, converged, s
 
 
 def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None) -> np.ndarray:
@@ -202,7 +222,7 @@ def _params_from_table(p: Pairs, table: pd.DataFrame) -> dict:
 
 @register_method("knowledge_tracing", replace=True, _builtin=True)
 def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
-                      max_iter: int = 100, tol: float = 1e-4, init=None,
+                      max_iter: int = 100, tol: float = 1e-3, init=None,
                       max_guess: float = 0.45, max_slip: float = 0.45):
     """Bayesian Knowledge Tracing: per target, EM-fit prior, learn, guess, slip from all
     students' sequences (score >= mastery line = correct); the level is P(mastered) after
@@ -223,13 +243,13 @@ def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
 
 def fit_knowledge_tracing(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
                           kinds=None, *, scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100,
-                          tol: float = 1e-4, init: dict | None = None,
+                          tol: float = 1e-3, init: dict | None = None,
                           max_guess: float = 0.45, max_slip: float = 0.45) -> pd.DataFrame:
     """BKT parameters per target, fitted by EM (see the module docstring).
 
     Returns target_id, prior, learn, guess, slip, n_students (sequences), n_evidence,
-    log_likelihood, iterations, converged (all targets stop together when no parameter
-    moves more than ``tol``).
+    log_likelihood, iterations, converged (each target stops when no parameter moves more
+    than ``tol`` in an EM iteration; ``converged`` False means ``max_iter`` was reached).
     """
     prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
     p = prep.pairs
@@ -246,5 +266,5 @@ def fit_knowledge_tracing(evidence: pd.DataFrame, mastery_line: float = MASTERY_
         "n_students": np.bincount(p.target, minlength=p.n_targets)[used],
         "n_evidence": np.bincount(p.target, weights=p.counts,
                                   minlength=p.n_targets)[used].astype(np.int64),
-        "log_likelihood": ll[used], "iterations": it, "converged": conv,
+        "log_likelihood": ll[used], "iterations": it[used], "converged": conv[used],
     })
