@@ -356,3 +356,12 @@ def test_same_size_classrooms_solved_together_match_one_at_a_time():
         alone = flexible_groups(part.drop(columns="classroom_id"))
         mine = together[together["classroom_id"] == c].drop(columns="classroom_id")
         pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone)
+
+
+def test_category_ids_sort_as_text():
+    f = frontier([1, 1, 1, 1, 1, 1, 1], ids=["b", "a", "d", "c", "g", "f", "e"])
+    cat = f.astype({"student_id": pd.CategoricalDtype(["g", "f", "e", "d", "c", "b", "a"]),
+                    "target_id": "category"})
+    a, b = flexible_groups(f), flexible_groups(cat)
+    assert a["student_id"].tolist() == b["student_id"].tolist() == list("abcdefg")
+    assert a["group"].tolist() == b["group"].tolist()

@@ -58,6 +58,9 @@ def _prepare(frontier, subject, by, *, what="frontier") -> tuple[pd.DataFrame, l
             f"one classroom at a time: pass by='classroom_id' or filter to one classroom")
     cols = keys + [c for c in FRONTIER_COLUMNS if c not in keys]
     f = f[cols].copy()
+    for c in keys + ["student_id", "target_id"]:
+        if isinstance(f[c].dtype, pd.CategoricalDtype):   # sort ids as text, not by category
+            f[c] = f[c].astype(str)
     f = f.sort_values(keys + ["sequence", "student_id"], kind="mergesort", ignore_index=True)
     return f, keys
 
