@@ -119,7 +119,7 @@ def _evidence(rng, students: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFram
         k = len(si)
         week = reach[si, ti]
         difficulty = rng.normal(0, 0.35, m)[ti]
-        base = 2.4 + 0.5 * skill[si] - difficulty
+        base = 2.65 + 0.5 * skill[si] - difficulty
         day0 = YEAR_START.to_datetime64() + (week * 7).astype("timedelta64[D]")
         rows_s, rows_t, rows_d, rows_score, rows_kind = [], [], [], [], []
 
@@ -136,16 +136,22 @@ def _evidence(rng, students: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFram
         summ_day = rng.integers(6, 10, k)
         score = base + rng.normal(0, 0.55, k)
         emit(all_, summ_day, score, "summative")
-        # retakes until proficient: up to three, each after re-teaching
+        # retakes until proficient (up to five), each after re-teaching
         needs = np.clip(np.round(score * 2) / 2, 1, 4) < 3
         day = summ_day.astype(float)
-        for r in range(3):
+        for r in range(5):
             day = day + rng.integers(4, 9, k)
             in_year = week + day / 7 < WEEKS
-            score = base + 0.45 * (r + 1) + rng.normal(0, 0.5, k)
+            score = base + 0.55 * (r + 1) + rng.normal(0, 0.5, k)
             retake = needs & in_year
             emit(retake, day.astype(int), score, "retake")
             needs = retake & (np.clip(np.round(score * 2) / 2, 1, 4) < 3)
+        # a later check on the same target: proficient students usually show it again
+        # (a unit test or spiral review), which is what makes mastery stick in the gradebook
+        proficient = ~needs & (rng.random(k) < 0.92)
+        day = day + rng.integers(5, 13, k)
+        emit(proficient & (week + day / 7 < WEEKS), day.astype(int),
+             np.maximum(base + 1.3, 3.5) + rng.normal(0, 0.3, k), "summative")
         obs = rng.random(k) < 0.12
         emit(obs, rng.integers(1, 8, k), base + rng.normal(0, 0.6, k), "observation")
         self_ = rng.random(k) < 0.08

@@ -1,0 +1,174 @@
+"""What a six-week data talk looks at for one classroom, computed once.
+
+The data-talk protocol, the grade-level dashboard and the student binder all need the
+same tables for a classroom at the end of a cycle; they live here so each notebook is a
+few calls and the logic has tests.
+
+    view = ck.talk.classroom_view(ds, "S101-3A", cycle=4)
+    view.mastery, view.frontier, view.projection, view.groups["math"], view.stuck
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+
+from . import grouping, progress
+from .dataset import Dataset
+
+SUBJECTS = ("math", "ela")
+
+
+@dataclass
+class ClassroomView:
+    classroom: pd.Series
+    cycle: pd.Series
+    method: str
+    students: pd.DataFrame
+    targets: pd.DataFrame
+    evidence: pd.DataFrame
+    mastery: pd.DataFrame
+    stages: pd.DataFrame
+    frontier: pd.DataFrame
+    pace: pd.DataFrame
+    projection: pd.DataFrame
+    growth: pd.DataFrame | None
+    attempts: pd.DataFrame
+    groups: dict = field(default_factory=dict)       # subject -> flexible groups
+    history: dict = field(default_factory=dict)      # subject -> groups of every cycle so far
+    fluidity: dict = field(default_factory=dict)
+    stuck: dict = field(default_factory=dict)
+    composition: dict = field(default_factory=dict)
+
+    @property
+    def subjects(self) -> list[str]:
+        return [s for s in SUBJECTS if s in set(self.targets["subject"].astype(str))]
+
+    def names(self) -> pd.Series:
+        s = self.students
+        return pd.Series((s["first_name"] + " " + s["last_name"]).to_numpy(),
+                         index=s["student_id"].astype(str))
+
+
+def pick_classroom(ds: Dataset, classroom=None, school=None, grade=None) -> str:
+    """The classroom asked for, or the first one matching school and grade."""
+    rooms = ds.classrooms
+    if classroom is not None:
+        if classroom not in set(rooms["classroom_id"]):
+            raise ValueError(f"unknown classroom {classroom!r}; e.g. "
+                             f"{', '.join(rooms['classroom_id'].head(5))}")
+        return classroom
+    if school is not None:
+        rooms = rooms[rooms["school_id"] == school]
+    if grade is not None:
+        rooms = rooms[rooms["grade"] == int(grade)]
+    if not len(rooms):
+        raise ValueError(f"no classroom for school={school!r}, grade={grade!r}")
+    return rooms.sort_values("classroom_id")["classroom_id"].iloc[0]
+
+
+def groups_for(mastery: pd.DataFrame, targets, students, subject: str, **bounds):
+    """Flexible groups for one subject from a mastery table (students done with the
+    subject's continuum are left out of groups: they need extension, not a group)."""
+    f = progress.frontier(mastery, targets, students, include_complete=False)
+    f = f[f["subject"] == subject]
+    if len(f) < bounds.get("min_size", 3):
+        return f.assign(group=pd.Series(dtype="Int64"), focus_target_id=None, reason=None)
+    n = len(f)
+    max_size = bounds.get("max_size", 6)
+    min_size = min(bounds.get("min_size", 3), n)
+    return grouping.flexible_groups(f, n_groups=bounds.get("n_groups"), min_size=min_size,
+                                    max_size=max(max_size, min_size), subject=subject,
+                                    targets=targets)
+
+
+def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
+                   method: str = "decaying_average", kinds=None, min_size: int = 3,
+                   max_size: int = 6, n_groups: int | None = None,
+                   history: bool = True) -> ClassroomView:
+    """Every table the data talk shows for one classroom at the end of CYCLE."""
+    room = ds.classroom(classroom_id)
+    cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
+    if int(cycle) not in cyc.index:
+        raise ValueError(f"unknown cycle {cycle!r}; the data has cycles {list(cyc.index)}")
+    now = room.through_cycle(cycle)
+    students = room.students.reset_index(drop=True)
+    grade = int(room.classrooms["grade"].iloc[0])
+    targets = ds.targets[ds.targets["grade"] == grade]
+    m = progress.mastery(now.evidence, method=method, kinds=kinds)
+    as_of = cyc.loc[int(cycle), "end"]
+    bounds = dict(min_size=min_size, max_size=max_size, n_groups=n_groups)
+    view = ClassroomView(
+        classroom=room.classrooms.iloc[0], cycle=cyc.loc[int(cycle)], method=method,
+        students=students, targets=targets, evidence=now.evidence, mastery=m,
+        stages=progress.stage(m, targets, students),
+        frontier=progress.frontier(m, targets, students),
+        pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of),
+        projection=progress.projection(m, targets, students, ds.cycles, as_of=as_of),
+        growth=(progress.growth(now.evidence, ds.cycles, int(cycle) - 1, int(cycle),
+                                method=method, kinds=kinds, targets=targets)
+                if int(cycle) > 1 else None),
+        attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds),
+    )
+    for subject in view.subjects:
+        view.groups[subject] = groups_for(m, targets, students, subject, **bounds)
+        if history:
+            h = group_history(room, int(cycle), targets, subject, method=method, kinds=kinds,
+                              **bounds)
+            view.history[subject] = h
+            view.fluidity[subject] = grouping.fluidity(h) if h["cycle_id"].nunique() > 1 else None
+            view.stuck[subject] = grouping.stuck_students(h)
+        g = view.groups[subject]
+        if len(g) and "group" in g and g["group"].notna().any():
+            view.composition[subject] = grouping.composition(g, students)
+    return view
+
+
+def group_history(room: Dataset, cycle: int, targets, subject: str, *, method="decaying_average",
+                  kinds=None, **bounds) -> pd.DataFrame:
+    """The groups the data would have proposed at the end of each cycle up to CYCLE."""
+    frames = []
+    for c in range(1, int(cycle) + 1):
+        ev = room.through_cycle(c).evidence
+        if not len(ev):
+            continue
+        m = progress.mastery(ev, method=method, kinds=kinds)
+        g = groups_for(m, targets, room.students, subject, **bounds)
+        if len(g) and g["group"].notna().any():
+            frames.append(g.assign(cycle_id=c))
+    cols = ["student_id", "group", "focus_target_id", "focus_sequence", "cycle_id"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)
+
+
+def who_is_stuck(view: ClassroomView) -> pd.DataFrame:
+    """Students who mastered nothing new this cycle while targets remain, or who are
+    not on track to finish the grade's continuum: the team's first conversation."""
+    p = view.pace[["student_id", "subject", "mastered_cycle"]]
+    pr = view.projection[["student_id", "subject", "remaining", "on_track", "projected_date"]]
+    t = pr.merge(p, on=["student_id", "subject"], how="left")
+    t["mastered_cycle"] = t["mastered_cycle"].fillna(0).astype(int)
+    flagged = t[(t["remaining"] > 0) & ((t["mastered_cycle"] == 0) | ~t["on_track"])]
+    names = view.names()
+    out = flagged.assign(student=flagged["student_id"].astype(str).map(names))
+    return out[["student", "student_id", "subject", "mastered_cycle", "remaining",
+                "projected_date", "on_track"]].sort_values(["subject", "remaining"],
+                                                           ascending=[True, False])
+
+
+def targets_to_reteach(view: ClassroomView, *, min_students: int = 3) -> pd.DataFrame:
+    """Targets many students have worked on but not yet shown, with retake counts."""
+    st = view.stages
+    worked = st[st["n_evidence"] > 0] if "n_evidence" in st else st
+    agg = worked.groupby("target_id", observed=True).agg(
+        working=("stage", "size"),
+        not_yet=("stage", lambda s: int((s.astype(str) == "i-practice").sum())))
+    agg = agg[agg["not_yet"] >= min_students].reset_index()
+    agg = agg.merge(view.targets[["target_id", "subject", "sequence", "code", "statement"]],
+                    on="target_id").merge(
+        view.attempts[["target_id", "mean_attempts", "share_reached"]], on="target_id", how="left")
+    agg["share_not_yet"] = agg["not_yet"] / agg["working"]
+    return agg.sort_values(["share_not_yet", "not_yet"], ascending=False, ignore_index=True)[
+        ["subject", "code", "statement", "working", "not_yet", "share_not_yet", "mean_attempts"]]
