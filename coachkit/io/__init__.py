@@ -1,4 +1,10 @@
 """Getting data in and out: files, OneRoster, CASE, SQL. Everything lands on the canonical tables."""
+from .case import load_case, write_case
+from .diagnostics import load_diagnostics, mapping_names, read_mapping
 from .files import load_dataset, load_table, read_table, save_dataset, detect_encoding
+from .oneroster import OneRosterWarning, load_oneroster, write_oneroster
+from .sql import load_sql, save_sql
 
-__all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "detect_encoding"]
+__all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "detect_encoding",
+           "load_oneroster", "write_oneroster", "OneRosterWarning", "load_case", "write_case",
+           "load_diagnostics", "read_mapping", "mapping_names", "load_sql", "save_sql"]

@@ -563,6 +563,11 @@ class _Reader:
                         self.deleted[name].add(sid)
                 self.records[name] = df[keep].reset_index(drop=True)
 
+    def report_deleted(self):
+        for name, n in self.dropped.items():
+            self.warn(f"{name}.csv: {n} records refer to records marked tobedeleted (or no longer "
+                      f"in a newer bulk file) and were removed with them")
+
     def _bad(self, df, i, name, col, value, reason):
         label, row = df["_file"].iat[i], int(df["_row"].iat[i])
         self.problem(name, label, row, col, value, reason)
@@ -1117,6 +1122,7 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
             if errors == "raise" and reader.problems:
                 raise_first(pd.DataFrame(reader.problems), "OneRoster export")
         reader.check_references()
+        reader.report_deleted()
         if errors == "raise" and reader.problems:
             raise_first(pd.DataFrame(reader.problems), "OneRoster export")
         builder = _Builder(reader, targets)
