@@ -128,15 +128,14 @@ def test_writer_killed_mid_transaction_leaves_the_log_consistent(db_url):
 def test_writer_killed_at_a_random_moment_leaves_only_whole_records(db_url):
     log = MeetingLog(db_url)
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2, date="2025-10-10")
-    for attempt in range(2):
-        p = spawn("loop", db_url, m.meeting_id)
-        wait_for(p, "ready")
-        time.sleep(random.uniform(0.5, 1.5))
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait(10)
+    p = spawn("loop", db_url, m.meeting_id)
+    wait_for(p, "ready")
+    time.sleep(random.uniform(0.5, 1.5))
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(10)
     log = consistent(db_url)
     g = log.group_decisions(current=False)
     sizes = g.groupby("adoption_id").size()
     assert len(sizes) > 0 and (sizes == 200).all()                   # every adoption whole
     loops = log.observations()["text"].str.startswith("loop").sum()
-    assert abs(loops - len(sizes)) <= 2                              # at most one per kill in between
+    assert loops in (len(sizes), len(sizes) - 1)        # killed between the two, at most

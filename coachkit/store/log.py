@@ -30,8 +30,8 @@ from sqlalchemy import and_, insert, select, true, update
 from . import validate as v
 from .engine import make_engine, read, run_write, safe_url
 from .migrate import upgrade
-from .schema import (COMMITMENT_STATUSES, OBSERVATION_KINDS, commitment_students, commitment_updates, commitments, group_decisions,
-                     meetings, observations)
+from .schema import (COMMITMENT_STATUSES, OBSERVATION_KINDS, commitment_students,
+                     commitment_updates, commitments, group_decisions, meetings, observations)
 
 DEFAULT_URL = "sqlite:///coachkit.db"
 ENV_VAR = "COACHKIT_DB"
