@@ -88,16 +88,15 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
                title: str | None = "Group membership across cycles") -> go.Figure:
     """Sankey of students flowing between groups from one cycle to the next (one
     classroom). Nodes are "cycle c · group g", sized by students; the lowest group of each
-    cycle (smallest focus_sequence, else group number) is drawn in red so a band of the same
+    cycle (smallest focus_position or focus_sequence, else group number) is drawn in red so a band of the same
     students staying low is visible at a glance."""
     need = {cycle, "student_id", "group"}
     if not isinstance(history, pd.DataFrame) or not need <= set(history):
         raise ValueError(f"group_flow needs a history with columns {sorted(need)}")
     if "classroom_id" in history and history["classroom_id"].nunique() > 1:
         raise ValueError("group_flow draws one classroom; filter the history to one classroom_id")
-    h = history[[cycle, "student_id", "group"] + (["focus_sequence"] if "focus_sequence" in history
-                                                  else [])].copy()
-    level = "focus_sequence" if "focus_sequence" in h else "group"
+    level = next((c for c in ("focus_position", "focus_sequence") if c in history), "group")
+    h = history[[cycle, "student_id", "group"] + ([level] if level != "group" else [])].copy()
     nodes = h.groupby([cycle, "group"], sort=True).agg(n=("student_id", "size"),
                                                         level=(level, "first")).reset_index()
     low = nodes.groupby(cycle)["level"].transform("min")

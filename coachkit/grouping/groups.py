@@ -3,11 +3,12 @@
 Output of :func:`flexible_groups` (one row per student)::
 
     [by columns…], student_id, group, focus_target_id, reason,
-    subject, target_id, sequence, focus_sequence, changed_by, note
+    subject, target_id, sequence, position, focus_sequence, focus_position, changed_by, note
 
 ``group`` is 1..k numbered along the continuum (group 1 has the lowest frontier), except
 that pinned group numbers are kept as the teacher gave them. ``target_id``/``sequence`` are
-the student's own frontier; ``focus_target_id``/``focus_sequence`` the group's focus.
+the student's own frontier and ``position`` its place on the continuum, which runs through
+the grades (see ``_positions``); ``focus_*`` describe the group's focus target.
 ``changed_by``/``note`` are empty where coachkit placed the student and say who pinned or
 moved the student, and what, otherwise.
 """
@@ -23,13 +24,16 @@ from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
 
 FRONTIER_COLUMNS = ("student_id", "subject", "target_id", "sequence")
 OUTPUT_COLUMNS = ["student_id", "group", "focus_target_id", "reason", "subject", "target_id",
-                  "sequence", "focus_sequence", "changed_by", "note"]
+                  "sequence", "position", "focus_sequence", "focus_position", "changed_by",
+                  "note"]
 METHODS = ("frontier", "profile")
 
 
 # --------------------------------------------------------------------------- helpers
-def _prepare(frontier, subject, by, *, what="frontier") -> tuple[pd.DataFrame, list[str]]:
-    """Checked, one-subject copy of the frontier sorted by (by…, sequence, student_id)."""
+def _prepare(frontier, subject, by, targets=None, *, what="frontier"
+             ) -> tuple[pd.DataFrame, list[str]]:
+    """Checked, one-subject copy of the frontier with each student's continuum
+    ``position``, sorted by (by…, position, student_id)."""
     keys = _check.columns_list(by)
     _check.frame(frontier, what, list(FRONTIER_COLUMNS) + keys,
                  hint="Pass ck.progress.frontier(...) output"
@@ -46,6 +50,14 @@ def _prepare(frontier, subject, by, *, what="frontier") -> tuple[pd.DataFrame, l
             raise ValueError(f"subject={subject!r} is not in the {what}; it holds "
                              f"{sorted(map(str, subjects))}")
         f = f[f["subject"] == subject]
+    if "complete" in f.columns and f["complete"].fillna(False).astype(bool).any():
+        done = f.loc[f["complete"].fillna(False).astype(bool), "student_id"]
+        raise CoachkitDataError(
+            f"{what}: {len(done)} student(s) have completed the continuum and have no frontier "
+            f"target (complete=True), e.g. {done.iloc[:5].tolist()}; expected a frontier for "
+            f"every student. Use frontier(..., include_complete=False) and place those "
+            f"students yourself (pinned=...) or group them on the next continuum.",
+            table=what, column="complete", found=done.iloc[:5].tolist(), expected="False")
     _check.no_nulls(f, what, ["student_id", "target_id", "sequence"] + keys,
                     hint="Students who finished the continuum have no frontier: leave them out "
                          "or group them separately.")
@@ -57,12 +69,46 @@ def _prepare(frontier, subject, by, *, what="frontier") -> tuple[pd.DataFrame, l
             f"the {what} holds {f['classroom_id'].nunique()} classrooms; groups are formed "
             f"one classroom at a time: pass by='classroom_id' or filter to one classroom")
     cols = keys + [c for c in FRONTIER_COLUMNS if c not in keys]
+    position = _positions(f, targets, what)
     f = f[cols].copy()
+    f["position"] = position
     for c in keys + ["student_id", "target_id"]:
         if isinstance(f[c].dtype, pd.CategoricalDtype):   # sort ids as text, not by category
             f[c] = f[c].astype(str)
-    f = f.sort_values(keys + ["sequence", "student_id"], kind="mergesort", ignore_index=True)
+    f = f.sort_values(keys + ["position", "student_id"], kind="mergesort", ignore_index=True)
     return f, keys
+
+
+def _positions(f: pd.DataFrame, targets, what: str) -> np.ndarray:
+    """Each student's place on the subject's continuum, which runs through the grades in
+    order and by ``sequence`` inside a grade (``sequence`` restarts in every grade).
+
+    With ``targets`` (subject, grade, sequence): the frontier target's rank on that
+    continuum. Without, when the frontier carries targets of several grades (its ``grade``
+    column): the grades are laid end to end, each taking up its highest observed sequence
+    plus one. Otherwise ``sequence`` itself."""
+    if targets is not None and {"target_id", "subject", "grade", "sequence"} <= set(targets):
+        t = pd.DataFrame({"target_id": targets["target_id"].astype(str).to_numpy(),
+                          "subject": targets["subject"].astype(str).to_numpy(),
+                          "grade": targets["grade"].to_numpy(),
+                          "sequence": targets["sequence"].to_numpy()})
+        t = t.sort_values(["subject", "grade", "sequence", "target_id"], kind="mergesort")
+        t["rank"] = t.groupby("subject", sort=False).cumcount()
+        rank = t.drop_duplicates("target_id").set_index("target_id")["rank"]
+        pos = f["target_id"].astype(str).map(rank)
+        if pos.isna().any():
+            bad = f.loc[pos.isna(), "target_id"].astype(str).unique()[:5].tolist()
+            raise CoachkitDataError(
+                f"{what}: target(s) {bad} are not in the targets table; expected every "
+                f"frontier target there", table="targets", column="target_id", found=bad)
+        return pos.to_numpy(dtype=float)
+    seq = f["sequence"].to_numpy(dtype=float)
+    if "grade" in f.columns and f["grade"].notna().all() and f["grade"].nunique() > 1:
+        grade = f["grade"].to_numpy(dtype=float)
+        span = pd.Series(seq).groupby(grade).max() + 1
+        offset = span.cumsum().shift(1, fill_value=0.0)
+        return seq + offset.reindex(grade).to_numpy()
+    return seq
 
 
 def _pins(pinned, pinned_by) -> pd.DataFrame | None:
@@ -144,16 +190,17 @@ def annotate(g: pd.DataFrame, keys: list[str], targets=None) -> pd.DataFrame:
     share, ties to the lower sequence."""
     labels = _target_labels(targets)
     gk = keys + ["group"]
-    counts = (g.groupby(gk + ["target_id", "sequence"], sort=False, observed=True)
+    counts = (g.groupby(gk + ["target_id", "sequence", "position"], sort=False, observed=True)
               .size().rename("n_at").reset_index())
-    counts = counts.sort_values(gk + ["n_at", "sequence", "target_id"],
+    counts = counts.sort_values(gk + ["n_at", "position", "target_id"],
                                 ascending=[True] * len(gk) + [False, True, True], kind="mergesort")
     focus = counts.drop_duplicates(gk, keep="first").rename(
-        columns={"target_id": "focus_target_id", "sequence": "focus_sequence"})
+        columns={"target_id": "focus_target_id", "sequence": "focus_sequence",
+                 "position": "focus_position"})
     size = g.groupby(gk, sort=False, observed=True).size().rename("n").reset_index()
     focus = focus.merge(size, on=gk)
     # every target in each group, by sequence, for the "others at ..." clause
-    allc = counts.sort_values(gk + ["sequence", "target_id"], kind="mergesort")
+    allc = counts.sort_values(gk + ["position", "target_id"], kind="mergesort")
     gid = allc.groupby(gk, sort=False, observed=True).ngroup().to_numpy()
     tids = allc["target_id"].to_numpy()
     per_group: dict[int, list] = {}
@@ -176,9 +223,10 @@ def annotate(g: pd.DataFrame, keys: list[str], targets=None) -> pd.DataFrame:
                      f"{', '.join(_name(t, labels, statement=False) for t in rest)})")
         reasons.append(text)
     focus["reason"] = reasons
-    out = g.drop(columns=[c for c in ("focus_target_id", "focus_sequence", "reason")
-                          if c in g.columns])
-    return out.merge(focus[gk + ["focus_target_id", "focus_sequence", "reason"]],
+    out = g.drop(columns=[c for c in ("focus_target_id", "focus_sequence", "focus_position",
+                                      "reason") if c in g.columns])
+    return out.merge(focus[gk + ["focus_target_id", "focus_sequence", "focus_position",
+                                 "reason"]],
                      on=gk, how="left", sort=False)
 
 
@@ -193,7 +241,7 @@ def _finish(f, labels, keys, pins, targets) -> pd.DataFrame:
         out.loc[hit, "changed_by"] = pm.loc[out.loc[hit, "student_id"], "changed_by"].astype(str).to_numpy()
         out.loc[hit, "note"] = pm.loc[out.loc[hit, "student_id"], "note"].astype(str).to_numpy()
     out = annotate(out, keys, targets)
-    out = out.sort_values(keys + ["group", "sequence", "student_id"], kind="mergesort",
+    out = out.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
                           ignore_index=True)
     return out[keys + OUTPUT_COLUMNS]
 
@@ -226,13 +274,15 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
         ``coachkit.grouping.profile``). ``units`` limits the profile to those units.
 
     Returns one row per student: [by…], student_id, group, focus_target_id, reason,
-    subject, target_id, sequence, focus_sequence, changed_by, note.
+    subject, target_id, sequence, position, focus_sequence, focus_position, changed_by,
+    note. Groups are formed on ``position`` (``sequence`` restarts in every grade; with
+    ``targets`` the position is the target's rank on the subject's continuum).
     """
     lo, hi = _check.sizes(min_size, max_size)
     k_req = _check.positive_int(n_groups, "n_groups", allow_none=True)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; received {method!r}")
-    f, keys = _prepare(frontier, subject, by)
+    f, keys = _prepare(frontier, subject, by, targets)
     pins = _pins(pinned, pinned_by)
     if pins is not None:
         unknown = pins.loc[~pins["student_id"].isin(f["student_id"]), "student_id"].tolist()
@@ -246,7 +296,7 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
         matrix = profile_matrix(f, mastery, targets, units)
     labels = np.zeros(len(f), dtype=np.int64)
     bounds, key_vals = _bounds(keys, f)
-    seq = f["sequence"].to_numpy(dtype=float)
+    seq = f["position"].to_numpy(dtype=float)
     pin_group = None
     if pins is not None:
         pin_group = f["student_id"].map(pins.set_index("student_id")["group"]).to_numpy(
@@ -312,10 +362,10 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
     out.loc[hit, "group"] = to_group
     out.loc[hit, "changed_by"] = changed_by.strip()
     out.loc[hit, "note"] = note if note else f"moved from group {before} to group {to_group}"
-    base = out[keys + ["student_id", "group", "subject", "target_id", "sequence",
+    base = out[keys + ["student_id", "group", "subject", "target_id", "sequence", "position",
                        "changed_by", "note"]]
     res = annotate(base, keys, targets)
-    res = res.sort_values(keys + ["group", "sequence", "student_id"], kind="mergesort",
+    res = res.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
                           ignore_index=True)
     return res[keys + OUTPUT_COLUMNS]
 
@@ -339,19 +389,21 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
     """
     lo, hi = _check.sizes(min_size, max_size)
     k_req = _check.positive_int(n_groups, "n_groups", allow_none=True)
-    f, keys = _prepare(frontier, subject, by)
+    f, keys = _prepare(frontier, subject, by, targets)
     mastered = None
     if mastery is not None:
         _check.frame(mastery, "mastery", ["student_id", "target_id", "mastered"])
         m = mastery.loc[mastery["mastered"].fillna(False).astype(bool), ["student_id", "target_id"]]
         mastered = set(zip(m["student_id"], m["target_id"]))
     labels = _target_labels(targets)
-    seq = f["sequence"].to_numpy(dtype=float)
+    seq = f["position"].to_numpy(dtype=float)
+    raw_seq = f["sequence"].to_numpy()
     tid = f["target_id"].to_numpy()
     sid = f["student_id"].to_numpy()
     group = np.zeros(len(f), dtype=np.int64)
     focus_t = np.empty(len(f), dtype=object)
     focus_s = np.zeros(len(f))
+    focus_q = np.zeros(len(f), dtype=object)
     role = np.empty(len(f), dtype=object)
     reason = np.empty(len(f), dtype=object)
     bounds, key_vals = _bounds(keys, f)
@@ -385,10 +437,10 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
                     f"peer group {g}{' in ' + where if where else ''} has every member at the "
                     f"same frontier ({tid[mem[0]]}), so no one shows mastery of a shared "
                     f"target; use fewer groups or flexible_groups()")
-            cnt = pd.DataFrame({"t": tid[behind], "s": seq[behind]}).value_counts()
-            cnt = cnt.reset_index().sort_values(["count", "s", "t"], ascending=[False, True, True],
-                                                kind="mergesort")
-            ft, fs = cnt["t"].iloc[0], cnt["s"].iloc[0]
+            cnt = pd.DataFrame({"t": tid[behind], "s": seq[behind], "q": raw_seq[behind]})
+            cnt = cnt.value_counts().reset_index().sort_values(
+                ["count", "s", "t"], ascending=[False, True, True], kind="mergesort")
+            ft, fs, fq = cnt["t"].iloc[0], cnt["s"].iloc[0], cnt["q"].iloc[0]
             if mastered is None:
                 expert = seq[mem] > fs
             else:
@@ -414,6 +466,7 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
             group[mem] = g
             focus_t[mem] = ft
             focus_s[mem] = fs
+            focus_q[mem] = fq
             role[mem] = np.where(expert, "peer expert", "learner")
             reason[mem] = text
     out = f.copy()
@@ -421,11 +474,13 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
     out["focus_target_id"] = pd.Series(focus_t, dtype=f["target_id"].dtype) \
         if len(f) else f["target_id"].copy()
     out["reason"] = pd.Series(reason, dtype="str")
-    out["focus_sequence"] = pd.Series(focus_s).astype(f["sequence"].dtype) if len(f) else f["sequence"]
+    out["focus_sequence"] = (pd.Series(focus_q).astype(f["sequence"].dtype) if len(f)
+                             else f["sequence"])
+    out["focus_position"] = focus_s
     out["role"] = pd.Series(role, dtype="str")
     out["changed_by"] = pd.Series([None] * len(out), dtype="str")
     out["note"] = pd.Series([None] * len(out), dtype="str")
-    out = out.sort_values(keys + ["group", "sequence", "student_id"], kind="mergesort",
+    out = out.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
                           ignore_index=True)
     return out[keys + OUTPUT_COLUMNS + ["role"]]
 

@@ -32,8 +32,9 @@ def group_count(n: int, n_groups: int | None, min_size: int, max_size: int,
         asked = ("the fewest groups that respect max_size" if n_groups is None
                  else f"n_groups={n_groups}")
         raise ValueError(
-            f"cannot split {n} students{at} into {k} groups of {min_size} to {max_size} "
-            f"({asked}): {k} groups hold between {k * min_size} and {k * max_size} students. "
+            f"cannot split {n} student{'s' if n != 1 else ''}{at} into {k} group{'s' if k != 1 else ''}"
+            f" of {min_size} to {max_size} ({asked}): {k} group{'s' if k != 1 else ''} hold"
+            f"{'s' if k == 1 else ''} between {k * min_size} and {k * max_size} students. "
             f"Lower min_size, raise max_size or change n_groups.")
     return k
 

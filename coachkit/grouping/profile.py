@@ -124,8 +124,9 @@ def profile_partition(seq: np.ndarray, M: np.ndarray, k: int, lo: int, hi: int,
     if n > 1 and centred.any():
         u, s, vt = np.linalg.svd(centred, full_matrices=False)
         pc = centred @ vt[0]
-        if np.corrcoef(pc, M.sum(axis=1))[0, 1] < 0 if np.std(pc) and np.std(M.sum(1)) else False:
-            pc = -pc
+        counts = M.sum(axis=1)
+        if np.std(pc) > 0 and np.std(counts) > 0 and np.corrcoef(pc, counts)[0, 1] < 0:
+            pc = -pc                          # fix the sign: more needs -> higher score
         starts.append(np.round(pc, 9))
     best, best_cost = None, np.inf
     for values in starts:

@@ -143,8 +143,9 @@ def stuck_students(history: pd.DataFrame, *, cycles: int = 3, cycle: str = CYCLE
     """Students in the group with the lowest focus target for ``cycles`` or more cycles in
     a row.
 
-    The lowest group of a cycle is the one with the smallest ``focus_sequence`` (every group
-    sharing it counts); without that column, the smallest group number (flexible_groups
+    The lowest group of a cycle is the one with the smallest ``focus_position`` (or
+    ``focus_sequence``; every group sharing it counts); without either, the smallest group
+    number (flexible_groups
     numbers groups along the continuum). Cycles with a single group have no lowest group.
     "In a row" means consecutive among the cycles present for that classroom; a cycle in
     which the student is missing ends the run. Columns:
@@ -154,11 +155,9 @@ def stuck_students(history: pd.DataFrame, *, cycles: int = 3, cycle: str = CYCLE
     n_req = _check.positive_int(cycles, "cycles")
     h, keys = _history(history, cycle, by)
     cols = keys + [cycle, "student_id", "group"]
-    has_focus = "focus_sequence" in h.columns
-    d = h[cols + (["focus_sequence"] if has_focus else [])].copy()
-    level = "focus_sequence" if has_focus else "group"
-    if has_focus:
-        _check.no_nulls(d, "history", ["focus_sequence"])
+    level = next((c for c in ("focus_position", "focus_sequence") if c in h.columns), "group")
+    d = h[cols + ([level] if level != "group" else [])].copy()
+    _check.no_nulls(d, "history", [level])
     kc = keys + [cycle]
     low = d.groupby(kc, observed=True)[level].transform("min")
     n_groups = d.groupby(kc, observed=True)["group"].transform("nunique")
