@@ -53,6 +53,8 @@ def _spread(prep: Prepared, values, fill, dtype=None):
         codes[prep.counted] = values.codes
         return pd.Categorical.from_codes(codes, dtype=values.dtype)
     values = np.asarray(values)
+    if len(prep.counted) == n_all:               # every pair counted: nothing to spread
+        return values.astype(dtype or values.dtype, copy=False)
     out = np.full(n_all, fill, dtype=dtype or values.dtype)
     out[prep.counted] = values
     return out

@@ -122,10 +122,17 @@ def nth_hit_date(p: Pairs, n: int = 1) -> np.ndarray:
     """Per pair, the date (int64 ns) of the n-th score at or above the mastery line (NaT
     when there are fewer)."""
     hit = p.score >= p.mastery_line - EPS
+    out = np.full(p.n_pairs, NAT, dtype=np.int64)
+    if n == 1:                                   # the common case, without a cumsum
+        rows = np.flatnonzero(hit)
+        pr = p.pair[rows]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = pr[1:] != pr[:-1]
+        out[pr[first]] = p.date[rows[first]]
+        return out
     c = np.cumsum(hit)
     before = (c - hit)[p.starts]                # hits before each pair starts
     rows = np.flatnonzero(hit & (c - np.repeat(before, p.counts) == n))
-    out = np.full(p.n_pairs, NAT, dtype=np.int64)
     out[p.pair[rows]] = p.date[rows]
     return out
 
@@ -195,6 +202,13 @@ def mode(p: Pairs):
     nv = max(len(uniq), 1)
     n = len(p.score)
     comb = p.pair * nv + codes
+    if p.n_pairs * nv <= 2 * n:                  # few distinct scores: a dense table
+        count = np.bincount(comb, minlength=p.n_pairs * nv)
+        lastrow = np.full(p.n_pairs * nv, -1, dtype=np.int64)
+        np.maximum.at(lastrow, comb, np.arange(n))
+        rank = (count * (n + 1) + lastrow).reshape(p.n_pairs, nv)
+        best = np.argmax(rank, axis=1)
+        return uniq[best]
     rb = int(n - 1).bit_length() or 1
     if (int(comb.max()).bit_length() or 1) + rb <= 63:
         key = (comb << rb) | np.arange(n)

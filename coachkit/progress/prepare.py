@@ -169,24 +169,34 @@ def codes_of(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques)
 
 
-def pair_order(pair_key: np.ndarray, date_ns: np.ndarray) -> np.ndarray:
-    """Row order by pair, then date, then input order (stable)."""
+def pair_order(pair_key: np.ndarray, date_ns: np.ndarray):
+    """Row order by pair, then date, then input order (stable). Returns (order, pair key
+    of each sorted row, date of each sorted row); the last two come out of the packed key,
+    without a random-access gather."""
     n = len(pair_key)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
     dcodes, duniq = pd.factorize(date_ns)
+    dsorted = np.sort(duniq)
     drank = np.empty(len(duniq), dtype=np.int64)
     drank[np.argsort(duniq)] = np.arange(len(duniq))
     drank = drank[dcodes]
-    nd = len(duniq)
     row_bits = max(int(n - 1).bit_length(), 1)
-    date_bits = max(int(nd - 1).bit_length(), 1)
+    date_bits = max(int(len(duniq) - 1).bit_length(), 1)
     pair_bits = max(int(pair_key.max()).bit_length(), 1)
     if row_bits + date_bits + pair_bits <= 63:
-        key = (pair_key << (date_bits + row_bits)) | (drank << row_bits) | np.arange(n)
+        key = pair_key << (date_bits + row_bits)
+        key |= drank << row_bits
+        key |= np.arange(n)
         key.sort()
-        return key & ((1 << row_bits) - 1)
-    return np.lexsort((drank, pair_key))     # stable: input order breaks ties
+        order = key & ((1 << row_bits) - 1)
+        key >>= row_bits
+        dates = dsorted[key & ((1 << date_bits) - 1)]
+        key >>= date_bits
+        return order, key, dates
+    order = np.lexsort((drank, pair_key))     # stable: input order breaks ties
+    return order, pair_key[order], date_ns[order]
 
 
 def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_MAX),
@@ -201,8 +211,8 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
     nt = max(len(targets), 1)
     pair_key = scode * nt + tcode
     date_ns = evidence["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = pair_order(pair_key, date_ns)
-    key_sorted = pair_key[order]
+    order, key_sorted, date_sorted = pair_order(pair_key, date_ns)
+    del pair_key
     n = len(order)
     brk = np.flatnonzero(key_sorted[1:] != key_sorted[:-1]) + 1 if n else np.zeros(0, np.int64)
     all_starts = np.concatenate([[0], brk]).astype(np.int64) if n else np.zeros(0, np.int64)
@@ -212,7 +222,7 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
         keep = np.asarray(kind.isin(kinds).to_numpy(), dtype=bool)[order]
         all_pair_of_row = np.repeat(np.arange(len(all_starts)),
                                     np.diff(np.append(all_starts, n)))
-        order = order[keep]
+        order, date_sorted = order[keep], date_sorted[keep]
         kept_pair = all_pair_of_row[keep]
         if len(kept_pair):
             b = np.flatnonzero(kept_pair[1:] != kept_pair[:-1]) + 1
@@ -224,8 +234,10 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
         starts = all_starts
         counted = np.arange(len(all_starts), dtype=np.int64)
     counts = np.diff(np.append(starts, len(order))).astype(np.int64)
-    score = evidence["score"].to_numpy(dtype="float64")[order]
-    pairs = Pairs(score=score, date=date_ns[order], starts=starts, counts=counts,
+    sc = evidence["score"]
+    score = sc.to_numpy(dtype=np.float32 if sc.dtype == np.float32 else np.float64)
+    score = score[order].astype(np.float64)
+    pairs = Pairs(score=score, date=date_sorted, starts=starts, counts=counts,
                   target=pair_keys[counted] % nt, mastery_line=line,
                   scale=(float(scale[0]), float(scale[1])), n_targets=len(targets),
                   target_labels=targets)
