@@ -227,7 +227,7 @@ CANONICAL = ["schools", "classrooms", "students", "targets", "evidence", "cycles
 @pytest.mark.parametrize("target", ["folder", "export.zip"])
 def test_round_trip_canonical_oneroster_canonical(tmp_path, target):
     from coachkit.sample import make_district
-    ds = make_district(24, seed=3)
+    ds = make_district(13, seed=3)
     out = write_oneroster(ds, tmp_path / target)
     manifest = read_manifest(out)
     assert manifest["oneroster.version"] == "1.2" and manifest["file.results"] == "bulk"

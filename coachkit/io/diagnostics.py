@@ -93,7 +93,8 @@ def read_mapping(mapping) -> dict:
                 bad(f"domains[{i}]", "needs domain and scale_score (and optionally placement)")
     covered = set(m["columns"]) | set(m["constants"]) | (
         {"domain", "scale_score", "placement"} if layout == "wide" else set())
-    missing = [c for c in TABLES["diagnostics"].required if c not in covered]
+    missing = [c.name for c in TABLES["diagnostics"].columns
+               if c.required and not c.nullable and c.name not in covered]
     if missing:
         bad("columns", f"no source for {missing[0]!r}; map it to a vendor column or a constant")
     m["_label"] = label
@@ -156,6 +157,8 @@ def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataF
         for canon, value in m["constants"].items():
             data[canon] = pd.Series(str(value), index=raw.index)
         df = pd.DataFrame(data, index=raw.index)
+        if "placement" not in df.columns:          # a vendor without placements
+            df["placement"] = ""
         skip = np.zeros(len(df), dtype=bool)
         if m["layout"] == "wide":
             blank = df["scale_score"].eq("")
