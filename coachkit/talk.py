@@ -172,3 +172,64 @@ def targets_to_reteach(view: ClassroomView, *, min_students: int = 3) -> pd.Data
     agg["share_not_yet"] = agg["not_yet"] / agg["working"]
     return agg.sort_values(["share_not_yet", "not_yet"], ascending=False, ignore_index=True)[
         ["subject", "code", "statement", "working", "not_yet", "share_not_yet", "mean_attempts"]]
+
+
+def grounding(view: ClassroomView) -> pd.DataFrame:
+    """What data the team is looking at, in one small table."""
+    room, cyc = view.classroom, view.cycle
+    grade = int(room["grade"])
+    ev = view.evidence
+    return pd.DataFrame({"": [
+        ("Classroom", f"{room['classroom_id']} ({room['teacher']})"),
+        ("Grade", "K" if grade == 0 else str(grade)),
+        ("Students", len(view.students)),
+        ("Cycle", f"{int(cyc.name)}: {cyc['start']:%b %d} to {cyc['end']:%b %d, %Y}"),
+        ("Evidence through this cycle", f"{len(ev):,} scores on {ev['target_id'].nunique()} targets"),
+        ("Mastery method", view.method),
+        ("Targets on the grade's continuum",
+         ", ".join(f"{s}: {n}" for s, n in view.targets.groupby("subject", observed=True).size().items())),
+    ]}).pipe(lambda d: pd.DataFrame(d[""].tolist(), columns=["what", "value"]))
+
+
+def equity_view(view: ClassroomView, *, min_n: int = 10) -> pd.DataFrame:
+    """Share of the grade's targets mastered and share on track, by subgroup, with counts.
+    Groups under min_n are kept with their n but their figures blanked: in one classroom
+    a subgroup of three is three children, not a pattern."""
+    pr = view.projection.merge(view.students[["student_id", "ell", "iep", "home_language"]],
+                               on="student_id")
+    pr["share_mastered"] = pr["targets_mastered"] / pr["targets_total"]
+    rows = []
+    for col, label in (("ell", "English learners"), ("iep", "students with IEPs")):
+        for value, g in pr.groupby(col):
+            rows.append((label if value else f"not {label}", g))
+    for lang, g in pr.groupby("home_language", observed=True):
+        rows.append((f"home language: {lang}", g))
+    out = pd.DataFrame([{
+        "group": name, "n_students": g["student_id"].nunique(),
+        "share_mastered": g["share_mastered"].mean(), "share_on_track": g["on_track"].mean(),
+    } for name, g in rows])
+    small = out["n_students"] < min_n
+    out.loc[small, ["share_mastered", "share_on_track"]] = float("nan")
+    out["note"] = ["fewer than %d students: not shown" % min_n if s else "" for s in small]
+    return out
+
+
+def tracking_check(view: ClassroomView) -> pd.DataFrame:
+    """Per subject: how much groups changed last cycle and who sat in the lowest group
+    three cycles or more in a row."""
+    rows = []
+    names = view.names()
+    for subject in view.subjects:
+        fl = view.fluidity.get(subject)
+        stuck = view.stuck.get(subject)
+        last = fl.iloc[-1] if fl is not None and len(fl) else None
+        current = stuck[stuck["current"]] if stuck is not None and len(stuck) else stuck
+        rows.append({
+            "subject": subject,
+            "changed group last cycle": f"{last['share_changed']:.0%}" if last is not None else "—",
+            "agreement with last cycle (ARI)": round(float(last["ari"]), 2) if last is not None else None,
+            "in the lowest group 3+ cycles in a row": len(current) if current is not None else 0,
+            "who": ", ".join(current["student_id"].astype(str).map(names).fillna("?"))
+                   if current is not None and len(current) else "",
+        })
+    return pd.DataFrame(rows)

@@ -101,3 +101,76 @@ def bars(table: pd.DataFrame, x: str, y: str, *, title: str, color: str | None =
     if orientation == "h":
         fig.update_yaxes(autorange="reversed")
     return style(fig, title=title, height=height)
+
+
+def continuum_progress(projection: pd.DataFrame, names: pd.Series | None = None, *,
+                       subject: str | None = None, language: str = "en") -> go.Figure:
+    """Per student: targets of the grade mastered (solid) and remaining (light), with the
+    projected finish in the hover and on-track students' bars in blue, others in amber."""
+    p = projection if subject is None else projection[projection["subject"] == subject]
+    p = p.sort_values(["targets_mastered", "student_id"], ascending=[True, True])
+    who = p["student_id"].astype(str)
+    if names is not None:
+        who = who.map(names).fillna(who)
+    finish = pd.to_datetime(p["projected_date"]).dt.strftime("%b %d, %Y").fillna("not at this pace")
+    hover = ("on track" if language == "en" else "a tiempo")
+    color = np.where(p["on_track"], "#2a7ab0", "#f2b134")
+    fig = go.Figure([
+        go.Bar(y=who, x=p["targets_mastered"], orientation="h", marker_color=color,
+               name=t("targets mastered", language),
+               customdata=np.stack([finish, p["on_track"].map({True: hover, False: "—"})], axis=1),
+               hovertemplate="%{y}: %{x} " + t("targets mastered", language)
+                             + "<br>finish: %{customdata[0]} %{customdata[1]}<extra></extra>"),
+        go.Bar(y=who, x=p["remaining"], orientation="h", marker_color="#e6e6e6",
+               name="remaining", hoverinfo="skip"),
+    ])
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title=t("targets mastered", language))
+    title = "Progress on the grade's continuum" + (f": {subject}" if subject else "")
+    return style(fig, title=title, height=max(300, 20 * len(p) + 140))
+
+
+def growth_bars(growth: pd.DataFrame, names: pd.Series | None = None, *,
+                subject: str | None = None) -> go.Figure:
+    """Targets newly mastered between two cycles, per student."""
+    g = growth if subject is None else growth[growth["subject"] == subject]
+    g = g.sort_values("mastered_change", kind="stable")
+    who = g["student_id"].astype(str)
+    if names is not None:
+        who = who.map(names).fillna(who)
+    fig = go.Figure(go.Bar(x=g["mastered_change"], y=who, orientation="h",
+                           marker_color=np.where(g["mastered_change"] > 0, "#2a7ab0", "#d7301f"),
+                           hovertemplate="%{y}: %{x} targets this cycle<extra></extra>"))
+    fig.update_xaxes(title="targets newly mastered this cycle")
+    c0, c1 = (int(g["from_cycle"].iloc[0]), int(g["to_cycle"].iloc[0])) if len(g) else ("?", "?")
+    return style(fig, title=f"Growth from cycle {c0} to cycle {c1}" + (f": {subject}" if subject else ""),
+                 height=max(300, 20 * len(g) + 140))
+
+
+def retakes(attempts: pd.DataFrame, targets: pd.DataFrame, *, subject: str | None = None,
+            top: int = 15) -> go.Figure:
+    """Mean attempts students needed to reach proficient, for the targets needing most."""
+    a = attempts.merge(targets[["target_id", "code", "subject", "statement"]], on="target_id")
+    if subject is not None:
+        a = a[a["subject"] == subject]
+    a = a.sort_values("mean_attempts", ascending=False).head(top)
+    fig = go.Figure(go.Bar(
+        x=a["code"], y=a["mean_attempts"], marker_color="#8c6bb1",
+        customdata=np.stack([a["statement"], a["n_reached"], a["n_students"]], axis=1),
+        hovertemplate="<b>%{x}</b> %{customdata[0]}<br>%{y:.1f} attempts on average; "
+                      "%{customdata[1]} of %{customdata[2]} students proficient<extra></extra>"))
+    fig.update_yaxes(title="attempts to proficient (mean)")
+    return style(fig, title="Where students needed the most retakes" + (f": {subject}" if subject else ""))
+
+
+def subgroup_bars(table: pd.DataFrame, value: str, *, title: str, min_n: int = 10,
+                  label: str = "group") -> go.Figure:
+    """One bar per subgroup with its n in the label; groups under min_n drawn hollow and
+    labelled 'n<min_n' instead of a value (the caller decides what to suppress)."""
+    small = table["n_students"] < min_n
+    text = np.where(small, f"n<{min_n}", table[value].round(2).astype(str))
+    fig = go.Figure(go.Bar(
+        x=table[label].astype(str) + " (n=" + np.where(small, f"<{min_n}", table["n_students"].astype(str)) + ")",
+        y=table[value].where(~small), text=text, textposition="outside",
+        marker_color="#2a7ab0"))
+    return style(fig, title=title)

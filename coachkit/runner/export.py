@@ -12,10 +12,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 @lru_cache(maxsize=1)
 def _exporter():
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name="coachkit_offline", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.extra_template_basedirs = [str(TEMPLATES)]
-    return exporter
+    return HTMLExporter(template_name="coachkit_offline", extra_template_basedirs=[str(TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True)
 
 
 @lru_cache(maxsize=1)
