@@ -10,8 +10,8 @@ leak scanner for generated artifacts. See docs/privacy.md.
 from __future__ import annotations
 
 from .pseudonyms import fold_name, pseudonym_table, pseudonymize
-from .scan import FINDING_COLUMNS, png_text, scan
-from .audit import AuditReport, DisclosureError, audit, margins
+from .scanner import FINDING_COLUMNS, png_text, scan
+from .auditing import AuditReport, DisclosureError, audit, margins
 from .suppression import format_percent, percent_table, suppress, suppression_status
 
 __all__ = ["pseudonymize", "pseudonym_table", "suppress", "suppression_status", "audit",

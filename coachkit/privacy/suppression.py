@@ -32,7 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .audit import _EPS, AuditReport, DisclosureError, _audit_arrays, _counts
+from .auditing import _EPS, AuditReport, DisclosureError, _audit_arrays, _counts
 
 SHOWN, PRIMARY, RANGE, COMPLEMENTARY = "shown", "primary", "range", "complementary"
 DEFAULT_MIN_N = 10

@@ -80,7 +80,8 @@ _SEP = re.compile(r"[ \t\xa0\-]{1,3}")
 _COMMA = re.compile(r"[ \t\xa0]*,[ \t\xa0]*")
 _ISO = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _US = re.compile(r"(?<![\d/.])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
-_LONG = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
+_LONG = re.compile(r"\b((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6})\.?"
+                   r"\s+(\d{1,2}),?\s+(\d{4})\b", re.I)
 _EPOCH_MS = re.compile(r"(?<![\d.])(-?\d{11,13})(?![\d.])")
 _N_EQ = re.compile(r"(?<![\w.])\(\s*[nN]\s*=\s*(\d{1,7})\s*\)")
 _UESC = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -110,6 +111,8 @@ _FOLD = _build_fold()
 
 def fold(text: str) -> str:
     """Lower case without accents, same length as ``text`` (so positions carry over)."""
+    if text.isascii():
+        return text.lower()
     return text.translate(_FOLD)
 
 
@@ -157,13 +160,17 @@ class _Matcher:
                             if len(w) >= MIN_SINGLE_NAME_LETTERS and w not in ignore:
                                 # a last name wins over a first name of the same spelling
                                 if kind == "last_name" or w not in self.single:
-                                    self.single[w] = (kind, _original_word(name, w))
+                                    orig = _original_word(name, w)
+                                    # alone, a name must be spelled as in the roster
+                                    # (accents included), capitalized or in capitals
+                                    exact = {orig[:1].upper() + orig[1:], orig.upper()}
+                                    self.single[w] = (kind, orig, exact)
         ids = pd.unique(st["student_id"].astype("object").dropna().astype(str)) if len(st) \
             else np.array([], dtype=object)
         self.ids = {i for i in ids if len(i) >= MIN_ID_CHARS}
         extras = sorted({c for i in self.ids for c in i if not (c.isalnum() or c == "_")})
         ex = re.escape("".join(extras)) if extras else ""
-        self.id_token = re.compile(rf"[\w{ex}]+")
+        self.id_token = re.compile(rf"[\w{ex}]{{{MIN_ID_CHARS},}}")
         self.id_extras = "".join(extras)
         self.id_bound = ex
         self.birth = set()
@@ -171,6 +178,7 @@ class _Matcher:
             b = pd.to_datetime(st["birth_date"], errors="coerce").dropna()
             self.birth = {d.date() for d in pd.DatetimeIndex(b.unique()).normalize()}
         self.birth_ms = {int(pd.Timestamp(d).value // 10**6) for d in self.birth}
+        self.birth_years = sorted({str(d.year) for d in self.birth})
         self.first_keys = set(self.first_index)
 
     # -- scanning one text --------------------------------------------------------
@@ -186,33 +194,30 @@ class _Matcher:
         if not self.first_index and not self.single:
             return
         folded = fold(text)
-        toks = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
-        if not toks:
+        words = _WORD.findall(folded)
+        if not words:
             return
-        words = [t[2] for t in toks]
-        covered = set()
+        names = set()
         if self.first_keys.intersection(words):
-            for k, w in enumerate(words):
-                seqs = self.first_index.get(w)
-                if not seqs:
-                    continue
-                for seq, split, display in seqs:
-                    n = len(seq)
-                    if tuple(words[k:k + n]) != seq:
-                        continue
-                    comma = -split - 1 if split < 0 else None
-                    if all((_COMMA if q == comma else _SEP).fullmatch(
-                            folded[toks[k + q][1]:toks[k + q + 1][0]]) for q in range(n - 1)):
-                        found.add("name", display, text, toks[k][0], toks[k + n - 1][1])
-                        covered.update(range(k, k + n))
-                        break
+            keys = self.first_keys
+            for k in [k for k, w in enumerate(words) if w in keys]:
+                for seq, split, display in self.first_index[words[k]]:
+                    if tuple(words[k:k + len(seq)]) == seq:
+                        names.add((seq, split, display))
+        covered = []
+        for seq, split, display in sorted(names, key=lambda x: x[2]):
+            for m in _name_regex(seq, split).finditer(folded):
+                found.add("name", display, text, m.start(), m.end())
+                covered.append((m.start(), m.end()))
         if self.single:
             hits = self.single.keys() & set(words)
-            if hits:
-                for k, w in enumerate(words):
-                    if w in hits and k not in covered and text[toks[k][0]].isupper():
-                        kind, display = self.single[w]
-                        found.add(kind, display, text, toks[k][0], toks[k][1])
+            for w in sorted(hits):
+                kind, display, exact = self.single[w]
+                for m in re.finditer(rf"(?<![^\W\d_]){re.escape(w)}(?![^\W\d_])", folded):
+                    word = text[m.start():m.end()]
+                    if word not in exact or any(a <= m.start() < b for a, b in covered):
+                        continue
+                    found.add(kind, display, text, m.start(), m.end())
 
     def scan_rows(self, rows: list, found: "_Findings"):
         """A first name and the same student's last name in two cells of one table row."""
@@ -236,12 +241,19 @@ class _Matcher:
         hits = tokens & self.ids
         for i in sorted(hits):
             b = self.id_bound
-            pat = re.compile(rf"(?<![\w{b}])(?<!\d\.){re.escape(i)}(?![\w{b}])(?!\.\d)")
+            dot = r"(?<!\.)" if i[:1].isdigit() else r"(?<!\d\.)"
+            pat = re.compile(rf"(?<![\w{b}]){dot}{re.escape(i)}(?![\w{b}])(?!\.\d)")
             for m in pat.finditer(text):
                 found.add("student_id", i, text, m.start(), m.end())
 
     def _dates(self, text, found):
         if not self.birth:
+            return
+        for m in _EPOCH_MS.finditer(text):
+            if int(m[1]) in self.birth_ms:
+                d = pd.Timestamp(int(m[1]), unit="ms").date()
+                found.add("birth_date", d.isoformat(), text, m.start(), m.end())
+        if not any(y in text for y in self.birth_years):
             return
         for m in _ISO.finditer(text):
             self._date_hit(m, int(m[1]), int(m[2]), int(m[3]), text, found)
@@ -251,11 +263,6 @@ class _Matcher:
             mon = _MONTHS.get(m[1].lower())
             if mon:
                 self._date_hit(m, int(m[3]), mon, int(m[2]), text, found)
-        if self.birth_ms:
-            for m in _EPOCH_MS.finditer(text):
-                if int(m[1]) in self.birth_ms:
-                    d = pd.Timestamp(int(m[1]), unit="ms").date()
-                    found.add("birth_date", d.isoformat(), text, m.start(), m.end())
 
     def _date_hit(self, m, y, mo, d, text, found):
         try:
@@ -264,6 +271,22 @@ class _Matcher:
             return
         if day in self.birth:
             found.add("birth_date", day.isoformat(), text, m.start(), m.end())
+
+
+_NAME_RE_CACHE: dict = {}
+
+
+def _name_regex(seq: tuple, split: int) -> re.Pattern:
+    """The folded words of a name with the separators allowed between them."""
+    key = (seq, split)
+    if key not in _NAME_RE_CACHE:
+        comma = -split - 1 if split < 0 else None
+        parts = [re.escape(seq[0])]
+        for q in range(1, len(seq)):
+            parts.append((_COMMA if q - 1 == comma else _SEP).pattern)
+            parts.append(re.escape(seq[q]))
+        _NAME_RE_CACHE[key] = re.compile(r"(?<![^\W\d_])" + "".join(parts) + r"(?![^\W\d_])")
+    return _NAME_RE_CACHE[key]
 
 
 def _original_word(name: str, folded_word: str) -> str:
