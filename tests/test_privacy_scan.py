@@ -136,6 +136,9 @@ def test_single_names_only_when_distinctive(tmp_path):
     found = scan(p, ds)
     assert set(zip(found["kind"], found["value"])) == {("last_name", "Quiñones")}
     assert scan(p, ds, single_names=False).empty
+    # alone, a name must be spelled as on the roster: capitals count, a lost accent doesn't
+    p.write_text("QUIÑONES led the talk. Quinones is another spelling.", encoding="utf-8")
+    assert set(zip(scan(p, ds)["value"], scan(p, ds)["count"])) == {("Quiñones", 1)}
 
 
 def test_ids_as_whole_tokens_only(tmp_path):
@@ -147,7 +150,7 @@ def test_ids_as_whole_tokens_only(tmp_path):
     assert set(scan(p, ds)["value"]) == {"S-1002", "S-1003"}
     # numeric ids: not inside decimals or longer numbers
     num = ds.replace(students=ds.students.assign(student_id=[str(100231 + i) for i in range(6)]))
-    p.write_text("y: 100231.5, 1002311, 3100231 and x=100232\n", encoding="utf-8")
+    p.write_text("y: 100231.5, .100231, 1002311, 3100231 and x=100232\n", encoding="utf-8")
     assert set(scan(p, num)["value"]) == {"100232"}
 
 
