@@ -11,9 +11,11 @@ import pytest
 
 import coachkit as ck
 from coachkit.errors import CoachkitDataError
-from coachkit.io.oneroster import OneRosterWarning, load_oneroster, read_manifest, write_oneroster
+from coachkit.io.oneroster import (OneRosterNotice, OneRosterWarning, load_oneroster,
+                                   read_manifest, write_oneroster)
 
-pytestmark = pytest.mark.filterwarnings("ignore::coachkit.io.oneroster.OneRosterWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::coachkit.io.oneroster.OneRosterWarning"),
+              pytest.mark.filterwarnings("ignore::coachkit.io.oneroster.OneRosterNotice")]
 DATA = Path(__file__).parent / "data" / "oneroster"
 A = "3ebc9c31-4a5f-4d6e-9f2a-3b4c5d6e7f80"   # 3.OA.A.1 in tests/data/case/grade3_math.json
 B = "4fcdad42-5b6a-4e7f-8a3b-4c5d6e7f8091"   # 3.OA.A.2
@@ -30,7 +32,7 @@ def load(path, **kw):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = load_oneroster(path, **kw)
-    return ds, [str(w.message) for w in caught if issubclass(w.category, OneRosterWarning)]
+    return ds, [str(w.message) for w in caught if issubclass(w.category, (OneRosterWarning, OneRosterNotice))]
 
 
 def edit(path: Path, old: str, new: str):
@@ -74,6 +76,9 @@ def test_bulk_export_into_canonical_tables():
     assert ds.cycles["end"].tolist() == [pd.Timestamp("2025-09-14"), pd.Timestamp("2025-10-26")]
     assert any("exempt" in w for w in warned) and any("no learning objective" in w for w in warned)
     ds.validate()
+    with warnings.catch_warnings():                 # the fixture follows the binding strictly
+        warnings.simplefilter("error", OneRosterWarning)
+        load_oneroster(DATA / "bulk")
 
 
 def test_zip_and_load_dataset_dispatch(tmp_path):

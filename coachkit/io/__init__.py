@@ -2,9 +2,9 @@
 from .case import load_case, write_case
 from .diagnostics import load_diagnostics, mapping_names, read_mapping
 from .files import load_dataset, load_table, read_table, save_dataset, detect_encoding
-from .oneroster import OneRosterWarning, load_oneroster, write_oneroster
+from .oneroster import OneRosterNotice, OneRosterWarning, load_oneroster, write_oneroster
 from .sql import load_sql, save_sql
 
 __all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "detect_encoding",
-           "load_oneroster", "write_oneroster", "OneRosterWarning", "load_case", "write_case",
+           "load_oneroster", "write_oneroster", "OneRosterWarning", "OneRosterNotice", "load_case", "write_case",
            "load_diagnostics", "read_mapping", "mapping_names", "load_sql", "save_sql"]

@@ -51,12 +51,17 @@ from .case import (GRADE_CODES, _load_case, case_identifier, case_package, norma
                    parse_grade_code)
 from .coerce import LEVEL_WORDS, STAGE_SCORES
 
-__all__ = ["load_oneroster", "write_oneroster", "read_manifest", "OneRosterWarning",
+__all__ = ["load_oneroster", "write_oneroster", "read_manifest", "OneRosterWarning", "OneRosterNotice",
            "ONEROSTER_FILES", "SPEC"]
 
 
 class OneRosterWarning(UserWarning):
     """A OneRoster export that departs from the binding but could still be read."""
+
+
+class OneRosterNotice(UserWarning):
+    """Something worth knowing about a (conforming) export: results that are not evidence,
+    records removed with a deleted record, targets made up without a CASE package."""
 
 
 Y, D, N = "yes", "delta", "no"     # required: always / in delta files / optional
@@ -363,6 +368,11 @@ class _Reader:
         if message not in self.warned:
             self.warned.append(message)
 
+    def notice(self, message: str):
+        self.notices = getattr(self, "notices", [])
+        if message not in self.notices:
+            self.notices.append(message)
+
     def problem(self, file_name, label, row, column, value, reason):
         self.problems.append(_prob(FEEDS.get(file_name, file_name), label, row, column, value, reason))
 
@@ -565,7 +575,7 @@ class _Reader:
 
     def report_deleted(self):
         for name, n in self.dropped.items():
-            self.warn(f"{name}.csv: {n} records refer to records marked tobedeleted (or no longer "
+            self.notice(f"{name}.csv: {n} records refer to records marked tobedeleted (or no longer "
                       f"in a newer bulk file) and were removed with them")
 
     def _bad(self, df, i, name, col, value, reason):
@@ -806,7 +816,7 @@ class _Builder:
                      teacher=primary_teacher.get(c["sourcedId"], ""), subject=info["subject"] or None)
         missing_teacher = [c for c in class_info if not primary_teacher.get(c)]
         if missing_teacher:
-            self.r.warn(f"{len(missing_teacher)} classes have no teacher enrollment (e.g. "
+            self.r.notice(f"{len(missing_teacher)} classes have no teacher enrollment (e.g. "
                         f"{missing_teacher[0]!r}); add a teacher row to enrollments.csv")
         self._students(users, students_set, classroom_of, class_info, role_org, org_type)
         self._cycles()
@@ -855,7 +865,7 @@ class _Builder:
                      home_language=values["home_language"] or "unknown",
                      birth_date=d.get("birthDate") or None)
         if n and absent:
-            self.r.warn(f"no {', '.join(absent)} column in demographics.csv or users.csv (looked for "
+            self.r.notice(f"no {', '.join(absent)} column in demographics.csv or users.csv (looked for "
                         f"metadata.ell, metadata.iep, metadata.homeLanguage and their usual aliases): "
                         f"students read with ell=false, iep=false, home_language='unknown' where missing")
 
@@ -1025,7 +1035,7 @@ class _Builder:
                          target_id=link["_target"], date=date, score=f"{level:.7g}", kind=kind,
                          source=source or None)
         for why, k in skipped.items():
-            r.warn(f"results.csv: {k} results are not evidence: {why}")
+            r.notice(f"results.csv: {k} results are not evidence: {why}")
 
     def _reject_result(self, res, where, column, value, reason):
         file, row = where
@@ -1051,7 +1061,7 @@ class _Builder:
                     first[o["_target"]] = {"li": li, "o": o}
         if not first:
             return
-        self.r.warn(f"no CASE package in the export and no targets= given: {len(first)} targets "
+        self.r.notice(f"no CASE package in the export and no targets= given: {len(first)} targets "
                     f"were made from the learning objective ids and their line items' titles; pass "
                     f"targets=coachkit.io.load_case(...) for real codes and statements")
         rows = []
@@ -1157,6 +1167,8 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
     finally:
         for message in reader.warned:
             warnings.warn(message, OneRosterWarning, stacklevel=2)
+        for message in getattr(reader, "notices", []):
+            warnings.warn(message, OneRosterNotice, stacklevel=2)
     side = pd.DataFrame(reader.problems + builder.side) if (reader.problems or builder.side) \
         else no_problems()
     canonical_rejects = _remap(ds.rejected, where)
