@@ -9,6 +9,12 @@ knowledge-tracing fit can be checked), rows shuffled. For every mastery method i
 rows/second, the ratio against a straightforward ``groupby().apply`` implementation timed
 in the same run on a subsample (students with the lowest ids, scaled per row: the
 apply version of all 10 million rows would take many minutes), and peak memory.
+
+pyBKT (benchmark-only, never a dependency) is compared when it imports. Checked on
+2026-11-28: ``pip install pyBKT`` gives 1.4.3 as a pure-Python build, whose import fails
+with the installed scikit-learn (its metric probe calls log_loss with lists) and, with
+that patched around, whose EM fails under numpy 2.4 ("setting an array element with a
+sequence"); it was uninstalled again.
 """
 from __future__ import annotations
 
