@@ -19,7 +19,7 @@ __all__ = ["Dataset", "CoachkitDataError", "load_dataset", "load_table", "save_d
 
 # Analyses load on first use, so `import coachkit` stays quick in every kernel.
 _SUBMODULES = {"progress", "grouping", "surveys", "conditions", "privacy", "charts",
-               "widgets", "runner", "store", "sample", "io"}
+               "widgets", "runner", "store", "sample", "io", "talk", "binder", "i18n"}
 
 
 _caches: list = []   # functools caches holding data; emptied between runner notebooks
@@ -34,3 +34,18 @@ def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'coachkit' has no attribute {name!r}")
+
+
+def load_plugins(spec: str | None = None) -> list[str]:
+    """Import the modules named in COACHKIT_PLUGINS (comma-separated), so a district's own
+    mastery methods and grouping rules are registered in every kernel: protocols run by
+    the batch runner and dashboards included."""
+    import os
+    names = [n.strip() for n in (spec or os.environ.get("COACHKIT_PLUGINS", "")).split(",")
+             if n.strip()]
+    for name in names:
+        importlib.import_module(name)
+    return names
+
+
+load_plugins()

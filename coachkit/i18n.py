@@ -37,6 +37,8 @@ ES = {
     "targets mastered": "metas dominadas",
     "of": "de",
     "Student-led conference": "Conferencia dirigida por el estudiante",
+    "Each square is one of my learning targets, in the order we learn them.":
+        "Cada cuadro es una de mis metas de aprendizaje, en el orden en que las aprendemos.",
 }
 
 

@@ -233,3 +233,43 @@ def tracking_check(view: ClassroomView) -> pd.DataFrame:
                    if current is not None and len(current) else "",
         })
     return pd.DataFrame(rows)
+
+
+def grade_views(ds: Dataset, school: str, grade: int, cycle: int, *,
+                method: str = "decaying_average") -> list[ClassroomView]:
+    rooms = ds.classrooms[(ds.classrooms["school_id"] == school) & (ds.classrooms["grade"] == int(grade))]
+    if not len(rooms):
+        raise ValueError(f"no classrooms in school {school!r}, grade {grade!r}")
+    return [classroom_view(ds, cid, cycle, method=method)
+            for cid in sorted(rooms["classroom_id"])]
+
+
+def grade_summary(views: list[ClassroomView]) -> pd.DataFrame:
+    """One row per classroom and subject: counts and shares, no student names."""
+    rows = []
+    for v in views:
+        for subject in v.subjects:
+            pr = v.projection[v.projection["subject"] == subject]
+            fl = v.fluidity.get(subject)
+            stuck = v.stuck.get(subject)
+            g = v.groups.get(subject)
+            grow = v.growth[v.growth["subject"] == subject] if v.growth is not None else None
+            rows.append({
+                "classroom": f"{v.classroom['classroom_id']} ({v.classroom['teacher']})",
+                "subject": subject, "students": len(v.students),
+                "share_mastered": (pr["targets_mastered"] / pr["targets_total"]).mean(),
+                "share_on_track": pr["on_track"].mean(),
+                "new_this_cycle": grow["mastered_change"].mean() if grow is not None and len(grow) else None,
+                "groups": int(g["group"].nunique()) if g is not None and "group" in g else 0,
+                "changed_group": float(fl["share_changed"].iloc[-1]) if fl is not None and len(fl) else None,
+                "stuck_low_3_cycles": int(stuck["current"].sum()) if stuck is not None and len(stuck) else 0,
+            })
+    return pd.DataFrame(rows)
+
+
+def grade_equity(views: list[ClassroomView], *, min_n: int = 10) -> pd.DataFrame:
+    """The equity view across the grade's classrooms, groups under min_n blanked."""
+    merged = ClassroomView.__new__(ClassroomView)
+    merged.projection = pd.concat([v.projection for v in views], ignore_index=True)
+    merged.students = pd.concat([v.students for v in views], ignore_index=True)
+    return equity_view(merged, min_n=min_n)

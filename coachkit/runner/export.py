@@ -7,14 +7,20 @@ from pathlib import Path
 import nbformat
 
 TEMPLATES = Path(__file__).parent / "templates"
+HIDE_TAG = "report-hide"
 
 
 @lru_cache(maxsize=1)
 def _exporter():
     from nbconvert import HTMLExporter
-    return HTMLExporter(template_name="coachkit_offline", extra_template_basedirs=[str(TEMPLATES)],
-                        exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True)
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    exporter = HTMLExporter(template_name="coachkit_offline",
+                            extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    # cells tagged report-hide speak to the analyst in JupyterLab, not to the reader
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}),
+                                   enabled=True)
+    return exporter
 
 
 @lru_cache(maxsize=1)
