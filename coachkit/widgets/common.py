@@ -1,0 +1,56 @@
+"""Small pieces the dashboard apps share: putting a figure into an Output widget, the
+machine-readable marker, and number formatting for takeaways."""
+from __future__ import annotations
+
+import html
+import json
+
+import plotly.io as pio
+
+from ..charts.display import CONFIG, figure_html
+
+
+def figure_output(fig) -> dict:
+    """The same two representations ``ck.charts.show`` displays (plotly's mime type for
+    Voila and JupyterLab, a plain div for exported HTML), as one output of an Output
+    widget."""
+    spec = json.loads(pio.to_json(fig, validate=False, remove_uids=True))
+    spec["config"] = CONFIG
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"application/vnd.plotly.v1+json": spec, "text/html": figure_html(fig),
+                     "text/plain": f"<{spec.get('layout', {}).get('title', {}).get('text', 'figure')}>"}}
+
+
+def set_figure(out, fig) -> None:
+    """Replace what an Output widget shows with FIG in one state update (no flicker
+    between clearing and drawing)."""
+    out.outputs = (figure_output(fig),) if fig is not None else ()
+
+
+def set_html(out, text: str) -> None:
+    out.outputs = ({"output_type": "display_data", "metadata": {},
+                    "data": {"text/html": text, "text/plain": text}},)
+
+
+def marker(text: str, **data) -> str:
+    """A span tests and benchmarks read: data-* attributes and plain words."""
+    attrs = " ".join(f'data-{k.replace("_", "-")}="{html.escape(str(v), quote=True)}"'
+                     for k, v in data.items())
+    return f'<span class="ck-marker" {attrs}>{html.escape(text)}</span>'
+
+
+def pct(x) -> str:
+    return "—" if x != x else f"{x:.0%}"
+
+
+def grade_name(g) -> str:
+    return "kindergarten" if int(g) == 0 else f"grade {int(g)}"
+
+
+def table_html(df, *, formats=None, na="—") -> str:
+    formats = formats or {}
+    d = df.copy()
+    for c, f in formats.items():
+        if c in d:
+            d[c] = d[c].map(lambda v, f=f: na if v is None or v != v else f.format(v))
+    return d.to_html(index=False, na_rep=na, escape=True, border=0, classes="ck-table")

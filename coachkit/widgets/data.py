@@ -1,0 +1,332 @@
+"""Per-kernel caches behind the dashboards: the dataset is loaded once, district-wide
+tables are computed once per (cycle, method), and a classroom's tables once per
+(classroom, cycle, method). Every cache is an ``functools.lru_cache`` registered in
+``coachkit._caches``, so the batch runner's reset (``coachkit._clear_caches()``) empties
+them.
+
+Keys are plain values (the data folder as a resolved path string, ids, ints), never
+DataFrames. Cached tables are shared: treat them as read-only.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import coachkit
+from .. import grouping, progress, talk
+from ..dataset import Dataset
+
+SUBJECTS = talk.SUBJECTS
+SUBGROUPS = (("ell", {True: "English learners", False: "students not learning English"}),
+             ("iep", {True: "students with IEPs", False: "students without IEPs"}))
+
+
+_MEMORY: dict[str, Dataset] = {}
+
+
+def resolve(data=None) -> str:
+    """The cache key of a dataset: the resolved folder of ``data`` (else $COACHKIT_DATA,
+    else the sample district). A Dataset already in memory is registered under
+    ``memory:<id>`` so apps built from it share the same caches."""
+    if isinstance(data, Dataset):
+        key = f"memory:{id(data)}"
+        _MEMORY[key] = data
+        return key
+    if data is None or str(data) == "":
+        from ..sample import default_path
+        data = default_path()
+    return str(Path(data).expanduser().resolve())
+
+
+def _cached(maxsize):
+    def deco(fn):
+        c = lru_cache(maxsize=maxsize)(fn)
+        coachkit._caches.append(c)
+        return c
+    return deco
+
+
+@_cached(2)
+def load(path: str) -> Dataset:
+    """The dataset in ``path`` (loaded once per kernel)."""
+    if path in _MEMORY:
+        return _MEMORY[path]
+    return coachkit.load_dataset(path)
+
+
+# ------------------------------------------------------------------ classroom slices
+
+@dataclass(frozen=True)
+class RoomIndex:
+    rooms: pd.Index            # classroom ids, in the order of `bounds`
+    order: np.ndarray          # evidence row positions, grouped by classroom
+    bounds: np.ndarray         # rooms[i]'s rows are order[bounds[i]:bounds[i+1]]
+
+    def rows(self, classroom_id) -> np.ndarray:
+        i = self.rooms.get_loc(classroom_id)
+        return self.order[self.bounds[i]:self.bounds[i + 1]]
+
+
+@_cached(2)
+def room_index(path: str) -> RoomIndex:
+    """Evidence rows grouped by classroom, so a classroom's evidence is a slice, not a
+    scan of the district's evidence (one argsort per kernel)."""
+    ds = load(path)
+    ev, st = ds.evidence, ds.students
+    sid = ev["student_id"]
+    if isinstance(sid.dtype, pd.CategoricalDtype):
+        codes, cats = sid.cat.codes.to_numpy(), pd.Index(sid.cat.categories.astype(str))
+    else:
+        codes, cats = pd.factorize(sid.astype(str))
+        cats = pd.Index(cats)
+    room_of = pd.Series(st["classroom_id"].astype(str).to_numpy(),
+                        index=st["student_id"].astype(str).to_numpy())
+    room_of = room_of[~room_of.index.duplicated()].reindex(cats)
+    rooms = pd.Index(sorted(st["classroom_id"].dropna().astype(str).unique()))
+    rcode = rooms.get_indexer(room_of.to_numpy())                   # -1: unknown student
+    ev_room = np.where(codes >= 0, rcode[np.maximum(codes, 0)], -1)
+    order = np.argsort(ev_room, kind="stable")
+    bounds = np.searchsorted(ev_room[order], np.arange(len(rooms) + 1))
+    return RoomIndex(rooms, order, bounds)
+
+
+def _trim(df: pd.DataFrame) -> pd.DataFrame:
+    if len(df.columns) and isinstance(df["student_id"].dtype, pd.CategoricalDtype):
+        df = df.assign(student_id=df["student_id"].cat.remove_unused_categories())
+    return df
+
+
+@_cached(128)
+def room(path: str, classroom_id: str) -> Dataset:
+    """One classroom's slice of the dataset (its students and their evidence)."""
+    ds = load(path)
+    talk.pick_classroom(ds, classroom_id)          # a clear error for an unknown id
+    idx = room_index(path)
+    students = ds.students[ds.students["classroom_id"] == classroom_id]
+    ev = ds.evidence.iloc[np.sort(idx.rows(classroom_id))]
+    return ds.replace(students=students,
+                      classrooms=ds.classrooms[ds.classrooms["classroom_id"] == classroom_id],
+                      evidence=_trim(ev), diagnostics=ds.diagnostics.iloc[:0])
+
+
+@_cached(64)
+def school(path: str, school_id: str) -> Dataset:
+    """One school's slice (its classrooms, students and their evidence)."""
+    ds = load(path)
+    rooms = ds.classrooms[ds.classrooms["school_id"] == school_id]
+    if not len(rooms):
+        raise ValueError(f"unknown school {school_id!r}; e.g. "
+                         f"{', '.join(ds.schools['school_id'].astype(str).head(5))}")
+    idx = room_index(path)
+    rows = [idx.rows(c) for c in rooms["classroom_id"] if c in idx.rooms]
+    ev = ds.evidence.iloc[np.sort(np.concatenate(rows))] if rows else ds.evidence.iloc[:0]
+    return ds.replace(students=ds.students[ds.students["school_id"] == school_id],
+                      classrooms=rooms, evidence=_trim(ev),
+                      diagnostics=ds.diagnostics.iloc[:0])
+
+
+def cycle_end(ds: Dataset, cycle: int) -> pd.Timestamp:
+    cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
+    if int(cycle) not in cyc.index:
+        raise ValueError(f"unknown cycle {cycle!r}; the data has cycles {list(cyc.index)}")
+    return cyc.loc[int(cycle), "end"]
+
+
+def year_fraction(ds: Dataset, cycle: int) -> float:
+    """Share of the school year's days gone by the end of CYCLE: where a year plan that
+    spreads the grade's continuum evenly over the year expects students to be."""
+    c = ds.cycles.copy()
+    c["cycle_id"] = c["cycle_id"].astype(int)
+    cur = c[c["cycle_id"] == int(cycle)].iloc[0]
+    year = c[c["school_year"].astype(str) == str(cur["school_year"])]
+    start, end = year["start"].min(), year["end"].max()
+    return float(min(1.0, max(0.0, ((cur["end"] - start).days + 1) / ((end - start).days + 1))))
+
+
+# ------------------------------------------------------------------ one classroom
+
+@_cached(512)
+def room_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
+    """Mastery of one classroom's evidence dated up to the end of CYCLE."""
+    r = room(path, classroom_id)
+    ev = r.evidence[(r.evidence["date"] <= cycle_end(r, cycle)).to_numpy()]
+    return progress.mastery(ev, method=method)
+
+
+@dataclass(frozen=True)
+class Groups:
+    groups: pd.DataFrame | None
+    history: pd.DataFrame | None
+    fluidity: pd.DataFrame | None
+    stuck: pd.DataFrame | None
+    error: str | None = None
+
+
+@_cached(256)
+def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: str,
+                n_groups: int | None, min_size: int, max_size: int) -> Groups:
+    """Flexible groups for the sliders' bounds, and the groups the same bounds would have
+    given at the end of every earlier cycle (for fluidity and the lowest-group check).
+    Mastery per cycle comes from ``room_mastery``, so moving a slider regroups only."""
+    r = room(path, classroom_id)
+    grade = int(r.classrooms["grade"].iloc[0])
+    targets = r.targets[r.targets["grade"] == grade]
+    bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
+    try:
+        g = talk.groups_for(room_mastery(path, classroom_id, cycle, method), targets,
+                            r.students, subject, **bounds)
+    except ValueError as e:
+        return Groups(None, None, None, None, str(e))
+    frames = []
+    for c in range(1, int(cycle) + 1):
+        m = room_mastery(path, classroom_id, c, method)
+        if not len(m):
+            continue
+        try:
+            h = talk.groups_for(m, targets, r.students, subject, **bounds)
+        except ValueError:                 # too few students for these bounds back then
+            h = talk.groups_for(m, targets, r.students, subject, min_size=min_size,
+                                max_size=max_size)
+        if len(h) and h["group"].notna().any():
+            frames.append(h.assign(cycle_id=c))
+    hist = pd.concat(frames, ignore_index=True) if frames else None
+    fl = st = None
+    if hist is not None and hist["cycle_id"].nunique() > 1:
+        fl = grouping.fluidity(hist)
+    if hist is not None:
+        st = grouping.stuck_students(hist)
+    return Groups(g, hist, fl, st)
+
+
+def tracking(students: pd.DataFrame, targets: pd.DataFrame, subject: str,
+             res: Groups) -> pd.DataFrame:
+    """talk.tracking_check for one subject with the sliders' groups."""
+    v = talk.ClassroomView(
+        classroom=None, cycle=None, method="", students=students,
+        targets=targets[targets["subject"] == subject], evidence=None, mastery=None,
+        stages=None, frontier=None, pace=None, projection=None, growth=None, attempts=None,
+        fluidity={subject: res.fluidity}, stuck={subject: res.stuck})
+    return talk.tracking_check(v)
+
+
+# ------------------------------------------------------------------ district-wide
+
+@_cached(4)
+def district_mastery(path: str, cycle: int, method: str) -> pd.DataFrame:
+    """Mastery for every student and target with evidence up to the end of CYCLE: one
+    vectorized pass over the district's evidence."""
+    ds = load(path)
+    ev = ds.evidence[(ds.evidence["date"] <= cycle_end(ds, cycle)).to_numpy()]
+    return progress.mastery(ev, method=method)
+
+
+def _mastered_by_subject(m: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
+    subj = pd.Series(targets["subject"].astype(str).to_numpy(),
+                     index=targets["target_id"].astype(str).to_numpy())
+    tid = m["target_id"]
+    s = (subj.reindex(tid.cat.categories.astype(str)).to_numpy()[tid.cat.codes.to_numpy()]
+         if isinstance(tid.dtype, pd.CategoricalDtype) else subj.reindex(tid.astype(str)).to_numpy())
+    df = pd.DataFrame({"student_id": m["student_id"].astype(str).to_numpy(), "subject": s,
+                       "mastered": m["mastered"].to_numpy(dtype=bool)})
+    return df.groupby(["student_id", "subject"], sort=False)["mastered"].sum()
+
+
+@dataclass(frozen=True)
+class District:
+    cycle: int
+    method: str
+    expected: float             # share of the year plan due by the end of this cycle
+    students: pd.DataFrame      # one row per student and subject (see district())
+
+
+@_cached(4)
+def district(path: str, cycle: int, method: str) -> District:
+    """One row per student and subject for the whole district: school, grade, classroom,
+    subgroups, targets of the grade mastered, share mastered, recent pace, on track, and
+    growth (targets newly mastered since the end of the previous cycle). Everything the
+    principal dashboard aggregates, computed once per kernel and (cycle, method)."""
+    ds = load(path)
+    cycle = int(cycle)
+    m = district_mastery(path, cycle, method)
+    pr = progress.projection(m, ds.targets, ds.students, ds.cycles,
+                             as_of=cycle_end(ds, cycle))
+    st = ds.students[["student_id", "school_id", "classroom_id", "ell", "iep",
+                      "home_language"]].assign(student_id=lambda d: d["student_id"].astype(str))
+    out = pr[["student_id", "subject", "grade", "targets_total", "targets_mastered",
+              "pace", "on_track"]].merge(st, on="student_id", how="left")
+    out["share_mastered"] = out["targets_mastered"] / out["targets_total"]
+    if cycle > 1:
+        now = _mastered_by_subject(m, ds.targets)
+        before = _mastered_by_subject(district_mastery(path, cycle - 1, method), ds.targets)
+        change = now.sub(before, fill_value=0).rename("growth").reset_index()
+        out = out.merge(change, on=["student_id", "subject"], how="left")
+        out["growth"] = out["growth"].fillna(0.0)
+    else:
+        out["growth"] = np.nan
+    return District(cycle, method, year_fraction(ds, cycle), out)
+
+
+@_cached(2)
+def survey_scores(path: str) -> pd.DataFrame | None:
+    """Construct scores by year, school and respondent type (None without survey data)."""
+    from .. import surveys
+    ds = load(path)
+    if not len(ds.survey_responses) or not len(ds.survey_items):
+        return None
+    return surveys.construct_scores(ds.survey_responses, ds.survey_items,
+                                    by=("year", "school_id", "respondent"))
+
+
+@_cached(64)
+def school_grouping(path: str, school_id: str, cycle: int, method: str) -> pd.DataFrame:
+    """Per classroom and subject of a school: how much the flexible groups (default
+    bounds 3 to 6) changed from the previous cycle and how many students sit in the
+    lowest group for 3+ cycles in a row. All classrooms of the school are grouped in one
+    call per cycle and subject (``by="classroom_id"``)."""
+    s = school(path, school_id)
+    rooms = s.students[["student_id", "classroom_id", "grade"]].astype({"student_id": str})
+    rooms = rooms.rename(columns={"grade": "student_grade"})
+    frames = {subj: [] for subj in SUBJECTS}
+    for c in range(1, int(cycle) + 1):
+        ev = s.evidence[(s.evidence["date"] <= cycle_end(s, c)).to_numpy()]
+        if not len(ev):
+            continue
+        m = progress.mastery(ev, method=method)
+        f = progress.frontier(m, s.targets, s.students, include_complete=False)
+        f = f.merge(rooms, on="student_id", how="inner")
+        # as in the data talk: a student done with the grade's continuum needs extension,
+        # not a group (the frontier walks on into the next grade)
+        f = f[f["grade"].astype("float") == f["student_grade"].astype("float")]
+        for subj in SUBJECTS:
+            fs = f[f["subject"] == subj]
+            n = fs.groupby("classroom_id")["student_id"].transform("size")
+            fs = fs[n >= 3]
+            if not len(fs):
+                continue
+            g = grouping.flexible_groups(fs, subject=subj, by="classroom_id",
+                                         targets=s.targets)
+            frames[subj].append(g.assign(cycle_id=c))
+    rows = []
+    for subj, parts in frames.items():
+        if not parts:
+            continue
+        h = pd.concat(parts, ignore_index=True)
+        fl = grouping.fluidity(h, by="classroom_id") if h["cycle_id"].nunique() > 1 else None
+        stuck = grouping.stuck_students(h, by="classroom_id")
+        last = (fl.sort_values("to_cycle").groupby("classroom_id").tail(1).set_index("classroom_id")
+                if fl is not None and len(fl) else pd.DataFrame(columns=["share_changed", "ari"]))
+        n_stuck = stuck[stuck["current"]].groupby("classroom_id").size() if len(stuck) else pd.Series(dtype=int)
+        for cid in sorted(h["classroom_id"].unique()):
+            rows.append({"classroom_id": cid, "subject": subj,
+                         "share_changed": last["share_changed"].get(cid, np.nan),
+                         "ari": last["ari"].get(cid, np.nan),
+                         "n_stuck": int(n_stuck.get(cid, 0))})
+    out = pd.DataFrame(rows, columns=["classroom_id", "subject", "share_changed", "ari", "n_stuck"])
+    grades = s.classrooms.set_index("classroom_id")["grade"]
+    out.insert(1, "grade", out["classroom_id"].map(grades).astype("Int64"))
+    return out.sort_values(["grade", "classroom_id", "subject"], ignore_index=True)

@@ -1,0 +1,389 @@
+"""The grade-level meeting dashboard: the data talk, interactive.
+
+Pick a classroom (by school), subject, cycle and mastery method; the data wall shows
+students x targets in stage colours (hover: level, number of scores, latest date).
+Sliders for the number of groups and their sizes regroup the class and update the
+tracking check. The team records what it notices and wonders, its commitments, and
+adopts the groups shown, in the meeting log (``coachkit.store``).
+
+A classroom change redraws the data wall first (mastery of one classroom's evidence,
+a slice of the district's), then the groups; a slider regroups only.
+"""
+from __future__ import annotations
+
+import html
+import os
+import time
+from pathlib import Path
+
+import ipywidgets as W
+import pandas as pd
+
+from .. import charts, talk
+from . import data as D
+from .common import marker, set_figure, set_html, table_html
+
+AUTO = 0          # n_groups slider value meaning "the fewest groups that fit max size"
+
+
+def db_url(data=None, db=None) -> str:
+    """Where the meeting log lives: ``db``, else $COACHKIT_DB, else a SQLite file
+    ``coachkit.db`` in the data folder (WAL mode; see coachkit.store)."""
+    if db:
+        return str(db)
+    if os.environ.get("COACHKIT_DB"):
+        return os.environ["COACHKIT_DB"]
+    path = D.resolve(data)
+    folder = Path(D.load(path).source or ".") if path.startswith("memory:") else Path(path)
+    return "sqlite:///" + str((folder / "coachkit.db").resolve())
+
+
+def classroom_options(path: str, school_id: str) -> list[tuple[str, str]]:
+    rooms = D.load(path).classrooms
+    rooms = rooms[rooms["school_id"] == school_id].sort_values(["grade", "classroom_id"])
+    return [(f"{r.classroom_id} · {r.teacher}", str(r.classroom_id))
+            for r in rooms.itertuples(index=False)]
+
+
+def wall(path: str, classroom_id: str, cycle: int, method: str, subject: str,
+         label: str = "name"):
+    """(figure, rows, cols) of the data wall for one classroom and subject."""
+    r = D.room(path, classroom_id)
+    grade = int(r.classrooms["grade"].iloc[0])
+    targets = r.targets[(r.targets["grade"] == grade) & (r.targets["subject"] == subject)]
+    m = D.room_mastery(path, classroom_id, int(cycle), method)
+    fig = charts.data_wall(m, targets, r.students, subject=subject, label=label)
+    rows, cols = len(r.students), len(targets)
+    fig.update_layout(meta={"ck": "wall", "classroom": classroom_id, "subject": subject,
+                            "cycle": int(cycle), "rows": rows, "cols": cols})
+    return fig, rows, cols
+
+
+def wall_marker(classroom_id, subject, cycle, method, rows, cols, version=0) -> str:
+    return marker(f"Data wall: {rows} students × {cols} targets ({classroom_id}, {subject}, "
+                  f"cycle {cycle})", chart="wall", classroom=classroom_id, subject=subject,
+                  cycle=cycle, method=method, rows=rows, cols=cols, version=version)
+
+
+def subjects_of(path: str, classroom_id: str) -> list[str]:
+    r = D.room(path, classroom_id)
+    grade = int(r.classrooms["grade"].iloc[0])
+    have = set(r.targets.loc[r.targets["grade"] == grade, "subject"].astype(str))
+    return [s for s in D.SUBJECTS if s in have] or sorted(have)
+
+
+def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, max_size):
+    """(result, cards figure or None, tracking table html, sentence)."""
+    res = D.room_groups(path, classroom_id, int(cycle), method, subject,
+                        None if not n_groups else int(n_groups), int(min_size), int(max_size))
+    if res.error:
+        return res, None, "", f"These sizes do not work for this class: {res.error}"
+    r = D.room(path, classroom_id)
+    g = res.groups
+    if g is None or not len(g) or g["group"].isna().all():
+        return res, None, "", "Too few students are still working on this subject's continuum to form groups."
+    fig = charts.group_cards(g, r.students, label="name", title=f"Proposed groups: {subject}")
+    fig.update_layout(meta={"ck": "groups", "classroom": classroom_id, "n_groups": int(g["group"].nunique())})
+    tr = D.tracking(r.students, r.targets, subject, res)
+    row = tr.iloc[0]
+    text = (f"{int(g['group'].nunique())} groups of {int(g.groupby('group').size().min())} to "
+            f"{int(g.groupby('group').size().max())} students; "
+            f"{row['changed group last cycle']} changed group last cycle; "
+            f"{int(row['in the lowest group 3+ cycles in a row'])} in the lowest group 3+ cycles in a row.")
+    return res, fig, table_html(tr), text
+
+
+def grade_meeting_app(data=None, *, school=None, classroom=None, cycle: int = 6,
+                      method: str = "decaying_average", subject=None, db=None,
+                      n_groups: int | None = None, min_size: int = 3, max_size: int = 6):
+    """The grade-level meeting dashboard as one ipywidgets box (:class:`GradeMeetingApp`)."""
+    return GradeMeetingApp(data, school=school, classroom=classroom, cycle=cycle, method=method,
+                           subject=subject, db=db, n_groups=n_groups, min_size=min_size,
+                           max_size=max_size)
+
+
+class GradeMeetingApp(W.VBox):
+    """Controls in ``app.controls`` (school, classroom, subject, cycle, method, n_groups,
+    min_size, max_size), outputs in ``app.outputs`` (wall, groups), the marker in
+    ``app.marker`` (data-rows, data-cols, data-classroom ...), the meeting-log widgets in
+    ``app.record`` and the last result in ``app.message``; ``app.state`` holds what is
+    shown (classroom, subject, groups table, timings)."""
+
+    def __init__(self, data=None, *, school=None, classroom=None, cycle=6,
+                 method="decaying_average", subject=None, db=None, n_groups=None,
+                 min_size=3, max_size=6):
+        from .. import progress
+        self.path = D.resolve(data)
+        self.db = db_url(data, db)
+        ds = D.load(self.path)
+        classroom = talk.pick_classroom(ds, classroom, school)
+        D.cycle_end(ds, cycle)
+        if method not in set(progress.available_methods()["method"]):
+            raise ValueError(f"unknown mastery method {method!r}")
+        school = str(ds.classrooms.set_index("classroom_id").loc[classroom, "school_id"])
+        schools = [(f"{r.name} ({r.school_id})", str(r.school_id))
+                   for r in ds.schools.sort_values("school_id").itertuples(index=False)]
+        subjects = subjects_of(self.path, classroom)
+        c = self.controls = {
+            "school": W.Dropdown(options=schools, value=school, description="School"),
+            "classroom": W.Dropdown(options=classroom_options(self.path, school), value=classroom,
+                                    description="Classroom"),
+            "subject": W.ToggleButtons(options=subjects,
+                                       value=subject if subject in subjects else subjects[0],
+                                       description="Subject"),
+            "cycle": W.Dropdown(options=[(f"cycle {int(x)}", int(x)) for x in ds.cycles["cycle_id"]],
+                                value=int(cycle), description="Cycle"),
+            "method": W.Dropdown(options=list(progress.available_methods()["method"]),
+                                 value=method, description="Mastery"),
+            "n_groups": W.IntSlider(value=n_groups or AUTO, min=0, max=8,
+                                    description="Groups (0=auto)",
+                                    style={"description_width": "initial"}),
+            "min_size": W.IntSlider(value=min_size, min=1, max=8, description="Min size"),
+            "max_size": W.IntSlider(value=max_size, min=2, max=12, description="Max size"),
+        }
+        for name, w in c.items():
+            w.add_class(f"ck-{name.replace('_', '-')}")
+        self.marker = W.HTML()
+        self.status = W.HTML()
+        self.outputs = {"wall": W.Output(), "groups": W.Output()}
+        self.outputs["wall"].add_class("ck-wall")
+        self.outputs["groups"].add_class("ck-groups")
+        self.groups_text = W.HTML()
+        self.tracking = W.HTML()
+        self.last_time = W.HTML()
+        self.message = W.HTML()
+        self.message.add_class("ck-message")
+        self.state = {"version": 0, "timings": {}}
+        self._recorder, self._recorder_key, self._log = None, None, None
+        self.record = self._record_widgets()
+
+        c["school"].observe(self._school_changed, names="value")
+        c["classroom"].observe(self._classroom_changed, names="value")
+        for name in ("subject", "cycle", "method"):
+            c[name].observe(self._view_changed, names="value")
+        for name in ("n_groups", "min_size", "max_size"):
+            c[name].observe(self._sizes_changed, names="value")
+
+        super().__init__([
+            W.HTML("<h2>Grade-level meeting: the data talk</h2>"),
+            W.HBox([c["school"], c["classroom"]]), W.HBox([c["cycle"], c["method"]]), c["subject"],
+            self.status, self.last_time,
+            W.HTML("<h3>The data wall</h3><p>Grey <i>i-learn</i>, amber <i>i-practice</i>, blue "
+                   "<i>i-show</i>. Hover over a square for the level and the evidence behind it. "
+                   "<b>What do you notice?</b></p>"),
+            self.marker, self.outputs["wall"],
+            W.HTML("<h3>Try groupings</h3><p>Groups are formed by need (each student's next "
+                   "target). Move the sliders; the groups and the tracking check follow.</p>"),
+            W.HBox([c["n_groups"], c["min_size"], c["max_size"]]), self.groups_text,
+            self.outputs["groups"],
+            W.HTML("<h4>Is grouping becoming tracking?</h4>"), self.tracking,
+            W.HTML("<h3>Record the meeting</h3>"), self.record["box"], self.message,
+        ])
+        self.add_class("ck-grade-meeting")
+        self.refresh()
+
+    # ---------------------------------------------------------------- widgets
+    def _record_widgets(self) -> dict:
+        w = {
+            "attendees": W.Text(placeholder="Ms. Rivera, Coach Lee", description="Attendees"),
+            "kind": W.ToggleButtons(options=[("We notice", "notice"), ("We wonder", "wonder")],
+                                    value="notice"),
+            "text": W.Textarea(placeholder="We notice … / We wonder …",
+                               layout=W.Layout(width="60%", height="60px")),
+            "observe": W.Button(description="Record", button_style="info"),
+            "action": W.Text(placeholder="Reteach 3.OA.A.1 in a small group", description="Action",
+                             layout=W.Layout(width="60%")),
+            "owner": W.Text(placeholder="Ms. Rivera", description="Owner"),
+            "due": W.BoundedIntText(value=min(int(self.controls["cycle"].value) + 1, 99), min=1,
+                                    max=99, description="Due cycle"),
+            "students": W.SelectMultiple(options=[], rows=5, description="For"),
+            "commit": W.Button(description="Add commitment", button_style="info"),
+            "adopt": W.Button(description="Adopt these groups", button_style="success"),
+        }
+        for k in ("observe", "commit", "adopt"):
+            w[k].add_class(f"ck-{k}")
+        w["observe"].on_click(lambda _: self.record_observation(w["text"].value, w["kind"].value))
+        w["commit"].on_click(lambda _: self.record_commitment(w["action"].value, w["owner"].value,
+                                                   w["due"].value, list(w["students"].value)))
+        w["adopt"].on_click(lambda _: self.adopt_groups())
+        w["box"] = W.VBox([
+            w["attendees"],
+            W.HTML("<b>Notice and wonder</b> (describe before explaining)"),
+            W.HBox([w["kind"]]), W.HBox([w["text"], w["observe"]]),
+            W.HTML("<b>Commitments</b>: who does what before the next meeting"),
+            w["action"], W.HBox([w["owner"], w["due"]]), w["students"], w["commit"],
+            W.HTML("<b>Groups</b>: adopt the groups shown above for the next cycle"), w["adopt"],
+        ])
+        return w
+
+    # ---------------------------------------------------------------- events
+    def _school_changed(self, change):
+        # the classroom dropdown moves to the school's first classroom, which refreshes
+        self.controls["classroom"].options = classroom_options(self.path, change["new"])
+
+    def _classroom_changed(self, change):
+        if change["new"] is None:
+            return
+        subjects = subjects_of(self.path, change["new"])
+        sw = self.controls["subject"]
+        if list(sw.options) != subjects:
+            with self.hold_trait_notifications():
+                keep = sw.value if sw.value in subjects else subjects[0]
+                sw.unobserve(self._view_changed, names="value")
+                sw.options = subjects
+                sw.value = keep
+                sw.observe(self._view_changed, names="value")
+        self.refresh()
+
+    def _view_changed(self, change):
+        self.refresh()
+
+    def _sizes_changed(self, change):
+        c = self.controls
+        if c["min_size"].value > c["max_size"].value:        # keep min <= max
+            other = "max_size" if change["owner"] is c["min_size"] else "min_size"
+            c[other].value = change["new"]
+            return                                          # that change regroups
+        self.refresh_groups()
+
+    # ---------------------------------------------------------------- drawing
+    def refresh(self):
+        """Redraw everything for the current classroom, subject, cycle and method: the
+        data wall first, then the groups."""
+        self.refresh_wall()
+        self.refresh_groups()
+        self.refresh_meeting()
+
+    def refresh_wall(self):
+        c = self.controls
+        t0 = time.perf_counter()
+        cid, subj, cyc, meth = c["classroom"].value, c["subject"].value, int(c["cycle"].value), c["method"].value
+        self.state["version"] += 1
+        fig, rows, cols = wall(self.path, cid, cyc, meth, subj)
+        set_figure(self.outputs["wall"], fig)
+        self.marker.value = wall_marker(cid, subj, cyc, meth, rows, cols, self.state["version"])
+        self.state.update(classroom=cid, subject=subj, cycle=cyc, method=meth, rows=rows, cols=cols)
+        self.state["timings"]["wall"] = time.perf_counter() - t0
+
+    def refresh_groups(self):
+        c = self.controls
+        t0 = time.perf_counter()
+        res, fig, tracking, text = groups_part(
+            self.path, c["classroom"].value, int(c["cycle"].value), c["method"].value,
+            c["subject"].value, c["n_groups"].value, c["min_size"].value, c["max_size"].value)
+        self.state["groups"] = res.groups if fig is not None else None
+        self.state["groups_error"] = res.error
+        set_figure(self.outputs["groups"], fig)
+        self.groups_text.value = f"<p class='ck-takeaway'><b>{html.escape(text)}</b></p>"
+        self.tracking.value = tracking
+        self.state["timings"]["groups"] = time.perf_counter() - t0
+
+    def refresh_meeting(self):
+        c = self.controls
+        r = D.room(self.path, c["classroom"].value)
+        names = (r.students["first_name"] + " " + r.students["last_name"]).tolist()
+        self.record["students"].options = list(zip(names, r.students["student_id"].astype(str)))
+        self.record["due"].value = int(c["cycle"].value) + 1
+        self.last_time.value = self._last_commitments()
+
+    # ---------------------------------------------------------------- meeting log
+    def meeting_log(self, create: bool = True):
+        """The MeetingLog (opened on first use; None if it does not exist yet and
+        ``create`` is False)."""
+        if self._log is None:
+            if not create and self.db.startswith("sqlite:///") and \
+                    not Path(self.db[len("sqlite:///"):]).exists():
+                return None
+            from ..store import MeetingLog
+            self._log = MeetingLog(self.db, dataset=D.load(self.path))
+        return self._log
+
+    def _last_commitments(self) -> str:
+        try:
+            log = self.meeting_log(create=False)
+            if log is None:
+                return ""
+            c = log.last_commitments(classroom_id=self.controls["classroom"].value,
+                                     before_cycle=int(self.controls["cycle"].value))
+        except Exception as e:                       # the dashboard still works without the log
+            return f"<p><i>Meeting log not available: {html.escape(str(e))}</i></p>"
+        if not len(c):
+            return ""
+        return ("<h3>Last time we committed to</h3>"
+                + table_html(c[["cycle", "action", "owner", "due_cycle", "status", "follow_up"]]))
+
+    def recorder(self):
+        """A store.Recorder bound to this classroom and cycle's meeting (started on the
+        first record, with the attendees typed so far)."""
+        from ..store import Recorder
+        c = self.controls
+        key = (c["classroom"].value, int(c["cycle"].value))
+        if self._recorder is None or self._recorder_key != key:
+            r = D.room(self.path, key[0])
+            room = r.classrooms.iloc[0]
+            attendees = [a.strip() for a in self.record["attendees"].value.split(",") if a.strip()]
+            log = self.meeting_log()
+            m = log.start_meeting(school_id=str(room["school_id"]), grade=int(room["grade"]),
+                                  classroom_id=key[0], cycle=key[1], attendees=attendees)
+            self._recorder = Recorder(log, m, source="grade meeting dashboard")
+            self._recorder_key = key
+        return self._recorder
+
+    def _run(self, what):
+        from ..errors import CoachkitDataError
+        from ..store import MeetingLogBusy, Outcome
+        try:
+            out = what(self.recorder())
+        except (CoachkitDataError, MeetingLogBusy) as e:     # e.g. a bad attendee list
+            out = Outcome(False, f"Not saved: {e}")
+        colour = "#1b7837" if out.ok else "#d7301f"
+        self.message.value = (f"<p style='color:{colour}'>" + marker(out.message, ok=int(out.ok),
+                              record_id=out.record_id or "") + "</p>")
+        self.state["last_outcome"] = out
+        return out
+
+    def record_observation(self, text, kind="notice"):
+        """Record "we notice" / "we wonder" text; returns the store Outcome."""
+        out = self._run(lambda rec: rec.observe(text, kind=kind))
+        if out.ok:
+            self.record["text"].value = ""
+        return out
+
+    def record_commitment(self, action, owner, due_cycle=None, student_ids=()):
+        out = self._run(lambda rec: rec.commit(action=action, owner=owner, due_cycle=due_cycle,
+                                               student_ids=list(student_ids)))
+        if out.ok:
+            self.record["action"].value = ""
+        return out
+
+    def adopt_groups(self):
+        """Adopt the groups shown into the meeting log."""
+        g = self.state.get("groups")
+        if g is None:
+            from ..store import Outcome
+            out = Outcome(False, "No groups to adopt: adjust the sliders until groups appear.")
+            self.message.value = f"<p style='color:#d7301f'>{html.escape(out.message)}</p>"
+            return out
+        return self._run(lambda rec: rec.adopt(g.copy()))
+
+
+def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int = 6,
+                         method: str = "decaying_average", n_groups=None, min_size: int = 3,
+                         max_size: int = 6) -> None:
+    """The same content as static output for papermill/nbconvert: for each subject the
+    data wall, the proposed groups and the tracking check."""
+    from IPython.display import HTML, Markdown, display
+    path = D.resolve(data)
+    ds = D.load(path)
+    classroom = talk.pick_classroom(ds, classroom, school)
+    for subj in subjects_of(path, classroom):
+        fig, rows, cols = wall(path, classroom, int(cycle), method, subj)
+        display(HTML(wall_marker(classroom, subj, int(cycle), method, rows, cols)))
+        charts.show(fig)
+        res, gfig, tracking, text = groups_part(path, classroom, cycle, method, subj,
+                                                n_groups, min_size, max_size)
+        display(Markdown(f"**{text}**"))
+        if gfig is not None:
+            charts.show(gfig)
+        if tracking:
+            display(HTML(tracking))

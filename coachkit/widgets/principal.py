@@ -1,0 +1,336 @@
+"""The principal's school dashboard: progress on the continuum by grade and subject
+against the year plan, pace and on-track share, growth since the last cycle, the equity
+view with minimum-n suppression, group fluidity and the lowest-group check per
+classroom, and the implementation survey headline. Every chart comes with one sentence
+computed from the data.
+
+District-wide tables are computed once per kernel and (cycle, method) by
+:mod:`coachkit.widgets.data`; picking a school only filters them, except the group
+history, which is computed for the school's classrooms together on first use.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+
+from .. import talk
+from ..charts import dashboard as dch
+from . import data as D
+from .common import grade_name, marker, pct, set_figure, set_html, table_html
+
+MIN_N = 10
+
+
+# ------------------------------------------------------------------ tables
+
+def by_grade(d: D.District, school_id: str) -> pd.DataFrame:
+    """One row per grade and subject of the school: n_students, share_mastered (mean
+    share of the grade's targets mastered), expected (the year plan), share_on_track,
+    pace (targets per week, last cycle), growth (targets newly mastered per student)."""
+    s = d.students[d.students["school_id"] == school_id]
+    out = s.groupby(["subject", "grade"], sort=True).agg(
+        n_students=("student_id", "nunique"), share_mastered=("share_mastered", "mean"),
+        share_on_track=("on_track", "mean"), pace=("pace", "mean"),
+        growth=("growth", "mean")).reset_index()
+    out["expected"] = d.expected
+    order = {s: i for i, s in enumerate(D.SUBJECTS)}
+    return out.sort_values(["subject", "grade"], key=lambda c: c.map(order) if c.name == "subject" else c,
+                           ignore_index=True)
+
+
+def equity(d: D.District, school_id: str, *, min_n: int = MIN_N) -> pd.DataFrame:
+    """Share of the grade's targets mastered and share on track by subgroup and subject.
+
+    A group with fewer than ``min_n`` students is suppressed (figures blank, count shown
+    as "<10"); so that it cannot be worked out from the school's figures and its
+    complement, the smallest other group of the same kind is suppressed too.
+    """
+    s = d.students[d.students["school_id"] == school_id]
+    rows = []
+    for subj, ss in s.groupby("subject", sort=False):
+        fams = [(col, [(labels[bool(v)], g) for v, g in ss.groupby(col)])
+                for col, labels in D.SUBGROUPS]
+        fams.append(("home_language", [(f"home language: {lang}", g) for lang, g in
+                                       ss.groupby("home_language", observed=True)]))
+        for fam, groups in fams:
+            part = [{"subject": subj, "family": fam, "group": name,
+                     "n_students": g["student_id"].nunique(),
+                     "share_mastered": g["share_mastered"].mean(),
+                     "share_on_track": g["on_track"].mean()} for name, g in groups]
+            small = [p for p in part if p["n_students"] < min_n]
+            for p in part:
+                p["suppressed"] = p["n_students"] < min_n
+                p["why"] = f"fewer than {min_n} students" if p["suppressed"] else ""
+            if small:
+                rest = sorted((p for p in part if not p["suppressed"]), key=lambda p: p["n_students"])
+                if rest and (len(small) == 1 or len(rest) == 1):
+                    rest[0]["suppressed"] = True
+                    rest[0]["why"] = "hidden so a small group cannot be worked out"
+            rows += part
+    out = pd.DataFrame(rows, columns=["subject", "family", "group", "n_students", "share_mastered",
+                                      "share_on_track", "suppressed", "why"])
+    out.loc[out["suppressed"], ["share_mastered", "share_on_track"]] = np.nan
+    out["n_label"] = np.where(out["n_students"] < min_n, f"<{min_n}", out["n_students"].astype(str))
+    return out
+
+
+# ------------------------------------------------------------------ takeaways
+
+def progress_takeaway(t: pd.DataFrame) -> str:
+    if not len(t):
+        return "No students with targets in this school."
+    gap = t.assign(gap=t["expected"] - t["share_mastered"]).sort_values("gap", ascending=False)
+    r = gap.iloc[0]
+    who = grade_name(r["grade"]).capitalize()
+    if r["gap"] <= 0:
+        return (f"Every grade is at or ahead of the year plan ({pct(r['expected'])} of the "
+                f"targets by this cycle); {who} {r['subject']} is closest at {pct(r['share_mastered'])}.")
+    return (f"{who} has mastered {pct(r['share_mastered'])} of its {r['subject']} targets; "
+            f"by this cycle the year plan expects {pct(r['expected'])}.")
+
+
+def on_track_takeaway(t: pd.DataFrame) -> str:
+    if not len(t):
+        return ""
+    w = t.assign(k=t["share_on_track"] * t["n_students"])
+    subj = w.groupby("subject", sort=False).apply(lambda g: g["k"].sum() / g["n_students"].sum(),
+                                                  include_groups=False)
+    low = t.sort_values("share_on_track").iloc[0]
+    parts = ", ".join(f"{s} {pct(v)}" for s, v in subj.items())
+    return (f"On track to finish their grade's continuum this year at their recent pace: {parts}; "
+            f"lowest is {grade_name(low['grade'])} {low['subject']} at {pct(low['share_on_track'])}.")
+
+
+def growth_takeaway(t: pd.DataFrame, cycle: int) -> str:
+    if int(cycle) <= 1 or not len(t) or t["growth"].isna().all():
+        return "This is the first cycle of the year: growth starts next cycle."
+    w = (t["growth"] * t["n_students"]).sum() / t["n_students"].sum()
+    hi = t.sort_values("growth").iloc[-1]
+    lo = t.sort_values("growth").iloc[0]
+    return (f"Since cycle {int(cycle) - 1}, students mastered {w:.1f} new targets on average; "
+            f"most in {grade_name(hi['grade'])} {hi['subject']} ({hi['growth']:.1f}), fewest in "
+            f"{grade_name(lo['grade'])} {lo['subject']} ({lo['growth']:.1f}).")
+
+
+def equity_takeaway(e: pd.DataFrame, min_n: int = MIN_N) -> str:
+    n_sup = int(e["suppressed"].sum())
+    note = (f" {n_sup} group figure{'s' if n_sup != 1 else ''} not shown (fewer than {min_n} "
+            "students, or the complement of one)." if n_sup else "")
+    best = None
+    for (subj, fam), g in e[~e["suppressed"]].groupby(["subject", "family"], sort=False):
+        if len(g) < 2:
+            continue
+        g = g.sort_values("share_mastered")
+        gap = g["share_mastered"].iloc[-1] - g["share_mastered"].iloc[0]
+        if best is None or gap > best[0]:
+            best = (gap, subj, g.iloc[0], g.iloc[-1])
+    if best is None:
+        return "Every subgroup is too small to compare." + note
+    gap, subj, lo, hi = best
+    return (f"The widest gap: {lo['group']} have mastered {pct(lo['share_mastered'])} of their "
+            f"{subj} targets, {hi['group']} {pct(hi['share_mastered'])} "
+            f"({gap * 100:.0f} points).{note}")
+
+
+def fluidity_takeaway(f: pd.DataFrame) -> str:
+    if not len(f):
+        return "No classroom has flexible groups yet."
+    per_room = f.groupby("classroom_id").agg(changed=("share_changed", "mean"), stuck=("n_stuck", "sum"))
+    known = per_room["changed"].dropna()
+    moved = int((known >= 1 / 3).sum())
+    stuck_rooms = int((per_room["stuck"] > 0).sum())
+    first = (f"In {moved} of {len(known)} classrooms at least a third of students changed group "
+             "last cycle" if len(known) else "Groups have been formed for one cycle only")
+    return (f"{first}; {int(per_room['stuck'].sum())} students in {stuck_rooms} classrooms have "
+            "sat in the lowest group 3 or more cycles in a row.")
+
+
+def survey_part(path: str, school_id: str):
+    """(takeaway, figure, headline table) for the school's implementation survey, or None."""
+    from .. import surveys
+    from ..charts import surveys as sch
+    scores = D.survey_scores(path)
+    if scores is None:
+        return None
+    s = scores[scores["school_id"].astype(str) == str(school_id)].drop(columns="school_id")
+    if not len(s):
+        return None
+    yoy = surveys.year_over_year(s) if s["year"].nunique() > 1 else None
+    head = surveys.survey_headline(s, yoy)
+    bits = []
+    for r in head.itertuples(index=False):
+        b = f"{'staff' if r.respondent == 'staff' else r.respondent + 's'} rate {r.n_strong} of {r.n_constructs} constructs strong"
+        if getattr(r, "n_limited", 0):
+            b += f" and {r.n_limited} limited"
+        bits.append(b)
+    year = int(head["year"].max())
+    up = int(head["n_up"].sum()) if "n_up" in head else 0
+    down = int(head["n_down"].sum()) if "n_down" in head else 0
+    text = (f"In {year}, " + "; ".join(bits) + "."
+            + (f" Since last year {up} construct means rose and {down} fell by more than their "
+               "uncertainty." if yoy is not None else ""))
+    return text[0].upper() + text[1:], sch.construct_bars(s), head
+
+
+# ------------------------------------------------------------------ sections
+
+SECTIONS = (
+    ("progress", "Progress on the continuum"),
+    ("on_track", "Pace and on-track share"),
+    ("growth", "Growth since the last cycle"),
+    ("equity", "Equity view"),
+    ("fluidity", "Flexible groups: fluidity and the lowest group"),
+    ("survey", "Implementation survey"),
+)
+
+
+def sections(path: str, school_id: str, cycle: int, method: str, *, min_n: int = MIN_N):
+    """Yield (key, takeaway, figure or None, extra html) in page order; the slow parts
+    (group history, survey) come last so the first charts appear first."""
+    d = D.district(path, int(cycle), method)
+    t = by_grade(d, school_id)
+    yield "progress", progress_takeaway(t), dch.continuum_by_grade(t), ""
+    yield "on_track", on_track_takeaway(t), dch.on_track_by_grade(t), ""
+    if int(cycle) > 1:
+        yield "growth", growth_takeaway(t, cycle), dch.growth_by_grade(t), ""
+    else:
+        yield "growth", growth_takeaway(t, cycle), None, ""
+    e = equity(d, school_id, min_n=min_n)
+    tbl = table_html(e[["subject", "group", "n_label", "share_mastered", "share_on_track", "why"]]
+                     .rename(columns={"n_label": "students"}),
+                     formats={"share_mastered": "{:.0%}", "share_on_track": "{:.0%}"})
+    yield "equity", equity_takeaway(e, min_n), dch.equity_bars(e), tbl
+    f = D.school_grouping(path, school_id, int(cycle), method)
+    yield "fluidity", fluidity_takeaway(f), (dch.classroom_fluidity(f) if len(f) else None), ""
+    sv = survey_part(path, school_id)
+    if sv is None:
+        yield "survey", "No implementation survey data for this school.", None, ""
+    else:
+        text, fig, head = sv
+        yield "survey", text, fig, table_html(head)
+
+
+def school_options(path: str) -> list[tuple[str, str]]:
+    ds = D.load(path)
+    return [(f"{r.name} ({r.school_id})", str(r.school_id))
+            for r in ds.schools.sort_values("school_id").itertuples(index=False)]
+
+
+def _check(path, school, cycle, method):
+    ds = D.load(path)
+    ids = [s for _, s in school_options(path)]
+    if school is None:
+        school = ids[0]
+    if school not in ids:
+        raise ValueError(f"unknown school {school!r}; expected one of {', '.join(ids[:10])}")
+    D.cycle_end(ds, cycle)
+    from .. import progress
+    if method not in set(progress.available_methods()["method"]):
+        raise ValueError(f"unknown mastery method {method!r}")
+    return school, int(cycle)
+
+
+# ------------------------------------------------------------------ the app
+
+def principal_app(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
+                  min_n: int = MIN_N):
+    """The principal dashboard as one ipywidgets box (see :class:`PrincipalApp`)."""
+    return PrincipalApp(data, school=school, cycle=cycle, method=method, min_n=min_n)
+
+
+class PrincipalApp(W.VBox):
+    """School picker, cycle and method; one takeaway and one chart per section.
+
+    ``app.controls``: dict of the control widgets; ``app.outputs``/``app.takeaways``:
+    per section key; ``app.marker``: HTML with data-school, data-cycle, data-version;
+    ``app.state``: what is shown (school, cycle, method, takeaways, timings)."""
+
+    def __init__(self, data=None, *, school=None, cycle=6, method="decaying_average",
+                 min_n=MIN_N):
+        self.path = D.resolve(data)
+        self.min_n = min_n
+        school, cycle = _check(self.path, school, cycle, method)
+        from .. import progress
+        ds = D.load(self.path)
+        self.controls = {
+            "school": W.Dropdown(options=school_options(self.path), value=school,
+                                 description="School"),
+            "cycle": W.Dropdown(options=[(f"cycle {int(c)}", int(c)) for c in ds.cycles["cycle_id"]],
+                                value=cycle, description="Cycle"),
+            "method": W.Dropdown(options=list(progress.available_methods()["method"]),
+                                 value=method, description="Mastery"),
+        }
+        self.status = W.HTML()
+        self.marker = W.HTML()
+        self.takeaways, self.outputs, self.extras, boxes = {}, {}, {}, []
+        for key, title in SECTIONS:
+            self.takeaways[key] = W.HTML()
+            self.outputs[key] = W.Output()
+            self.extras[key] = W.HTML()
+            boxes.append(W.VBox([W.HTML(f"<h3>{html.escape(title)}</h3>"), self.takeaways[key],
+                                 self.outputs[key], self.extras[key]],
+                                layout=W.Layout(margin="0 0 18px 0")))
+        self.state = {"version": 0}
+        for c in self.controls.values():
+            c.observe(self._changed, names="value")
+        super().__init__([W.HTML("<h2>School dashboard</h2>"),
+                          W.HBox(list(self.controls.values())), self.status, self.marker,
+                          *boxes])
+        self.add_class("ck-principal")
+        self.refresh()
+
+    def _changed(self, change):
+        self.refresh()
+
+    def refresh(self):
+        school = self.controls["school"].value
+        cycle = int(self.controls["cycle"].value)
+        method = self.controls["method"].value
+        t0 = time.perf_counter()
+        self.state.update(version=self.state["version"] + 1, school=school, cycle=cycle,
+                          method=method, takeaways={}, timings={})
+        try:
+            self.status.value = "<i>Computing…</i>"
+            for key, text, fig, extra in sections(self.path, school, cycle, method,
+                                                  min_n=self.min_n):
+                self.takeaways[key].value = f"<p class='ck-takeaway'><b>{html.escape(text)}</b></p>"
+                set_figure(self.outputs[key], fig)
+                self.extras[key].value = extra
+                self.state["takeaways"][key] = text
+                self.state["timings"][key] = time.perf_counter() - t0
+                if key == "progress":
+                    self._mark(school, cycle, method)
+            self.status.value = ""
+        except Exception as e:          # show it on the page, not as a traceback
+            self.status.value = f"<b style='color:#d7301f'>{html.escape(str(e))}</b>"
+            if not isinstance(e, ValueError):
+                raise
+
+    def _mark(self, school, cycle, method):
+        name = dict((v, k) for k, v in self.controls["school"].options)[school]
+        self.marker.value = marker(f"{name}, cycle {cycle}", chart="principal", school=school,
+                                   cycle=cycle, method=method, version=self.state["version"])
+
+
+def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
+                     min_n: int = MIN_N) -> None:
+    """The same sections as static output (papermill, nbconvert): Markdown takeaways and
+    figures through ``ck.charts.show``."""
+    from IPython.display import HTML, Markdown, display
+    from ..charts import show
+    path = D.resolve(data)
+    school, cycle = _check(path, school, cycle, method)
+    name = dict((v, k) for k, v in school_options(path))[school]
+    display(HTML(marker(f"{name}, cycle {cycle}", chart="principal", school=school, cycle=cycle,
+                        method=method)))
+    titles = dict(SECTIONS)
+    for key, text, fig, extra in sections(path, school, cycle, method, min_n=min_n):
+        display(Markdown(f"### {titles[key]}\n\n**{text}**"))
+        if fig is not None:
+            show(fig)
+        if extra:
+            display(HTML(extra))
