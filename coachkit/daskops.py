@@ -103,7 +103,8 @@ def _sorted_cats(cats: pd.Index) -> bool:
 
 
 def known_categories(ddf, columns=None):
-    """Make the category columns' categories known (one pass over each unknown column)."""
+    """Make the category columns' categories known (one pass over each unknown column),
+    sorted: the canonical form, the order pandas' ``astype("category")`` gives."""
     import dask.dataframe as dd
     meta = ddf._meta
     cols = [c for c in (columns or meta.columns)
@@ -111,6 +112,9 @@ def known_categories(ddf, columns=None):
             and not dd.utils.has_known_categories(ddf[c])]
     for c in cols:
         ddf = ddf.assign(**{c: ddf[c].cat.as_known()})
+        cats = ddf._meta[c].cat.categories
+        if not _sorted_cats(cats):        # the union comes in order of appearance
+            ddf = ddf.assign(**{c: ddf[c].cat.set_categories(cats.sort_values())})
     return ddf
 
 
@@ -277,6 +281,11 @@ def _conform(out: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
         out = out.reindex(columns=meta.columns)
     for c in meta.columns:
         if out[c].dtype != meta[c].dtype:
+            if _is_cat(out[c].dtype) and _is_cat(meta[c].dtype) and len(out):
+                raise RuntimeError(
+                    f"coachkit.daskops: column {c!r} has other categories in a partition "
+                    "than in the others; make the input's categories known and equal "
+                    "(partition_by_student does) or pass meta=")
             try:
                 out[c] = out[c].astype(meta[c].dtype)
             except (TypeError, ValueError):
@@ -315,6 +324,24 @@ def _run_part(part, *secondary, analysis, sig_args, frame_names, index_col, inde
     return _conform(out, out_meta)
 
 
+ATTR = "coachkit_partition_categories"
+
+
+def _partition_categories(ddf, pkey: str):
+    """The categories behind a categorical partition key's positions (None: text key,
+    positions are the values)."""
+    if pkey in ddf._meta.columns:
+        col = ddf._meta[pkey]
+        return col.cat.categories if _is_cat(col.dtype) else None
+    if ddf._meta.index.dtype.kind not in "iu":
+        return None
+    cats = ddf._meta.attrs.get(ATTR)
+    if cats is None:
+        raise ValueError(f"the data is partitioned by {pkey!r} but no longer has that column "
+                         "or its categories; keep the column, or partition by student")
+    return pd.Index(cats, dtype="str")
+
+
 def _aligned(table, main, pkey: str):
     """A small per-unit table (e.g. students) split along MAIN's divisions."""
     import dask.dataframe as dd
@@ -325,8 +352,7 @@ def _aligned(table, main, pkey: str):
     if pkey not in table.columns:
         raise ValueError(f"the data is partitioned by {pkey!r} but a table passed with it has "
                          f"no {pkey!r} column (columns: {', '.join(map(str, table.columns))})")
-    col = main._meta[pkey]
-    cats = col.cat.categories if _is_cat(col.dtype) else None
+    cats = _partition_categories(main, pkey)
     pos = _positions_of(table[pkey], cats)
     lo, hi = main.divisions[0], main.divisions[-1]
     if cats is not None:
@@ -404,6 +430,21 @@ def run_partitioned(func: Callable, bound: dict, *, frame: str, key, aligned=(),
     sig_args = {k: v for k, v in bound.items() if k != frame and k not in sec_names}
     res_meta = meta if meta is not None else _infer_meta(func, sig_args, frame, data,
                                                          sec_names, secs)
+    # text ids the pandas code turns into categories (mastery factorizes student_id and
+    # target_id): each partition would number its own ids. Give them the global, sorted
+    # categories first (one pass over those columns), as pandas' sorted factorize would.
+    promote = [c for c in res_meta.columns if _is_cat(res_meta[c].dtype)
+               and c in data.columns and not _is_cat(data._meta[c].dtype)]
+    if promote:
+        import dask
+        found = dask.compute(*[data[c].dropna().unique() for c in promote])
+        def cat_dtype(c, u):
+            dt = data._meta[c].dtype
+            dt = "str" if dt == _DASK_STRING else dt
+            return pd.CategoricalDtype(pd.Index(pd.unique(np.asarray(u)), dtype=dt).sort_values())
+        data = data.assign(**{c: data[c].astype(cat_dtype(c, u)) for c, u in zip(promote, found)})
+        if meta is None:
+            res_meta = _infer_meta(func, sig_args, frame, data, sec_names, secs)
     if not isinstance(res_meta, pd.DataFrame):
         raise TypeError(f"{getattr(func, '__name__', func)} does not return a DataFrame; "
                         "only table-returning analyses run on Dask")
@@ -415,6 +456,10 @@ def run_partitioned(func: Callable, bound: dict, *, frame: str, key, aligned=(),
                              "cannot keep it partitioned")
     meta = res_meta.iloc[:0].reset_index(drop=True)
     meta.index = pd.Index([], dtype=data._meta.index.dtype, name=index_name)
+    if pkey is not None and pkey not in meta.columns:
+        cats = _partition_categories(data, pkey)
+        if cats is not None:                 # to split tables along these partitions later
+            meta.attrs[ATTR] = [str(c) for c in cats]
     if pkey is None:
         def runner(part, *sec, **kw):
             bound2 = dict(sig_args)
