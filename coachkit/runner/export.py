@@ -1,6 +1,7 @@
 """Executed notebook -> one self-contained HTML file, in-process (no nbconvert subprocess)."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,12 +38,25 @@ def _uses_plotly(nb) -> bool:
 def to_html(nb, *, title: str | None = None) -> str:
     """Code hidden, plotly.js embedded once (only if there are figures), nothing fetched."""
     nb = nbformat.from_dict(nb) if isinstance(nb, dict) else nb
+    # papermill's injected cell gets a random id; ids by position keep re-runs identical
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
     # papermill's bookkeeping cells (injected parameters) are code: hidden with the rest
     resources = {"plotlyjs": _plotlyjs() if _uses_plotly(nb) else ""}
     if title:
         resources["metadata"] = {"name": title}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return _stable_styler_ids(body)
+
+
+def _stable_styler_ids(html: str) -> str:
+    """pandas Styler tables get a random 5-hex id (T_1a2b3); number them in order of
+    appearance instead, so the same inputs give byte-identical reports."""
+    seen: dict[str, str] = {}
+
+    def number(m):
+        return seen.setdefault(m.group(0), f"T_ck{len(seen)}")
+    return re.sub(r"(?<![0-9A-Za-z])T_[0-9a-f]{5}(?![0-9a-f])", number, html)
 
 
 def write_html(nb, path, *, title: str | None = None) -> Path:
