@@ -28,7 +28,7 @@ from .errors import CoachkitDataError
 from .schema import CONDITIONS, DISTRICT
 
 __all__ = ["CONDITIONS", "normalize_condition", "check_conditions", "condition_ratings",
-           "conditions_summary", "conditions_change"]
+           "conditions_summary", "conditions_change", "for_school"]
 
 REQUIRED = ["school_id", "year", "condition", "rating"]
 _KEYS = {re.sub(r"[\s_\-]+", " ", c).strip().lower(): c for c in CONDITIONS}
@@ -255,3 +255,25 @@ def conditions_change(conditions: pd.DataFrame, *, years=None) -> pd.DataFrame:
     m["_d"] = m["school_id"] != DISTRICT
     m = m.sort_values(["_d", "school_id", "year_from", "condition"], kind="stable")
     return m[cols].reset_index(drop=True)
+
+
+def for_school(conditions: pd.DataFrame, school=None) -> pd.DataFrame:
+    """The district's own ratings beside one school's (``school=None``: every school).
+
+    Returns the rows of ``conditions`` whose ``school_id`` is ``"district"`` or ``school``.
+    Raises :class:`CoachkitDataError` naming the schools present when ``school`` has no
+    ratings.
+    """
+    if not isinstance(conditions, pd.DataFrame) or "school_id" not in conditions.columns:
+        raise CoachkitDataError("conditions: expected a table with a school_id column",
+                                table="conditions", column="school_id")
+    if school is None:
+        return conditions
+    ids = conditions["school_id"].astype(object).astype(str)
+    if not (ids == str(school)).any():
+        present = sorted(s for s in pd.unique(ids) if s != DISTRICT)
+        raise CoachkitDataError(
+            f"school {school!r} has no conditions ratings; schools present: "
+            f"{', '.join(present)}", table="conditions", column="school_id", found=school,
+            expected=present)
+    return conditions[ids.isin([DISTRICT, str(school)]).to_numpy()]

@@ -49,7 +49,8 @@ from .schema import RESPONDENTS, SCALE_MAX, SCALE_MIN
 __all__ = [
     "BANDS", "evidence_band", "prepare_responses", "respondent_scores", "construct_scores",
     "year_over_year", "cronbach_alpha", "construct_alpha", "favorable_share", "n_ranges",
-    "survey_headline",
+    "survey_headline", "year_pair", "for_school", "report_counts", "by_year",
+    "RESPONDENT_COUNTS",
 ]
 
 #: (label, lower bound inclusive) from the top down; below 2 is "limited".
@@ -726,4 +727,151 @@ def survey_headline(scores: pd.DataFrame, change: pd.DataFrame | None = None) ->
         out = out.sort_values("respondent", key=lambda s: s.map(order)).reset_index(drop=True)
         for c in ("n_min", "n_max"):
             out[c] = out[c].astype("Int64")
+    return out
+
+
+# ----------------------------------------------------------------------------- review helpers
+
+#: count columns that count respondents, shown as text by :func:`report_counts`
+RESPONDENT_COUNTS = ("n", "n_from", "n_to", "n_respondents", "n_excluded")
+
+
+def year_pair(table: pd.DataFrame, year=None, *, strict: bool = True) -> tuple:
+    """The survey year to review and the one to compare it with: ``(previous, year)``.
+
+    ``table`` is any table with a ``year`` column (survey responses, construct scores,
+    conditions). ``year=None`` takes the latest year present; ``previous`` is the latest
+    year present before it (the previous administration, even if a year was skipped), or
+    ``None`` when there is none. A year given as text (``"2026"``, as a URL query string
+    passes it) is accepted. A year not in the table raises :class:`CoachkitDataError`
+    listing the years present; with ``strict=False`` the latest year present before it
+    is taken instead (e.g. conditions rated in 2025 read beside the 2026 survey), and only
+    a year before every year present raises.
+    """
+    _need_columns(table, ["year"], "table")
+    years = pd.to_numeric(pd.Series(pd.unique(table["year"].dropna())), errors="coerce")
+    present = sorted(int(y) for y in years.dropna())
+    if not present:
+        raise CoachkitDataError("the table has no year to review: it is empty",
+                                table="table", column="year")
+    if year is None:
+        year = present[-1]
+    else:
+        try:
+            wanted = float(year)
+        except (TypeError, ValueError):
+            wanted = float("nan")
+        ok = bool(np.isfinite(wanted) and wanted == round(wanted))
+        if ok and not strict and int(wanted) not in present:
+            at_or_before = [y for y in present if y <= wanted]
+            wanted = float(at_or_before[-1]) if at_or_before else float("nan")
+            ok = bool(at_or_before)
+        if not (ok and int(wanted) in present):
+            raise CoachkitDataError(
+                f"year {year!r} is not in the table; years present: "
+                f"{', '.join(map(str, present))}", table="table", column="year", found=year,
+                expected=present)
+        year = int(wanted)
+    earlier = [y for y in present if y < year]
+    return (earlier[-1] if earlier else None, year)
+
+
+def for_school(responses: pd.DataFrame, school=None) -> pd.DataFrame:
+    """The responses of one school (``school=None``: every school, the whole district).
+
+    Raises :class:`CoachkitDataError` naming the schools present when ``school`` has no
+    responses (a misspelt id must not silently give an empty report).
+    """
+    _need_columns(responses, ["school_id"], "survey_responses")
+    if school is None:
+        return responses
+    ids = responses["school_id"].astype(object).astype(str)
+    keep = (ids == str(school)).to_numpy()
+    if not keep.any():
+        present = sorted(pd.unique(ids))
+        raise CoachkitDataError(
+            f"school {school!r} has no survey responses; schools present: "
+            f"{', '.join(present)}", table="survey_responses", column="school_id",
+            found=school, expected=present)
+    return responses[keep]
+
+
+def report_counts(table: pd.DataFrame, *, min_n: int = 10, columns=None,
+                  missing: str = "\u2014") -> pd.DataFrame:
+    """A copy of a results table with its respondent counts as text, ready to show.
+
+    Every count column (``columns``, default those of :data:`RESPONDENT_COUNTS` present)
+    becomes text: the number for a group of at least ``min_n`` respondents, ``"<10"``
+    (``f"<{min_n}"``) for a smaller one or for an empty count in a suppressed row, and
+    ``missing`` (an em dash) for an empty count in a row that is not suppressed (a
+    construct not asked that year). No count under ``min_n`` survives as a number, even
+    where a table reports one for a suppressed group (``construct_alpha``'s
+    ``n_respondents``). Statistics are left as they are (NaN where suppressed): show
+    them with ``na_rep`` set to the same dash.
+    """
+    min_n = _check_min_n(min_n)
+    if not isinstance(table, pd.DataFrame):
+        raise CoachkitDataError(f"expected a pandas DataFrame, got {type(table).__name__}",
+                                table="table")
+    cols = [c for c in RESPONDENT_COUNTS if c in table.columns] if columns is None \
+        else list(_as_tuple(columns))
+    _need_columns(table, cols, "table")
+    out = table.copy()
+    sup = out["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool) \
+        if "suppressed" in out.columns else np.zeros(len(out), dtype=bool)
+    small = f"<{min_n}"
+    for c in cols:
+        n = pd.to_numeric(out[c].astype(object), errors="coerce").astype("float64").to_numpy()
+        empty = np.isnan(n)
+        text = np.where(empty, np.where(sup, small, missing),
+                        np.where(n < min_n, small,
+                                 pd.Series(np.nan_to_num(n)).astype("int64").astype(str)))
+        out[c] = pd.Series(text, index=out.index, dtype="str")
+    return out
+
+
+def by_year(table: pd.DataFrame, values, *, by=("respondent",), years=None,
+            min_n: int = 10, missing: str = "\u2014", names=None) -> pd.DataFrame:
+    """A results table with the years side by side, one row per group and construct.
+
+    ``table`` is a tidy result with a ``year`` and a ``construct`` column and one row per
+    ``by`` group, construct and year (``construct_scores``, ``construct_alpha``,
+    ``favorable_share`` grouped by ``("year", "respondent")``). The result keeps the
+    ``by`` columns and ``construct`` in the table's order and has a column
+    ``"<value> <year>"`` for each year (``years``, default every year present, oldest
+    first) and each of ``values``, grouped by year: ``n 2025``, ``mean 2025``, ``n 2026``,
+    ``mean 2026``. Respondent counts are text as :func:`report_counts` makes them
+    (``"<10"`` when suppressed); a construct not asked in a year gets ``missing`` for its
+    counts and NaN for its statistics. ``names`` renames values in the column headers
+    (``{"n_respondents": "n"}`` gives ``n 2025``).
+    """
+    by = list(_as_tuple(by))
+    values = list(_as_tuple(values))
+    _need_columns(table, by + ["year", "construct"] + values, "table")
+    keys = by + ["construct"]
+    if table.duplicated(keys + ["year"]).any():
+        raise CoachkitDataError(
+            f"by_year: more than one row per {', '.join(keys)} and year; group the results "
+            f"by year and {', '.join(by) or 'nothing else'} only, or filter first",
+            table="table")
+    present = sorted(pd.unique(table["year"]).tolist())
+    years = present if years is None else [y for y in (
+        list(years) if np.ndim(years) else [years]) if y is not None]
+    unknown = [y for y in years if y not in present]
+    if unknown:
+        raise CoachkitDataError(f"year(s) {unknown} not in the table (years: {present})",
+                                table="table", column="year", found=unknown)
+    shown = report_counts(table[table["year"].isin(years)], min_n=min_n, missing=missing)
+    counts = [v for v in values if v in RESPONDENT_COUNTS]
+    names = dict(names or {})
+    label = {v: names.get(v, v) for v in values}
+    if len(set(label.values())) < len(label):
+        raise ValueError(f"names gives two values the same header: {label}")
+    out = shown[keys].drop_duplicates().reset_index(drop=True)
+    for y in years:
+        part = shown.loc[shown["year"] == y, keys + values] \
+            .rename(columns={v: f"{label[v]} {y}" for v in values})
+        out = out.merge(part, on=keys, how="left")
+        for v in counts:
+            out[f"{label[v]} {y}"] = out[f"{label[v]} {y}"].fillna(missing).astype("str")
     return out

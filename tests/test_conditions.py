@@ -184,3 +184,27 @@ def test_conditions_heatmap_and_radar():
     assert len(radar.data[0].theta) == 13                 # closed loop
     with pytest.raises(CoachkitDataError, match="Z"):
         charts.conditions_radar(table(), school_id="Z")
+
+
+def test_for_school_keeps_the_district_beside_the_school():
+    one = cd.for_school(table(), "A")
+    assert set(one["school_id"]) == {"district", "A"} and len(one) == 4
+    assert cd.for_school(table(), None) is not None and len(cd.for_school(table())) == 8
+    with pytest.raises(CoachkitDataError, match="'Z'.*A, B, C") as e:
+        cd.for_school(table(), "Z")
+    assert e.value.column == "school_id"
+    # the district's own rows are never a school to pick
+    with pytest.raises(CoachkitDataError):
+        cd.for_school(table().query("school_id != 'district'"), "district")
+
+
+def test_construct_bars_marks_suppressed_bars_and_labels_bands_once_per_panel():
+    scores = sv.construct_scores(_responses(n_staff=4), ITEMS)
+    fig = charts.construct_bars(scores)
+    texts = [a.text for a in fig.layout.annotations]
+    assert all(t for t in texts)                           # no "new text" placeholders
+    marks = [a for a in fig.layout.annotations if a.text == "n<10"]
+    assert len(marks) == 2 and {a.yref for a in marks} == {"y2"}   # staff, two years
+    assert sorted(a.x for a in marks) == pytest.approx([-0.1875, 0.1875])
+    bands = [t for t in texts if "strong" in t]
+    assert len(bands) == 4                                 # two lines x two panels

@@ -392,6 +392,109 @@ def test_pure_inputs_not_modified():
     pd.testing.assert_frame_equal(df, before)
 
 
+# ----------------------------------------------------------------------------- review helpers
+
+def test_year_pair_latest_previous_gaps_and_text():
+    df = pd.DataFrame({"year": [2022, 2022, 2023, 2025, 2025]})
+    assert sv.year_pair(df) == (2023, 2025)             # the previous survey, across a gap
+    assert sv.year_pair(df, 2023) == (2022, 2023)
+    assert sv.year_pair(df, "2025") == (2023, 2025)     # as a URL query string passes it
+    assert sv.year_pair(df, 2022.0) == (None, 2022)     # first year: nothing to compare with
+    with pytest.raises(CoachkitDataError, match="2024.*2022, 2023, 2025") as e:
+        sv.year_pair(df, 2024)
+    assert e.value.column == "year" and e.value.found == 2024
+    with pytest.raises(CoachkitDataError):
+        sv.year_pair(df, "last year")
+    # strict=False: the latest year at or before it (conditions rated a year behind)
+    assert sv.year_pair(df, 2024, strict=False) == (2022, 2023)
+    assert sv.year_pair(df, 2030, strict=False) == (2023, 2025)
+    with pytest.raises(CoachkitDataError):
+        sv.year_pair(df, 2021, strict=False)
+    with pytest.raises(CoachkitDataError, match="empty"):
+        sv.year_pair(df.iloc[:0])
+
+
+def test_for_school():
+    df = pd.concat([hand_responses(), hand_responses().assign(school_id="S2")],
+                   ignore_index=True)
+    assert sv.for_school(df, None) is df
+    one = sv.for_school(df, "S2")
+    assert set(one["school_id"]) == {"S2"} and len(one) == len(df) // 2
+    with pytest.raises(CoachkitDataError, match="'S9'.*S1, S2") as e:
+        sv.for_school(df, "S9")
+    assert e.value.column == "school_id"
+
+
+def test_report_counts_never_shows_a_small_count():
+    table = pd.DataFrame({
+        "construct": ["A", "B", "C", "D"],
+        "n": pd.array([120, pd.NA, pd.NA, 10], dtype="Int64"),
+        "n_respondents": [118, 7, 0, 9],          # alpha's count of a suppressed group
+        "alpha": [0.8, np.nan, np.nan, np.nan],
+        "suppressed": [False, True, False, True],
+    })
+    before = table.copy()
+    out = sv.report_counts(table, min_n=10)
+    # reported -> the number; suppressed and empty -> "<10"; empty, not suppressed -> dash;
+    # a number under min_n -> "<10" even where the table kept it
+    assert out["n"].tolist() == ["120", "<10", "\u2014", "10"]
+    assert out["n_respondents"].tolist() == ["118", "<10", "<10", "<10"]
+    assert out["alpha"].iloc[0] == 0.8 and np.isnan(out["alpha"].iloc[1])   # stats untouched
+    pd.testing.assert_frame_equal(table, before)
+    assert sv.report_counts(table, min_n=5)["n_respondents"].tolist() == ["118", "7", "<5", "9"]
+    assert sv.report_counts(table, columns="n", missing="")["n"].tolist()[2] == ""
+    assert sv.report_counts(table, columns="n")["n_respondents"].tolist() == [118, 7, 0, 9]
+
+
+def test_report_counts_on_year_over_year_keeps_the_reported_year():
+    sc = _summary([(2022, "student", "Agency", 6, 2.5, 0.5),
+                   (2023, "student", "Agency", 40, 2.9, 0.5)])
+    sc = sc.assign(suppressed=sc["n"] < 10)
+    sc.loc[sc["suppressed"], ["mean", "sd"]] = np.nan
+    sc["n"] = sc["n"].astype("Int64").where(~sc["suppressed"])
+    ch = sv.report_counts(sv.year_over_year(sc))
+    assert ch[["n_from", "n_to"]].values.tolist() == [["<10", "40"]]
+
+
+def test_by_year_side_by_side_in_construct_order():
+    sc = _summary([
+        (2024, "student", "Agency", 30, 2.5, 0.5), (2024, "student", "Belonging", 5, 2.0, 0.5),
+        (2025, "student", "Agency", 32, 2.8, 0.5), (2025, "student", "Belonging", 31, 3.1, .5),
+        (2025, "staff", "Vision", 12, 3.0, 0.5),        # asked for the first time in 2025
+    ])
+    sc = sc.assign(suppressed=sc["n"] < 10)
+    sc["n"] = sc["n"].astype("Int64").where(~sc["suppressed"])
+    sc["mean"] = sc["mean"].where(~sc["suppressed"])
+    wide = sv.by_year(sc, ["n", "mean"])
+    assert list(wide.columns) == ["respondent", "construct", "n 2024", "mean 2024", "n 2025",
+                                  "mean 2025"]
+    assert wide["construct"].tolist() == ["Agency", "Belonging", "Vision"]
+    assert wide["n 2024"].tolist() == ["30", "<10", "\u2014"]
+    assert wide["n 2025"].tolist() == ["32", "31", "12"]
+    assert wide["mean 2024"].iloc[0] == 2.5 and np.isnan(wide["mean 2024"].iloc[1])
+    assert np.isnan(wide["mean 2024"].iloc[2])
+    one = sv.by_year(sc, ["n", "mean"], years=[None, 2025], names={"n": "respondents"})
+    assert list(one.columns) == ["respondent", "construct", "respondents 2025", "mean 2025"]
+    with pytest.raises(CoachkitDataError, match="2023"):
+        sv.by_year(sc, ["n"], years=[2023, 2025])
+    with pytest.raises(CoachkitDataError, match="more than one row"):
+        sv.by_year(pd.concat([sc, sc]), ["n"])
+    with pytest.raises(ValueError, match="same header"):
+        sv.by_year(sc, ["n", "mean"], names={"mean": "n"})
+
+
+def test_by_year_on_real_alpha_hides_small_counts():
+    rows = {f"r{i:02d}": {"A1": 1 + i % 4, "A2": 1 + (i + 1) % 4, "A3": 1 + i % 3}
+            for i in range(14)}
+    ell = {rid: i < 4 for i, rid in enumerate(rows)}
+    al = sv.construct_alpha(pd.DataFrame(_long(rows, ell=ell)), ITEMS,
+                            by=("year", "respondent", "ell"))
+    wide = sv.by_year(al, ["n_items", "n_respondents", "alpha"], by=("respondent", "ell"))
+    small = wide[wide["ell"]].iloc[0]
+    assert small["n_respondents 2024"] == "<10" and np.isnan(small["alpha 2024"])
+    assert wide.loc[~wide["ell"], "n_respondents 2024"].tolist() == ["10"]
+
+
 # ----------------------------------------------------------------------------- docs
 
 def test_docs_examples_run():

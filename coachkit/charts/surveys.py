@@ -29,6 +29,7 @@ __all__ = ["construct_bars", "n_caption", "conditions_heatmap", "conditions_rada
 YEAR_COLORS = ("#b9d3e6", "#6fa8d0", "#2a7ab0", "#1b4f72")
 BAND_LINES = ((2.0, "moderate to strong (2)"), (3.0, "strong (3)"))
 PANEL_TITLES = {"student": "Students", "staff": "Staff"}
+BARGAP = 0.25
 
 
 def _wrap(label: str, width: int = 16) -> str:
@@ -145,20 +146,39 @@ def construct_bars(scores: pd.DataFrame, *, years=None, title: str | None = None
                               ": %{y:.2f} (%{customdata[2]})<br>n = %{customdata[1]}"
                               "<extra></extra>"),
                 row=row, col=1)
+            # a suppressed group draws no bar: say so where the bar would be
+            sup = (d["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                   if "suppressed" in d.columns else np.zeros(len(d), dtype=bool))
+            slot = (1 - BARGAP) / len(years)
+            centre = -(1 - BARGAP) / 2 + (years.index(year) + 0.5) * slot
+            for i in np.flatnonzero(sup):
+                fig.add_annotation(
+                    x=i + centre, y=1, xref=f"x{'' if row == 1 else row}",
+                    yref=f"y{'' if row == 1 else row}", text=f"n{n_label.iloc[i]}",
+                    showarrow=False, yanchor="bottom",
+                    font=dict(size=10, color="#7f7f7f"),
+                    hovertext=f"{year}: fewer than {str(n_label.iloc[i]).lstrip('<')} "
+                              "respondents, not reported")
         for y, label in BAND_LINES:
+            # lines in every panel, labelled in the right margin (clear of the bars)
             fig.add_hline(y=y, line_dash="dot", line_color="#7f7f7f", line_width=1,
-                          annotation_text=label if row == 1 else None,
-                          annotation_position="top right",
-                          annotation_font_size=11, row=row, col=1)
+                          row=row, col=1)
+            fig.add_annotation(x=1.005, xref="paper", y=y, yref=f"y{'' if row == 1 else row}",
+                               text=_wrap(label, 12), showarrow=False, xanchor="left",
+                               yanchor="middle", align="left",
+                               font=dict(size=10, color="#7f7f7f"))
         fig.update_yaxes(range=[1, 4.05], dtick=1, title_text="mean (1\u20134)", row=row, col=1)
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    fig.update_layout(barmode="group", bargap=BARGAP, bargroupgap=0.05)
     style(fig, title=title or "Implementation survey by construct",
           height=height or 380 * max(len(panels), 1) + 80)
+    # the year legend top right, clear of the title (top left) and the panel titles
+    fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.0,
+                                  yanchor="bottom"))
     caption = n_caption(data, years=years)
     fig.add_annotation(text=_wrap(caption, 140), xref="paper", yref="paper", x=0, y=0,
                        yshift=-110, showarrow=False, xanchor="left", yanchor="top",
                        align="left", font=dict(size=11, color="#555555"))
-    fig.update_layout(margin=dict(b=150))
+    fig.update_layout(margin=dict(b=150, r=110, t=80))
     return fig
 
 
