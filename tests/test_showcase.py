@@ -1,7 +1,7 @@
 """`coachkit showcase`: the de-identified inquiry-lab page for visiting educators.
 
 One full build of the sample district's school S101 (module fixture, through the CLI);
-the refusal tests build only through cycle 2 to stay quick.
+the refusal tests build only the first cycle or two to stay quick.
 """
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def test_no_aggregate_shows_a_count_below_min_n(built):
 
 
 def test_a_higher_min_n_is_respected(tmp_path, real):
-    page = sc.build_showcase(real, SCHOOL, tmp_path, key=KNOWN_KEY, cycle=3, min_n=20)
+    page = sc.build_showcase(real, SCHOOL, tmp_path, key=KNOWN_KEY, cycle=2, min_n=20)
     assert page.exists()
     for path in tmp_path.glob("*.csv"):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -177,13 +177,8 @@ def test_the_showcase_refuses_when_a_step_leaks_a_name(real, tmp_path, monkeypat
 
     monkeypatch.setattr(sc, "_render", leaky)
     out = tmp_path / "out"
-    with pytest.raises(sc.ShowcaseRefused) as err:
-        sc.build_showcase(real, SCHOOL, out, key=KNOWN_KEY, cycle=2)
-    assert "name" in set(err.value.findings["kind"])
-    _no_output(out)
-
     result = CliRunner().invoke(main, ["showcase", "--data", str(DATA), "--school", SCHOOL,
-                                       "--out", str(out), "--cycle", "2"],
+                                       "--out", str(out), "--cycle", "1"],
                                 env={sc.KEY_ENV: KNOWN_KEY})
     assert result.exit_code == 1, result.output
     assert "refused" in result.output and "name" in result.output
@@ -232,3 +227,12 @@ def test_usage_errors_exit_2(tmp_path):
                           "--out", str(tmp_path / "o")], env={sc.KEY_ENV: KNOWN_KEY})
     assert res.exit_code == 2 and "unknown school" in res.output
     assert r.invoke(main, ["showcase", "--help"]).exit_code == 0
+
+
+def test_doc_examples_run():
+    doc = ROOT / "docs" / "showcase.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    namespace: dict = {}
+    for k, code in enumerate(blocks):
+        exec(compile(code, f"{doc.name}[block {k}]", "exec"), namespace)
