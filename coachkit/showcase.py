@@ -373,7 +373,7 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
     if not len(g):
         return None
     g = g.merge(students[["student_id", "grade"]], on="student_id", how="inner")
-    g = g[g["subject"].isin(SUBJECT_NAMES.keys()) | ~g["subject"].str.startswith("(")]
+    g = g[~g["subject"].astype(str).str.startswith("(")]      # "(unknown target)"
     by = g.groupby(["grade", "subject", "from_cycle", "to_cycle"], observed=True).agg(
         students=("student_id", "nunique"), mean_new=("mastered_change", "mean"),
         moved=("mastered_change", lambda s: (s > 0).mean())).reset_index()
