@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/coachkit demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg
 
 dashboard: $(STAMP)
 	$(BIN)/coachkit dashboard

@@ -68,19 +68,16 @@ def pick_classroom(ds: Dataset, classroom=None, school=None, grade=None) -> str:
     return rooms.sort_values("classroom_id")["classroom_id"].iloc[0]
 
 
-def groups_for(mastery: pd.DataFrame, targets, students, subject: str, **bounds):
-    """Flexible groups for one subject from a mastery table (students done with the
-    subject's continuum are left out of groups: they need extension, not a group)."""
-    f = progress.frontier(mastery, targets, students, include_complete=False)
-    f = f[f["subject"] == subject]
+def groups_for(frontier: pd.DataFrame, targets, subject: str, **bounds) -> pd.DataFrame:
+    """Flexible groups for one subject from a frontier table (students done with the
+    subject's continuum have no row: they need extension, not a group)."""
+    f = frontier[(frontier["subject"] == subject) & ~frontier["complete"].astype(bool)]
     if len(f) < bounds.get("min_size", 3):
         return f.assign(group=pd.Series(dtype="Int64"), focus_target_id=None, reason=None)
-    n = len(f)
-    max_size = bounds.get("max_size", 6)
-    min_size = min(bounds.get("min_size", 3), n)
+    min_size = min(bounds.get("min_size", 3), len(f))
     return grouping.flexible_groups(f, n_groups=bounds.get("n_groups"), min_size=min_size,
-                                    max_size=max(max_size, min_size), subject=subject,
-                                    targets=targets)
+                                    max_size=max(bounds.get("max_size", 6), min_size),
+                                    subject=subject, targets=targets)
 
 
 def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
@@ -99,11 +96,11 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     m = progress.mastery(now.evidence, method=method, kinds=kinds)
     as_of = cyc.loc[int(cycle), "end"]
     bounds = dict(min_size=min_size, max_size=max_size, n_groups=n_groups)
+    front = progress.frontier(m, targets, students)
     view = ClassroomView(
         classroom=room.classrooms.iloc[0], cycle=cyc.loc[int(cycle)], method=method,
         students=students, targets=targets, evidence=now.evidence, mastery=m,
-        stages=progress.stage(m, targets, students),
-        frontier=progress.frontier(m, targets, students),
+        stages=progress.stage(m, targets, students), frontier=front,
         pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of),
         projection=progress.projection(m, targets, students, ds.cycles, as_of=as_of),
         growth=(progress.growth(now.evidence, ds.cycles, int(cycle) - 1, int(cycle),
@@ -111,36 +108,41 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
                 if int(cycle) > 1 else None),
         attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds),
     )
-    for subject in view.subjects:
-        view.groups[subject] = groups_for(m, targets, students, subject, **bounds)
-        if history:
-            h = group_history(room, int(cycle), targets, subject, method=method, kinds=kinds,
-                              **bounds)
+    view.groups = {s: groups_for(front, targets, s, **bounds) for s in view.subjects}
+    if history:
+        earlier = group_history(room, int(cycle) - 1, targets, view.subjects, method=method,
+                                kinds=kinds, **bounds)
+        for subject in view.subjects:
+            now_g = view.groups[subject]
+            h = pd.concat([earlier[subject], now_g[now_g["group"].notna()].assign(cycle_id=int(cycle))],
+                          ignore_index=True)
             view.history[subject] = h
             view.fluidity[subject] = grouping.fluidity(h) if h["cycle_id"].nunique() > 1 else None
-            view.stuck[subject] = grouping.stuck_students(h)
-        g = view.groups[subject]
-        if len(g) and "group" in g and g["group"].notna().any():
+            view.stuck[subject] = grouping.stuck_students(h) if len(h) else h.iloc[:0]
+    for subject, g in view.groups.items():
+        if len(g) and g["group"].notna().any():
             view.composition[subject] = grouping.composition(g, students)
     return view
 
 
-def group_history(room: Dataset, cycle: int, targets, subject: str, *, method="decaying_average",
-                  kinds=None, **bounds) -> pd.DataFrame:
-    """The groups the data would have proposed at the end of each cycle up to CYCLE."""
-    frames = []
+def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decaying_average",
+                  kinds=None, **bounds) -> dict:
+    """The groups the data would have proposed at the end of each cycle up to CYCLE,
+    per subject (mastery and frontier are computed once per cycle for all subjects)."""
+    frames = {s: [] for s in subjects}
     for c in range(1, int(cycle) + 1):
         ev = room.through_cycle(c).evidence
         if not len(ev):
             continue
-        m = progress.mastery(ev, method=method, kinds=kinds)
-        g = groups_for(m, targets, room.students, subject, **bounds)
-        if len(g) and g["group"].notna().any():
-            frames.append(g.assign(cycle_id=c))
+        front = progress.frontier(progress.mastery(ev, method=method, kinds=kinds), targets,
+                                  room.students)
+        for s in subjects:
+            g = groups_for(front, targets, s, **bounds)
+            if len(g) and g["group"].notna().any():
+                frames[s].append(g.assign(cycle_id=c))
     cols = ["student_id", "group", "focus_target_id", "focus_sequence", "cycle_id"]
-    if not frames:
-        return pd.DataFrame(columns=cols)
-    return pd.concat(frames, ignore_index=True)
+    return {s: pd.concat(f, ignore_index=True) if f else pd.DataFrame(columns=cols)
+            for s, f in frames.items()}
 
 
 def who_is_stuck(view: ClassroomView) -> pd.DataFrame:
