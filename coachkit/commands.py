@@ -41,12 +41,18 @@ def sample(out, n_students, seed, fmt):
 def validate(path, show, rejected_out):
     """Load PATH (a folder of tables, a workbook, a OneRoster zip or a database URL) and report
     what was read, what was rejected and why. Exit 1 when anything was rejected."""
+    import warnings
+
     from .io import load_dataset
     try:
-        ds = load_dataset(path, errors="report")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = load_dataset(path, errors="report")
     except (CoachkitDataError, FileNotFoundError) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
+    notes = list(dict.fromkeys(str(w.message) for w in caught
+                               if not issubclass(w.category, (DeprecationWarning, FutureWarning))))
     summary = ds.summary()
     click.echo(summary[(summary["rows"] > 0) | (summary["rejected"] > 0)].to_string(index=False))
     problems = ds.problems()
@@ -59,6 +65,10 @@ def validate(path, show, rejected_out):
     if len(problems):
         click.echo(f"\n{len(problems)} problems across tables:")
         click.echo(problems.head(show).to_string(index=False))
+    if notes:
+        click.echo("\nread with notes:")
+        for note in notes:
+            click.echo(f"  - {note}")
     if len(ds.rejected) or len(problems):
         sys.exit(1)
     click.echo("\nok: every row loaded and every rule holds")

@@ -146,10 +146,14 @@ class Dataset:
 
     def summary(self) -> pd.DataFrame:
         """Rows per table, and how many were rejected on loading."""
-        rej = self.rejected.groupby("table")["row"].nunique() if len(self.rejected) else {}
-        return pd.DataFrame([
-            {"table": n, "rows": len(df), "rejected": int(rej.get(n, 0))}
-            for n, df in self.tables.items()])
+        rej = (self.rejected.groupby("table", dropna=False).size() if len(self.rejected)
+               else pd.Series(dtype=int))
+        rows = [{"table": n, "rows": len(df), "rejected": int(rej.get(n, 0))}
+                for n, df in self.tables.items()]
+        # sources such as OneRoster reject rows of files that feed no table one-to-one
+        rows += [{"table": str(n), "rows": 0, "rejected": int(k)}
+                 for n, k in rej.items() if n not in self.tables]
+        return pd.DataFrame(rows)
 
     def classroom(self, classroom_id: str) -> "Dataset":
         """The same dataset cut down to one classroom's students and their evidence."""

@@ -195,25 +195,40 @@ def grounding(view: ClassroomView) -> pd.DataFrame:
 
 def equity_view(view: ClassroomView, *, min_n: int = 10) -> pd.DataFrame:
     """Share of the grade's targets mastered and share on track, by subgroup, with counts.
-    Groups under min_n are kept with their n but their figures blanked: in one classroom
-    a subgroup of three is three children, not a pattern."""
+
+    Groups under min_n show "<min_n" instead of their size and no figures: in one
+    classroom a subgroup of three is three children, not a pattern. Within each family of
+    groups (ELL / not ELL, IEP / not IEP, home languages) a second group is hidden too
+    when only one is small, so the small one can't be recovered by subtracting from the
+    class size (complementary suppression)."""
     pr = view.projection.merge(view.students[["student_id", "ell", "iep", "home_language"]],
                                on="student_id")
     pr["share_mastered"] = pr["targets_mastered"] / pr["targets_total"]
-    rows = []
+    families = []
     for col, label in (("ell", "English learners"), ("iep", "students with IEPs")):
-        for value, g in pr.groupby(col):
-            rows.append((label if value else f"not {label}", g))
-    for lang, g in pr.groupby("home_language", observed=True):
-        rows.append((f"home language: {lang}", g))
-    out = pd.DataFrame([{
-        "group": name, "n_students": g["student_id"].nunique(),
-        "share_mastered": g["share_mastered"].mean(), "share_on_track": g["on_track"].mean(),
-    } for name, g in rows])
-    small = out["n_students"] < min_n
-    out.loc[small, ["share_mastered", "share_on_track"]] = float("nan")
-    out["note"] = ["fewer than %d students: not shown" % min_n if s else "" for s in small]
-    return out
+        families.append([(label if value else f"not {label}", g) for value, g in pr.groupby(col)])
+    families.append([(f"home language: {lang}", g)
+                     for lang, g in pr.groupby("home_language", observed=True)])
+    rows = []
+    for family in families:
+        stats = pd.DataFrame([{
+            "group": name, "n": g["student_id"].nunique(),
+            "share_mastered": g["share_mastered"].mean(), "share_on_track": g["on_track"].mean(),
+        } for name, g in family])
+        small = stats["n"] < min_n
+        hidden = small.copy()
+        if small.sum() == 1 and len(stats) > 1:     # one small group: hide its partner too
+            hidden[stats["n"].where(~small).idxmin()] = True
+        stats.loc[hidden, ["share_mastered", "share_on_track"]] = float("nan")
+        stats["n_students"] = stats["n"].astype(str)
+        stats.loc[small, "n_students"] = f"<{min_n}"
+        stats.loc[hidden & ~small, "n_students"] = "hidden"
+        stats["note"] = ""
+        stats.loc[small, "note"] = f"fewer than {min_n} students: not shown"
+        stats.loc[hidden & ~small, "note"] = "hidden so the small group can't be worked out"
+        rows.append(stats.drop(columns="n"))
+    return pd.concat(rows, ignore_index=True)[["group", "n_students", "share_mastered",
+                                               "share_on_track", "note"]]
 
 
 def tracking_check(view: ClassroomView) -> pd.DataFrame:

@@ -25,6 +25,7 @@ SCHOOL, GRADE, CYCLE, MIN_N = "S101", 3, 6, 10
 AGGREGATE_NOTEBOOKS = {
     "notebooks/protocols/grade_overview.ipynb": dict(school=SCHOOL, grade=GRADE),
     "notebooks/dashboards/principal_dashboard.ipynb": dict(school=SCHOOL),
+    "notebooks/protocols/implementation_review.ipynb": dict(school=SCHOOL),
 }
 
 
