@@ -290,3 +290,27 @@ def grade_equity(views: list[ClassroomView], *, min_n: int = 10) -> pd.DataFrame
     merged.projection = pd.concat([v.projection for v in views], ignore_index=True)
     merged.students = pd.concat([v.students for v in views], ignore_index=True)
     return equity_view(merged, min_n=min_n)
+
+
+def last_time(view: ClassroomView, log) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the team committed to at the last meeting (and what is still open), and for
+    the students those commitments named, how their frontier and mastery moved since.
+    Returns (commitments, changes); both empty when there is no log or no earlier meeting."""
+    from .store import what_changed
+    cycle = int(view.cycle.name)
+    if log is None:
+        return pd.DataFrame(), pd.DataFrame()
+    room = str(view.classroom["classroom_id"])
+    c = log.last_commitments(classroom_id=room, before_cycle=cycle)
+    if not len(c):
+        return c, pd.DataFrame()
+    named = log.commitment_students(classroom_id=room)
+    named = named[named["commitment_id"].isin(c["commitment_id"])]
+    if not len(named):
+        return c, pd.DataFrame()
+    since = pd.to_datetime(c["date"]).min()
+    changes = what_changed(named, view.evidence, view.targets, since=since,
+                           students=view.students, method=view.method)
+    names = view.names()
+    changes.insert(1, "student", changes["student_id"].astype(str).map(names))
+    return c, changes
