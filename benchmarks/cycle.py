@@ -46,8 +46,8 @@ def main():
     from coachkit.sample import make_district
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # about 23 students a classroom: enough students for the classrooms asked for
-        ds = make_district(max(600, args.classrooms * 26), seed=1)
+        # about 23 students a classroom, some rounding: enough classrooms for the number asked
+        ds = make_district(max(600, args.classrooms * 28), seed=1)
         data = save_dataset(ds, tmp / "district")
         rooms = sorted(ds.classrooms["classroom_id"])[: args.classrooms]
         print(f"{len(rooms)} classrooms, {len(ds.students):,} students, "
