@@ -62,7 +62,7 @@ def make_survey(rng: np.random.Generator, schools, students, classrooms):
                     if it["reverse"]:
                         v = 5 - v
                     v = np.where(rng.random(people) < 0.03, np.nan, v)
-                    ids = [f"{respondent[:2].upper()}{year}-{school_id}-{i:04d}" for i in range(people)]
+                    ids = [f"{dict(student='STU', staff='STF')[respondent]}{year}-{school_id}-{i:04d}" for i in range(people)]
                     frames.append(pd.DataFrame({"respondent_id": ids, "respondent": respondent,
                                                 "school_id": school_id, "year": year,
                                                 "item_id": it["item_id"], "value": v, **sub}))
