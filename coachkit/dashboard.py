@@ -1,10 +1,16 @@
 """`coachkit dashboard`: serve the Voila dashboards on this machine.
 
-Voila runs on loopback by default; serving to a network is an explicit `--ip` and then
-needs a token. The data path reaches the dashboards' kernels through COACHKIT_DATA.
-Kernels are preheated (they load the district and draw the default view before anyone
-asks), so the first page is quick; the notebooks call `wait_for_request()` before they
-read the URL's query string, as preheated kernels must.
+Voila serves ``notebooks/dashboards/`` in tree mode: its root URL lists the dashboards
+(links to ``voila/render/<name>.ipynb``). It binds to loopback by default; serving to a
+network is an explicit ``--ip`` and then needs a token. The data path reaches the kernels
+through COACHKIT_DATA.
+
+Kernels are preheated: Voila keeps ``--pool-size`` kernels per notebook that have already
+loaded the district and computed the default view; the notebooks call
+``wait_for_request()`` (``coachkit.widgets.parameters``) before they read the URL's query
+string, as preheated kernels must. A warm kernel writes a file into COACHKIT_READY_DIR
+just before it waits, which is how this command (and the tests) know the dashboards are
+warm. See docs/dashboards.md.
 """
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +31,7 @@ import click
 from .runner.run import NOTEBOOKS
 
 DASHBOARDS = NOTEBOOKS / "dashboards"
+PAGES = {"principal": "principal_dashboard.ipynb", "grade meeting": "grade_meeting.ipynb"}
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -32,15 +41,51 @@ def free_port(ip: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+TEMPLATE = "coachkit"
+
+
+def offline_template(dest: Path | str) -> Path:
+    """Write a Voila template named ``coachkit`` under DEST (a Jupyter data dir): Voila's
+    ``lab`` template without its Font Awesome stylesheets from cdn.jsdelivr.net, so a
+    dashboard page asks nothing of the internet (a school's network may not let it out,
+    and it leaks who opens what). Copied from the installed Voila, so it follows its
+    version. Returns DEST; put it first on JUPYTER_PATH and pass ``--template=coachkit``."""
+    from voila.paths import collect_template_paths
+    found = {}
+    for d in collect_template_paths(["voila", "nbconvert"], "lab"):
+        for name in ("index.html.j2", "page.html"):
+            if name not in found and (Path(d) / name).exists() and Path(d).name == "lab":
+                found[name] = Path(d) / name
+    base = next(Path(d) / "page.html" for d in collect_template_paths(["voila", "nbconvert"], "base")
+                if (Path(d) / "page.html").exists() and Path(d).name == "base")
+    out = Path(dest) / "voila" / "templates" / TEMPLATE
+    out.mkdir(parents=True, exist_ok=True)
+
+    def strip(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if "cdn.jsdelivr.net" not in line) + "\n"
+
+    (out / "conf.json").write_text('{"base_template": "lab"}\n')
+    (out / "index.html.j2").write_text(strip(found["index.html.j2"].read_text()))
+    (out / "base_page.html").write_text(strip(base.read_text()))
+    (out / "page.html").write_text(strip(found["page.html"].read_text()).replace(
+        "'voila/templates/base/page.html'", "'base_page.html'"))
+    return Path(dest)
+
+
 def voila_command(*, port: int, ip: str = "127.0.0.1", token: str | None = None,
-                  preheat: bool = True, pool_size: int = 1, base_url: str = "/") -> list[str]:
-    """The voila command line that serves notebooks/dashboards/."""
+                  preheat: bool = True, pool_size: int = 1, base_url: str = "/",
+                  root: Path | str = DASHBOARDS) -> list[str]:
+    """The voila command line that serves the dashboards folder."""
     if ip not in LOOPBACK and not token:
         raise click.UsageError(f"serving on {ip} reaches other machines: give --token "
                                "(or --token auto) so only people with the link get in")
-    cmd = [sys.executable, "-m", "voila", str(DASHBOARDS), "--no-browser",
+    if not base_url.startswith("/") or not base_url.endswith("/"):
+        raise click.UsageError(f"--base-url must start and end with '/'; received {base_url!r}")
+    cmd = [sys.executable, "-m", "voila", str(root), "--no-browser",
            f"--port={port}", f"--Voila.ip={ip}", f"--Voila.base_url={base_url}",
-           "--Voila.port_retries=0", "--show_tracebacks=True",
+           "--Voila.port_retries=0", f"--template={TEMPLATE}",
+           # tracebacks can show data: only on this machine
+           f"--show_tracebacks={ip in LOOPBACK}",
            # culling keeps a principal's forgotten tab from holding a kernel all week
            "--MappingKernelManager.cull_idle_timeout=3600",
            "--MappingKernelManager.cull_interval=300"]
@@ -52,17 +97,34 @@ def voila_command(*, port: int, ip: str = "127.0.0.1", token: str | None = None,
 
 
 def start(data, *, port: int | None = None, ip: str = "127.0.0.1", token: str | None = None,
-          preheat: bool = True, pool_size: int = 1, log=None):
-    """Start Voila in the background; return (process, url). The caller stops it."""
+          preheat: bool = True, pool_size: int = 1, base_url: str = "/", log=None,
+          env: dict | None = None):
+    """Start Voila in the background; return (process, url). ``process.ready_dir`` is the
+    folder warm kernels announce themselves in. The caller stops it with ``stop``."""
     port = port or free_port(ip if ip not in ("0.0.0.0", "::") else "127.0.0.1")
-    env = dict(os.environ, COACHKIT_DATA=str(Path(data).resolve()))
+    ready = tempfile.mkdtemp(prefix="coachkit-dashboard-")
+    jpath = offline_template(Path(ready) / "jupyter")
+    kenv = dict(os.environ, COACHKIT_DATA=str(Path(data).resolve()), COACHKIT_READY_DIR=ready,
+                JUPYTER_PATH=os.pathsep.join(
+                    [str(jpath)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]),
+                **(env or {}))
     proc = subprocess.Popen(voila_command(port=port, ip=ip, token=token, preheat=preheat,
-                                          pool_size=pool_size),
-                            env=env, stdout=log or subprocess.DEVNULL,
-                            stderr=log or subprocess.DEVNULL, start_new_session=True)
+                                          pool_size=pool_size, base_url=base_url),
+                            env=kenv, stdout=log or subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+                            start_new_session=True)
+    proc.ready_dir = ready
+    proc.expected_warm = pool_size * len(PAGES) if preheat else 0
     host = "127.0.0.1" if ip in ("0.0.0.0", "::") else ip
-    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    url = f"http://{host}:{port}{base_url}" + (f"?token={token}" if token else "")
     return proc, url
+
+
+def page_url(url: str, page: str, query: str = "") -> str:
+    """The address of one dashboard under the root URL start() returned."""
+    base, _, token = url.partition("?")
+    q = "&".join(x for x in (query.lstrip("?"), token) if x)
+    return f"{base}voila/render/{PAGES.get(page, page)}" + (f"?{q}" if q else "")
 
 
 def wait_until_up(url: str, proc, timeout: float = 60) -> None:
@@ -80,47 +142,104 @@ def wait_until_up(url: str, proc, timeout: float = 60) -> None:
     raise TimeoutError(f"voila did not answer on {url} within {timeout:.0f} s")
 
 
+def warm_count(proc) -> int:
+    """How many preheated kernels have finished warming since the server started."""
+    d = getattr(proc, "ready_dir", None)
+    return len(list(Path(d).glob("*.warm"))) if d and Path(d).exists() else 0
+
+
+def wait_until_warm(proc, count: int | None = None, timeout: float = 300) -> float:
+    """Wait until ``count`` kernels (default: the whole first pool) are warm; returns the
+    seconds waited."""
+    count = proc.expected_warm if count is None else count
+    t0 = time.monotonic()
+    while warm_count(proc) < count:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voila exited with status {proc.returncode}")
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"{warm_count(proc)} of {count} kernels warm after {timeout:.0f} s")
+        time.sleep(0.2)
+    return time.monotonic() - t0
+
+
 def stop(proc) -> None:
+    """Stop Voila and its kernels (they share its process group)."""
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(10)
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        except ProcessLookupError:
+            pass
+    try:                                     # kernels left behind by a voila that died
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    shutil.rmtree(getattr(proc, "ready_dir", "") or "/nonexistent", ignore_errors=True)
 
 
 @click.command()
-@click.option("--data", type=click.Path(exists=True), default="sample_data/district",
-              show_default=True, help="The district's data.")
+@click.option("--data", type=click.Path(exists=True, file_okay=False),
+              default=lambda: os.environ.get("COACHKIT_DATA", "sample_data/district"),
+              show_default="$COACHKIT_DATA or sample_data/district", help="The district's data.")
 @click.option("--port", type=int, default=None, help="Port (default: a free one).")
 @click.option("--ip", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs --token.")
 @click.option("--token", default=None,
               help="Require this token in the URL; 'auto' makes a random one.")
-@click.option("--no-browser", is_flag=True, help="Don't open a browser.")
+@click.option("--base-url", default="/", show_default=True,
+              help="URL prefix, e.g. when served behind JupyterHub (/user/NAME/proxy/PORT/).")
+@click.option("--pool-size", type=click.IntRange(0, 8), default=1, show_default=True,
+              help="Preheated kernels kept ready per dashboard.")
 @click.option("--no-preheat", is_flag=True, help="Start kernels on demand instead.")
-def dashboard(data, port, ip, token, no_browser, no_preheat):
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
+              help="Write Voila's log to this file.")
+@click.option("--no-browser", is_flag=True, help="Don't open a browser.")
+def dashboard(data, port, ip, token, base_url, pool_size, no_preheat, log_path, no_browser):
     """Serve the principal and grade-level meeting dashboards with Voila.
 
     Open the printed URL; its root page links to each dashboard. Ctrl-C stops it."""
     if token == "auto":
         token = secrets.token_urlsafe(24)
-    if not shutil.which("voila") and not (Path(sys.executable).parent / "voila").exists():
+    try:
+        import voila  # noqa: F401
+    except ImportError:
         raise click.ClickException("voila is not installed (pip install voila)")
-    proc, url = start(data, port=port, ip=ip, token=token, preheat=not no_preheat,
-                      log=None if no_browser else None)
+    preheat = not no_preheat and pool_size > 0
+    log = open(log_path, "ab") if log_path else None
+    proc, url = start(data, port=port, ip=ip, token=token, preheat=preheat,
+                      pool_size=max(pool_size, 1), base_url=base_url, log=log)
+    # `kill PID` (SIGTERM) stops the dashboards as cleanly as Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         wait_until_up(url, proc)
         click.echo(f"coachkit dashboards: {url}")
-        click.echo(f"  principal:     {url.split('?')[0]}voila/render/principal_dashboard.ipynb")
-        click.echo(f"  grade meeting: {url.split('?')[0]}voila/render/grade_meeting.ipynb"
-                   "?classroom=...")
-        click.echo("Ctrl-C to stop.")
+        for name in PAGES:
+            click.echo(f"  {name + ':':15}{page_url(url, name)}")
+        click.echo(f"  (link to a classroom: {page_url(url, 'grade meeting', 'classroom=...')})")
+        if preheat:
+            click.echo(f"Warming {proc.expected_warm} kernel(s) with the data; Ctrl-C to stop.")
+
+            def announce():
+                try:
+                    secs = wait_until_warm(proc, timeout=1800)
+                    click.echo(f"Dashboards warm after {secs:.0f} s: pages open quickly now.")
+                except (RuntimeError, TimeoutError) as e:
+                    click.echo(f"Kernels not warm: {e}", err=True)
+            threading.Thread(target=announce, daemon=True).start()
+        else:
+            click.echo("Ctrl-C to stop.")
         if not no_browser:
             import webbrowser
             webbrowser.open(url)
-        proc.wait()
+        while proc.poll() is None:
+            time.sleep(0.5)
+        raise click.ClickException(f"voila stopped (status {proc.returncode})")
     except KeyboardInterrupt:
         click.echo("\nstopping …")
     finally:
         stop(proc)
+        if log:
+            log.close()

@@ -11,9 +11,9 @@ content as static figures (papermill). See docs/dashboards.md.
 """
 from .data import resolve
 from .meeting import GradeMeetingApp, db_url, grade_meeting_app, grade_meeting_report
-from .page import parameters, under_voila, wait_for_request, warm
+from .page import error_box, parameters, under_voila, wait_for_request, warm
 from .principal import PrincipalApp, principal_app, principal_report
 
 __all__ = ["principal_app", "grade_meeting_app", "PrincipalApp", "GradeMeetingApp",
            "principal_report", "grade_meeting_report", "parameters", "warm",
-           "wait_for_request", "under_voila", "db_url", "resolve"]
+           "wait_for_request", "under_voila", "db_url", "resolve", "error_box"]

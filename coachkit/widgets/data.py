@@ -167,32 +167,48 @@ class Groups:
     error: str | None = None
 
 
+@_cached(512)
+def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
+    """Each student's next target on the grade's continuum at the end of CYCLE."""
+    r = room(path, classroom_id)
+    grade = int(r.classrooms["grade"].iloc[0])
+    return progress.frontier(room_mastery(path, classroom_id, cycle, method),
+                             r.targets[r.targets["grade"] == grade], r.students)
+
+
+def _groups(front: pd.DataFrame, targets, subject: str, n_groups, min_size, max_size):
+    """Flexible groups as in the data talk: students done with the grade's continuum
+    need extension, not a group; fewer students than min_size form no group (None)."""
+    f = front[(front["subject"] == subject) & ~front["complete"].astype(bool)]
+    if len(f) < min_size or not len(f):
+        return None
+    return grouping.flexible_groups(f, n_groups=n_groups, min_size=min_size,
+                                    max_size=max(max_size, min_size), subject=subject,
+                                    targets=targets)
+
+
 @_cached(256)
 def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: str,
                 n_groups: int | None, min_size: int, max_size: int) -> Groups:
     """Flexible groups for the sliders' bounds, and the groups the same bounds would have
     given at the end of every earlier cycle (for fluidity and the lowest-group check).
-    Mastery per cycle comes from ``room_mastery``, so moving a slider regroups only."""
+    Mastery and frontier per cycle are cached, so moving a slider regroups only."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
     targets = r.targets[r.targets["grade"] == grade]
-    bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
     try:
-        g = talk.groups_for(room_mastery(path, classroom_id, cycle, method), targets,
-                            r.students, subject, **bounds)
+        g = _groups(room_frontier(path, classroom_id, cycle, method), targets, subject,
+                    n_groups, min_size, max_size)
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
     frames = []
     for c in range(1, int(cycle) + 1):
-        m = room_mastery(path, classroom_id, c, method)
-        if not len(m):
-            continue
+        front = room_frontier(path, classroom_id, c, method)
         try:
-            h = talk.groups_for(m, targets, r.students, subject, **bounds)
+            h = _groups(front, targets, subject, n_groups, min_size, max_size)
         except ValueError:                 # too few students for these bounds back then
-            h = talk.groups_for(m, targets, r.students, subject, min_size=min_size,
-                                max_size=max_size)
-        if len(h) and h["group"].notna().any():
+            h = _groups(front, targets, subject, None, min(min_size, 3), max_size)
+        if h is not None and h["group"].notna().any():
             frames.append(h.assign(cycle_id=c))
     hist = pd.concat(frames, ignore_index=True) if frames else None
     fl = st = None

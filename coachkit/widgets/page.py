@@ -72,8 +72,12 @@ def parameters(defaults: dict, query: str | None = None) -> dict:
 
 
 def warm(data=None, *, dashboard: str, cycle: int = 6, method: str = "decaying_average"):
-    """Load the data and compute what the dashboard's first page needs, for the default
-    parameters. Preheated Voila kernels run this before anyone asks for the page."""
+    """In a preheated Voila kernel: load the data and compute what the dashboard's first
+    page needs for the default parameters, before anyone asks for the page. Elsewhere
+    (papermill, JupyterLab, a kernel started on request) the app computes what it needs
+    when it is built, so this returns at once."""
+    if os.environ.get("VOILA_PREHEAT", "False") != "True":
+        return None
     path = D.resolve(data)
     ds = D.load(path)
     D.room_index(path)
