@@ -84,6 +84,8 @@ def voila_command(*, port: int, ip: str = "127.0.0.1", token: str | None = None,
     cmd = [sys.executable, "-m", "voila", str(root), "--no-browser",
            f"--port={port}", f"--Voila.ip={ip}", f"--Voila.base_url={base_url}",
            "--Voila.port_retries=0", f"--template={TEMPLATE}",
+           # the root page lists the dashboards as plain links (no JavaScript needed)
+           "--VoilaConfiguration.classic_tree=True",
            # tracebacks can show data: only on this machine
            f"--show_tracebacks={ip in LOOPBACK}",
            # culling keeps a principal's forgotten tab from holding a kernel all week

@@ -33,6 +33,33 @@ def wait_for_request() -> None:
             pass
     from voila.utils import wait_for_request as wait
     wait()
+    _restore_priority()
+
+
+_NICE = 10
+_niced = False
+
+
+def _lower_priority() -> None:
+    """Warm at a lower CPU priority: a pool refill must not slow the kernel someone is
+    using. Only when the priority can be given back after the request (as root)."""
+    global _niced
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and not _niced:
+        try:
+            os.nice(_NICE)
+            _niced = True
+        except OSError:
+            pass
+
+
+def _restore_priority() -> None:
+    global _niced
+    if _niced:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) - _NICE)
+        except OSError:
+            pass
+        _niced = False
 
 
 def _coerce(value: str, default):
@@ -78,6 +105,7 @@ def warm(data=None, *, dashboard: str, cycle: int = 6, method: str = "decaying_a
     when it is built, so this returns at once."""
     if os.environ.get("VOILA_PREHEAT", "False") != "True":
         return None
+    _lower_priority()
     path = D.resolve(data)
     ds = D.load(path)
     D.room_index(path)

@@ -1,0 +1,211 @@
+"""The dashboard apps without a browser: build them, move their controls, read their
+state; the dashboard notebooks under papermill; the dashboard command's pieces."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import coachkit
+from coachkit import dashboard as dash
+from coachkit.widgets import data as D
+from coachkit.widgets import page
+from coachkit.widgets.meeting import grade_meeting_app
+from coachkit.widgets.principal import equity, principal_app
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DATA = str(ROOT / "sample_data" / "district")
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return D.load(D.resolve(DATA))
+
+
+def _spec(out):
+    (o,) = out.outputs
+    return o["data"][PLOTLY]
+
+
+def _count(ds, classroom):
+    return int((ds.students["classroom_id"] == classroom).sum())
+
+
+def test_grade_meeting_follows_the_classroom(ds, tmp_path):
+    app = grade_meeting_app(DATA, classroom="S101-3A", cycle=4, db=tmp_path / "log.db")
+    assert app.state["rows"] == _count(ds, "S101-3A")
+    assert f'data-rows="{_count(ds, "S101-3A")}"' in app.marker.value
+    spec = _spec(app.outputs["wall"])
+    assert spec["layout"]["meta"]["classroom"] == "S101-3A"
+    assert len(spec["data"][0]["y"]) == _count(ds, "S101-3A")
+    assert "scores" in str(spec["data"][0]["text"])                 # hover shows the evidence
+    before = app.state["version"]
+    app.controls["classroom"].value = "S101-KA"
+    assert app.state["version"] == before + 1                       # one redraw, not several
+    assert app.state["rows"] == _count(ds, "S101-KA") != _count(ds, "S101-3A")
+    assert _spec(app.outputs["wall"])["layout"]["meta"]["classroom"] == "S101-KA"
+    app.controls["school"].value = "S102"                           # school moves the classroom
+    assert app.state["classroom"].startswith("S102-")
+    app.controls["subject"].value = "ela"
+    assert 'data-subject="ela"' in app.marker.value
+
+
+def test_sliders_regroup_and_say_when_sizes_do_not_fit(tmp_path):
+    app = grade_meeting_app(DATA, classroom="S101-3A", cycle=4, db=tmp_path / "log.db")
+    wall_version = app.state["version"]
+    app.controls["n_groups"].value = 5
+    g = app.state["groups"]
+    assert g["group"].nunique() == 5 and g.groupby("group").size().between(3, 6).all()
+    assert app.state["version"] == wall_version                     # a slider leaves the wall
+    assert "5 groups" in app.groups_text.value and "changed group" in app.groups_text.value
+    assert "lowest group" in app.tracking.value
+    app.controls["n_groups"].value = 2                              # 23 students, max 6: no
+    assert app.state["groups"] is None and "do not work" in app.groups_text.value
+    assert app.outputs["groups"].outputs == ()
+    app.controls["min_size"].value = 8                              # min above max drags max
+    assert app.controls["max_size"].value >= 8
+
+
+def test_meeting_log_records_from_the_dashboard(tmp_path):
+    from coachkit.store import MeetingLog
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    app = grade_meeting_app(DATA, classroom="S101-3A", cycle=4, db=db)
+    app.record["attendees"].value = "Ms. Rivera, Coach Lee"
+    assert app.record_observation("We notice most are on the third target", "notice").ok
+    assert not app.record_observation("   ").ok
+    assert "Not saved" in app.message.value
+    assert app.record_commitment("Reteach 3.OA.A.3 in a small group", "Ms. Rivera", 5,
+                                 [str(app.record["students"].options[0][1])]).ok
+    assert app.adopt_groups().ok and 'data-ok="1"' in app.message.value
+    log = MeetingLog(db)
+    (m,) = log.find_meetings(classroom_id="S101-3A")
+    assert m.cycle == 4 and m.attendees == ("Ms. Rivera", "Coach Lee")
+    assert log.observations()["text"].tolist() == ["We notice most are on the third target"]
+    assert len(log.commitments()) == 1
+    assert len(log.group_decisions()) == len(app.state["groups"])
+    app.controls["cycle"].value = 5                                 # next cycle opens with it
+    assert "Reteach 3.OA.A.3" in app.last_time.value
+
+
+def test_principal_dashboard_sections_and_takeaways(ds):
+    app = principal_app(DATA, school="S101", cycle=6)
+    t = app.state["takeaways"]
+    assert set(t) == {"progress", "on_track", "growth", "equity", "fluidity", "survey"}
+    assert "year plan expects" in t["progress"] or "ahead of the year plan" in t["progress"]
+    assert all(t.values())
+    for key in ("progress", "on_track", "growth", "equity", "fluidity"):
+        assert app.outputs[key].outputs, key
+    app.controls["school"].value = "S103"
+    assert 'data-school="S103"' in app.marker.value
+    spec = _spec(app.outputs["progress"])
+    grades = set(ds.classrooms.loc[ds.classrooms["school_id"] == "S103", "grade"])
+    assert {x for tr in spec["data"] for x in tr["x"]} == {f"Grade {g}" for g in grades}
+    app.controls["cycle"].value = 1
+    assert "first cycle" in app.state["takeaways"]["growth"]
+
+
+def test_principal_takeaway_matches_the_numbers():
+    path = D.resolve(DATA)
+    d = D.district(path, 3, "decaying_average")
+    assert d.expected == pytest.approx(0.5, abs=0.02)               # 3 of 6 equal cycles
+    from coachkit.widgets.principal import by_grade, progress_takeaway
+    t = by_grade(d, "S101")
+    s = d.students[(d.students["school_id"] == "S101")]
+    g3 = s[(s["grade"] == 3) & (s["subject"] == "math")]
+    row = t[(t["grade"] == 3) & (t["subject"] == "math")].iloc[0]
+    assert row["share_mastered"] == pytest.approx(g3["share_mastered"].mean())
+    assert row["n_students"] == g3["student_id"].nunique()
+    text = progress_takeaway(t)
+    assert "%" in text and "year plan" in text
+
+
+def test_equity_view_suppresses_small_groups_and_their_complement():
+    d = D.district(D.resolve(DATA), 6, "decaying_average")
+    e = equity(d, "S101", min_n=10)
+    small = e["n_students"] < 10
+    assert small.any()                                              # O'odham speakers: 2
+    assert (e.loc[small, "n_label"] == "<10").all()
+    assert e.loc[small, ["share_mastered", "share_on_track"]].isna().all().all()
+    for (subj, fam), g in e.groupby(["subject", "family"]):
+        if (g["n_students"] < 10).sum() == 1:                       # its complement hidden too
+            assert g["suppressed"].sum() >= 2
+    shown = e[~e["suppressed"]]
+    assert (shown["n_students"] >= 10).all() and shown["share_mastered"].notna().all()
+
+
+def test_caches_are_registered_and_cleared():
+    principal_app(DATA, school="S102", cycle=6)
+    assert D.load in coachkit._caches and D.district in coachkit._caches
+    assert D.load.cache_info().currsize >= 1
+    coachkit._clear_caches()
+    assert D.load.cache_info().currsize == 0 and D.district.cache_info().currsize == 0
+
+
+def test_parameters_from_the_query_string(monkeypatch):
+    defaults = dict(data=None, classroom=None, cycle=6, method="decaying_average", db=None)
+    p = page.parameters(defaults, "classroom=S102-7A&cycle=4&data=/etc&db=sqlite:///x&evil=1")
+    assert p == dict(defaults, classroom="S102-7A", cycle=4)
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    for k in ("VOILA_KERNEL_ID", "VOILA_REQUEST_URL", "VOILA_APP_PORT"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("QUERY_STRING", "classroom=S102-7A")
+    assert page.parameters(defaults) == defaults                  # not under Voila: no URL
+    page.wait_for_request()                                         # returns at once
+    assert page.warm(DATA, dashboard="principal") is None           # only preheated kernels warm
+
+
+def test_bad_url_values_become_a_message():
+    with pytest.raises(ValueError, match="unknown classroom"):
+        grade_meeting_app(DATA, classroom="NOPE")
+    box = page.error_box(ValueError("unknown classroom 'NOPE'"))
+    assert "unknown classroom" in box.value
+
+
+def test_voila_command_binds_loopback_and_needs_a_token_elsewhere(tmp_path):
+    import click
+    cmd = dash.voila_command(port=1234)
+    assert "--Voila.ip=127.0.0.1" in cmd and "--preheat_kernel=True" in cmd
+    with pytest.raises(click.UsageError, match="token"):
+        dash.voila_command(port=1234, ip="0.0.0.0")
+    assert "--token=abc" in dash.voila_command(port=1234, ip="0.0.0.0", token="abc")
+    assert "--show_tracebacks=False" in dash.voila_command(port=1, ip="0.0.0.0", token="t")
+    out = dash.offline_template(tmp_path) / "voila" / "templates" / "coachkit"
+    assert {"conf.json", "index.html.j2", "page.html", "base_page.html"} <= {p.name for p in out.iterdir()}
+    assert not any("cdn.jsdelivr" in p.read_text() for p in out.iterdir())
+
+
+def test_dashboard_command_help():
+    from click.testing import CliRunner
+    r = CliRunner().invoke(dash.dashboard, ["--help"])
+    assert r.exit_code == 0 and "--no-browser" in r.output and "--base-url" in r.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,params,expect", [
+    ("principal_dashboard", {"school": "S102", "cycle": 5}, 'data-school="S102"'),
+    ("grade_meeting", {"classroom": "S102-7A", "cycle": 4}, 'data-classroom="S102-7A"'),
+])
+def test_dashboard_notebooks_run_static_under_papermill(tmp_path, name, params, expect):
+    import papermill as pm
+    out = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "dashboards" / f"{name}.ipynb"), str(out),
+                        parameters=dict(params, data=DATA, interactive=False),
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any(PLOTLY in o.get("data", {}) for o in outputs)         # static figures
+    assert any(expect in "".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_dashboard_notebooks_are_committed_without_outputs():
+    for path in (ROOT / "notebooks" / "dashboards").glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells), path
+        assert "parameters" in cells[0]["metadata"].get("tags", []), path
