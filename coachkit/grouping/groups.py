@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..daskops import dask_aware
 from ..errors import CoachkitDataError
 from . import _check
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
@@ -247,6 +248,7 @@ def _finish(f, labels, keys, pins, targets) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- public
+@dask_aware(lambda a: a.get("by"))   # a Dask frontier: solved per classroom partition
 def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
                     max_size: int = 6, subject=None, by=None, pinned=None, targets=None, *,
                     method: str = "frontier", mastery: pd.DataFrame | None = None,

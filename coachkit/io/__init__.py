@@ -1,5 +1,6 @@
 """Getting data in and out: files, OneRoster, CASE, SQL. Everything lands on the canonical tables."""
 from .case import load_case, write_case
+from .dask import read_evidence_dask, write_evidence_partitioned
 from .diagnostics import load_diagnostics, mapping_names, read_mapping
 from .files import load_dataset, load_table, read_table, save_dataset, detect_encoding
 from .oneroster import OneRosterNotice, OneRosterWarning, load_oneroster, write_oneroster
@@ -7,4 +8,5 @@ from .sql import load_sql, save_sql
 
 __all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "detect_encoding",
            "load_oneroster", "write_oneroster", "OneRosterWarning", "OneRosterNotice", "load_case", "write_case",
-           "load_diagnostics", "read_mapping", "mapping_names", "load_sql", "save_sql"]
+           "load_diagnostics", "read_mapping", "mapping_names", "load_sql", "save_sql",
+           "read_evidence_dask", "write_evidence_partitioned"]
