@@ -10,15 +10,18 @@ import plotly.io as pio
 from ..charts.display import CONFIG, figure_html
 
 
-def figure_output(fig) -> dict:
-    """The same two representations ``ck.charts.show`` displays (plotly's mime type for
-    Voila and JupyterLab, a plain div for exported HTML), as one output of an Output
-    widget."""
+def figure_output(fig, *, html: bool = False) -> dict:
+    """A figure as one output of an Output widget: plotly's mime type, as
+    ``ck.charts.show`` displays it (Voila and JupyterLab draw it with the plotly
+    extension). ``html=True`` adds show's plain-div copy too; widgets leave it out: a
+    live page never uses it, and it doubles what each update sends."""
     spec = json.loads(pio.to_json(fig, validate=False, remove_uids=True))
     spec["config"] = CONFIG
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"application/vnd.plotly.v1+json": spec, "text/html": figure_html(fig),
-                     "text/plain": f"<{spec.get('layout', {}).get('title', {}).get('text', 'figure')}>"}}
+    data = {"application/vnd.plotly.v1+json": spec,
+            "text/plain": f"<{spec.get('layout', {}).get('title', {}).get('text', 'figure')}>"}
+    if html:
+        data["text/html"] = figure_html(fig)
+    return {"output_type": "display_data", "metadata": {}, "data": data}
 
 
 def set_figure(out, fig) -> None:

@@ -274,7 +274,11 @@ class GradeMeetingApp(W.VBox):
         self.state["groups"] = res.groups if fig is not None else None
         self.state["groups_error"] = res.error
         set_figure(self.outputs["groups"], fig)
-        self.groups_text.value = f"<p class='ck-takeaway'><b>{html.escape(text)}</b></p>"
+        self.groups_text.value = (f"<p class='ck-takeaway'><b>{html.escape(text)}</b></p>"
+                                  + marker("", chart="groups", classroom=c["classroom"].value,
+                                           subject=c["subject"].value,
+                                           n_groups=int(res.groups["group"].nunique())
+                                           if fig is not None else 0))
         self.tracking.value = tracking
         self.state["timings"]["groups"] = time.perf_counter() - t0
 

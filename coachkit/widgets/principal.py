@@ -304,16 +304,18 @@ class PrincipalApp(W.VBox):
                 self.state["timings"][key] = time.perf_counter() - t0
                 if key == "progress":
                     self._mark(school, cycle, method)
+            self._mark(school, cycle, method, complete=1)
             self.status.value = ""
         except Exception as e:          # show it on the page, not as a traceback
             self.status.value = f"<b style='color:#d7301f'>{html.escape(str(e))}</b>"
             if not isinstance(e, ValueError):
                 raise
 
-    def _mark(self, school, cycle, method):
+    def _mark(self, school, cycle, method, complete=0):
         name = dict((v, k) for k, v in self.controls["school"].options)[school]
         self.marker.value = marker(f"{name}, cycle {cycle}", chart="principal", school=school,
-                                   cycle=cycle, method=method, version=self.state["version"])
+                                   cycle=cycle, method=method, version=self.state["version"],
+                                   complete=complete)
 
 
 def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
