@@ -400,3 +400,70 @@ def test_input_order_does_not_matter_beyond_same_day_ties(df):
     a = P.mastery(df, "decaying_average")
     b = P.mastery(shuffled.drop(columns="_k"), "decaying_average")
     np.testing.assert_allclose(a["mastery"], b["mastery"])
+
+
+# ------------------------------------------------- fast paths against the general ones
+
+ALL_METHODS = ["most_recent", "highest", "mean", "mode", "decaying_average",
+               "weighted_average", "n_times", "power_law", "best_fit", "knowledge_tracing"]
+
+
+@st.composite
+def timed_evidence(draw):
+    """evidence_tables, sometimes with a time of day on some dates (then dates are ranked
+    by hashing instead of by whole days) and sometimes with a kind column."""
+    df = draw(evidence_tables(fractional=draw(st.booleans())))
+    if len(df) and draw(st.booleans()):
+        hours = draw(st.lists(st.sampled_from([0, 0, 9, 13]), min_size=len(df),
+                              max_size=len(df)))
+        df["date"] = df["date"] + pd.to_timedelta(hours, unit="h")
+    df["kind"] = draw(st.lists(st.sampled_from(["formative", "summative", "retake"]),
+                               min_size=len(df), max_size=len(df)))
+    return df
+
+
+@FAST
+@given(timed_evidence(), st.sampled_from([None, ["summative", "retake"]]),
+       st.sampled_from([2.5, 3.0]))
+def test_fast_paths_give_exactly_the_general_table(df, kinds, line):
+    """The packed-key sort, whole-day date ranks, block-wise key building and the
+    shortcuts in the methods give bit-for-bit the table of the general path (np.lexsort,
+    dates ranked by hashing): same values, dtypes and row order."""
+    import coachkit.progress.prepare as prep_mod
+    fast = {m: P.mastery(df, m, mastery_line=line, kinds=kinds) for m in ALL_METHODS}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(prep_mod, "KEY_BITS", 0)          # np.lexsort instead of a packed key
+        mp.setattr(prep_mod, "_day_rank", lambda date_ns, lo: lambda i, j: None)
+        mp.setattr(prep_mod, "CHUNK", 3)             # many small blocks
+        for m in ALL_METHODS:
+            general = P.mastery(df, m, mastery_line=line, kinds=kinds)
+            pd.testing.assert_frame_equal(fast[m], general, check_exact=True)
+        pd.testing.assert_frame_equal(
+            P.compare_methods(df, kinds=kinds),
+            P.compare_methods(df.sample(frac=1, random_state=0).sort_index(), kinds=kinds),
+            check_exact=True)
+
+
+@FAST
+@given(timed_evidence(), st.sampled_from([2.5, 3.0, 3.5]), st.floats(0.05, 1.0))
+def test_row_shortcuts_match_plain_formulas(df, line, weight):
+    """nth_hit_date, positions and the decaying-average weights, each against the plain
+    formula it replaces, exactly."""
+    from coachkit.progress.methods import (decaying_average, nth_hit_date,
+                                           nth_hit_date_general)
+    from coachkit.progress.prepare import prepare
+    p = prepare(df, mastery_line=line).pairs
+    if p.n_pairs == 0:
+        return
+    pos = np.arange(len(p.score)) - np.repeat(p.starts, p.counts)
+    np.testing.assert_array_equal(p.pos, pos)
+    np.testing.assert_array_equal(p.from_end, np.repeat(p.counts - 1, p.counts) - pos)
+    assert p.pos.dtype == p.from_end.dtype == np.int64
+    ns = df["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    np.testing.assert_array_equal(np.sort(p.date), np.sort(ns))      # every row's own date
+    np.testing.assert_array_equal(p.last_date, p.date[p.last])
+    for n in (1, 2, 3):
+        np.testing.assert_array_equal(nth_hit_date(p, n), nth_hit_date_general(p, n))
+    coef = np.power(1.0 - weight, np.arange(p.counts.max(), dtype=float))[p.from_end]
+    coef *= np.where(p.pos == 0, 1.0, weight)
+    np.testing.assert_array_equal(decaying_average(p, weight), p.sum(coef * p.score))

@@ -82,8 +82,8 @@ def assemble(prep: Prepared, res: dict) -> pd.DataFrame:
     mdate = res.get("mastered_date")
     if mdate is None:
         mdate = nth_hit_date(p, 1) if p.n_pairs else np.zeros(0, np.int64)
-        last = p.date[p.last] if p.n_pairs else np.zeros(0, np.int64)
-        mdate = np.where(mdate == NAT, last, mdate)     # mastered without a score at the line
+        # mastered without a score at the line: the last date
+        mdate = np.where(mdate == NAT, p.last_date, mdate)
     mdate = np.where(mastered, mdate, NAT)
     n = _spread(prep, p.counts, 0, np.int32)
     mastered_all = _spread(prep, mastered, False, bool)
@@ -91,8 +91,7 @@ def assemble(prep: Prepared, res: dict) -> pd.DataFrame:
     cols = _frame_base(prep) | {
         "mastery": _spread(prep, level, np.nan, float),
         "n_evidence": n,
-        "last_date": _dates(_spread(prep, p.date[p.last] if p.n_pairs else
-                                    np.zeros(0, np.int64), NAT, np.int64)),
+        "last_date": _dates(_spread(prep, p.last_date, NAT, np.int64)),
         "mastered": mastered_all,
         "stage": pd.Categorical.from_codes(stage_codes, dtype=STAGE_DTYPE),
         "mastered_date": _dates(_spread(prep, mdate, NAT, np.int64)),
@@ -137,8 +136,7 @@ def compare_methods(evidence: pd.DataFrame, methods=None, mastery_line: float = 
     n = _spread(prep, p.counts, 0, np.int32)
     cols = _frame_base(prep) | {
         "n_evidence": n,
-        "last_date": _dates(_spread(prep, p.date[p.last] if p.n_pairs else
-                                    np.zeros(0, np.int64), NAT, np.int64)),
+        "last_date": _dates(_spread(prep, p.last_date, NAT, np.int64)),
     }
     votes = np.zeros(len(n), dtype=np.int16)
     for m in ms:

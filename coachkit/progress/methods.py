@@ -16,7 +16,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .prepare import Pairs
+from . import prepare as prepare_module
+from .prepare import Pairs, _small_int
 
 EPS = 1e-6            # float32 scores: 2.6 is stored as 2.5999999; compare with a tolerance
 NAT = np.iinfo(np.int64).min
@@ -118,22 +119,46 @@ def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
     return res
 
 
-def nth_hit_date(p: Pairs, n: int = 1) -> np.ndarray:
+def nth_hit_date(p: Pairs, n: int = 1, hits: np.ndarray | None = None) -> np.ndarray:
     """Per pair, the date (int64 ns) of the n-th score at or above the mastery line (NaT
-    when there are fewer)."""
+    when there are fewer). ``hits``: the per-pair count of such scores, when known."""
+    if n != 1:
+        # the rows at the line, in order; pair p's own start after the hits of the pairs
+        # before it, so its n-th is at index (hits before p) + n - 1
+        hit = p.score >= p.mastery_line - EPS
+        rows = np.flatnonzero(hit)
+        if hits is None:
+            hits = p.sum(hit.view(np.int8).astype(np.int64))
+        before = np.cumsum(hits) - hits
+        has = hits >= n
+        out = np.full(p.n_pairs, NAT, dtype=np.int64)
+        out[has] = p.dates_of(rows[before[has] + (n - 1)])
+        return out
+    # Rows are in date order inside each pair, so the first score at the line is on the
+    # pair's earliest date among its scores at the line: a per-pair minimum of the date
+    # rank over those rows (len(date_values) = none), no row positions needed.
+    # miss * none + rank >= none marks rows below the line (arithmetic on the small rank
+    # dtype is several times faster than np.where); the rank dtype holds 2 * none.
+    none = len(p.date_values)
+    miss = (p.score < p.mastery_line - EPS).view(np.int8).astype(p.date_rank.dtype)
+    miss *= none
+    miss += p.date_rank
+    first = np.minimum.reduceat(miss, p.starts) if p.n_pairs else miss[:0]
+    out = np.full(p.n_pairs, NAT, dtype=np.int64)
+    got = first < none
+    out[got] = p.date_values[first[got]]
+    return out
+
+
+def nth_hit_date_general(p: Pairs, n: int = 1) -> np.ndarray:
+    """``nth_hit_date`` the plain way, with a running count of hits per row (the tests
+    check ``nth_hit_date`` against it)."""
     hit = p.score >= p.mastery_line - EPS
     out = np.full(p.n_pairs, NAT, dtype=np.int64)
-    if n == 1:                                   # the common case, without a cumsum
-        rows = np.flatnonzero(hit)
-        pr = p.pair[rows]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = pr[1:] != pr[:-1]
-        out[pr[first]] = p.date[rows[first]]
-        return out
     c = np.cumsum(hit)
     before = (c - hit)[p.starts]                # hits before each pair starts
     rows = np.flatnonzero(hit & (c - np.repeat(before, p.counts) == n))
-    out[p.pair[rows]] = p.date[rows]
+    out[p.pair[rows]] = p.dates_of(rows)
     return out
 
 
@@ -156,17 +181,27 @@ def _sorted_within_pairs(p: Pairs, descending=True) -> np.ndarray:
     """Row order that keeps pairs in place and sorts each pair's scores (ties: later
     rows first)."""
     codes, uniq = factorize_scores(p.score)
-    rank = np.empty(len(uniq), dtype=np.int64)
+    dt = _small_int(len(uniq))
+    rank = np.empty(len(uniq), dtype=dt)
     rank[np.argsort(-uniq if descending else uniq, kind="stable")] = np.arange(len(uniq))
     vrank = rank[codes]
+    del codes
     n = len(p.score)
-    rowkey = (n - 1) - np.arange(n)             # later rows first among equal scores
     rb, vb = int(n - 1).bit_length() or 1, int(len(uniq) - 1).bit_length() or 1
     pb = int(p.n_pairs - 1).bit_length() or 1
-    if rb + vb + pb <= 63:
-        key = (p.pair << (vb + rb)) | (vrank << rb) | rowkey
+    if rb + vb + pb <= prepare_module.KEY_BITS:
+        # key = pair | score rank | (n - 1 - row), built a block of rows at a time
+        key = np.repeat(np.arange(p.n_pairs, dtype=np.int64) << (vb + rb), p.counts)
+        step = prepare_module.CHUNK
+        for i in range(0, n, step):
+            j = min(i + step, n)
+            k = key[i:j]
+            k |= np.left_shift(vrank[i:j], rb, dtype=np.int64)
+            k |= np.arange(n - 1 - i, n - 1 - j, -1, dtype=np.int64)
         key.sort()
-        return (n - 1) - (key & ((1 << rb) - 1))
+        key &= (1 << rb) - 1
+        return np.subtract(n - 1, key, out=key)
+    rowkey = (n - 1) - np.arange(n)             # later rows first among equal scores
     return np.lexsort((rowkey, vrank, p.pair))
 
 
@@ -201,14 +236,19 @@ def mode(p: Pairs):
     codes, uniq = factorize_scores(p.score)
     nv = max(len(uniq), 1)
     n = len(p.score)
-    comb = p.pair * nv + codes
+    comb = np.repeat(np.arange(0, p.n_pairs * nv, nv), p.counts)
+    comb += codes                                # (pair, score) cell of each row
+    del codes
     if p.n_pairs * nv <= 2 * n:                  # few distinct scores: a dense table
+        # each row carries (how often its score occurs in its pair, row number); the
+        # pair's largest such key is the latest row of its most frequent score
         count = np.bincount(comb, minlength=p.n_pairs * nv)
-        lastrow = np.full(p.n_pairs * nv, -1, dtype=np.int64)
-        np.maximum.at(lastrow, comb, np.arange(n))
-        rank = (count * (n + 1) + lastrow).reshape(p.n_pairs, nv)
-        best = np.argmax(rank, axis=1)
-        return uniq[best]
+        key = count[comb]
+        del count, comb
+        key *= n + 1
+        key += np.arange(n)
+        best = np.maximum.reduceat(key, p.starts)
+        return p.score[best % (n + 1)]
     rb = int(n - 1).bit_length() or 1
     if (int(comb.max()).bit_length() or 1) + rb <= 63:
         key = (comb << rb) | np.arange(n)
@@ -235,9 +275,11 @@ def decaying_average(p: Pairs, weight: float = 0.65):
     m = (1−w)^{k−1}·s_0 + Σ_{i=1}^{k−1} w·(1−w)^{k−1−i}·s_i. Default w = 0.65 (Canvas);
     Schoology uses 0.75. Canvas's check: 1, 2, 3, 4, 5 at w = 0.65 → 4.47."""
     w = _check_weight(weight)
-    coef = np.power(1.0 - w, np.arange(p.counts.max(), dtype=float))[p.from_end]
-    coef *= np.where(p.pos == 0, 1.0, w)
-    return p.sum(coef * p.score)
+    decay = np.power(1.0 - w, np.arange(p.counts.max(), dtype=float))
+    coef = (decay * w)[p.from_end_small]         # (1−w)^{k−1−i}·w, looked up by row
+    coef[p.starts] = decay[p.counts - 1]         # the first score has no factor w
+    coef *= p.score
+    return p.sum(coef)
 
 
 @_builtin("weighted_average")
@@ -258,10 +300,12 @@ def n_times(p: Pairs, n: int = 3):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a whole number >= 1; received {n!r}")
     order = _sorted_within_pairs(p, descending=True)
-    top = p.pos < n                              # positions are unchanged by the re-sort
+    pos = p.pos_small                            # positions are unchanged by the re-sort
+    top = pos < min(n, np.iinfo(pos.dtype).max)  # (n beyond the dtype: every row)
     level = p.sum(np.where(top, p.score[order], 0.0)) / np.minimum(p.counts, n)
-    hits = p.sum((p.score >= p.mastery_line - EPS).astype(np.int64))
-    return {"mastery": level, "mastered": hits >= n, "mastered_date": nth_hit_date(p, n)}
+    hits = p.sum((p.score >= p.mastery_line - EPS).view(np.int8).astype(np.int64))
+    return {"mastery": level, "mastered": hits >= n,
+            "mastered_date": nth_hit_date(p, n, hits=hits)}
 
 
 def _power_fit(p: Pairs):

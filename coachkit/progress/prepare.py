@@ -5,6 +5,14 @@ then by date, then by input order for same-day rows. The sort is one ``np.sort``
 packed 64-bit key ``pair | date rank | row number``, so a 10-million-row table sorts in
 a fraction of a second, and each pair is a contiguous run ``starts[p] : starts[p] + counts[p]``
 that ``np.ufunc.reduceat`` and cumulative sums work on without a Python loop.
+
+At that size the cost is less the sort than the passes over full-size arrays around it,
+each an 80 MB allocation with its page faults: the key is built a block of rows at a
+time, dates are ranked by whole days with arithmetic (hashing only when a date has a
+time of day), rows keep a small-integer date rank and build their int64 dates only when
+a method asks for ``date``, and per-row positions come from a cumulative sum over a 1-
+or 2-byte array. ``tests/test_progress.py`` checks every shortcut against the general
+path (``np.lexsort``, hashed date ranks) bit for bit.
 """
 from __future__ import annotations
 
@@ -27,7 +35,8 @@ class Pairs:
     entry per (student, target) pair that has counted evidence."""
 
     score: np.ndarray            # float64, rows
-    date: np.ndarray             # int64 nanoseconds, rows
+    date_rank: np.ndarray        # small int, rows: index into date_values
+    date_values: np.ndarray      # int64 nanoseconds: the distinct dates, ascending
     starts: np.ndarray           # int64, pairs: first row of each pair
     counts: np.ndarray           # int64, pairs: rows in each pair (>= 1)
     target: np.ndarray           # int64, pairs: target code
@@ -42,6 +51,21 @@ class Pairs:
         return len(self.starts)
 
     @cached_property
+    def date(self) -> np.ndarray:
+        """Date of each row, int64 nanoseconds (built on first use: most methods only
+        need the per-pair dates below)."""
+        return self.date_values[self.date_rank]
+
+    def dates_of(self, rows: np.ndarray) -> np.ndarray:
+        """Dates (int64 ns) of some rows, without building ``date`` for every row."""
+        return self.date_values[self.date_rank[rows]]
+
+    @cached_property
+    def last_date(self) -> np.ndarray:
+        """Date of the most recent score of each pair (int64 ns)."""
+        return self.dates_of(self.last) if self.n_pairs else np.zeros(0, np.int64)
+
+    @cached_property
     def pair(self) -> np.ndarray:
         """Pair index of each row."""
         return np.repeat(np.arange(self.n_pairs), self.counts)
@@ -49,12 +73,39 @@ class Pairs:
     @cached_property
     def pos(self) -> np.ndarray:
         """Position of each row inside its pair, 0 = earliest."""
-        return np.arange(len(self.score)) - np.repeat(self.starts, self.counts)
+        return self.pos_small.astype(np.int64)
 
     @cached_property
     def from_end(self) -> np.ndarray:
         """How many rows come after this one in its pair, 0 = most recent."""
-        return np.repeat(self.counts - 1, self.counts) - self.pos
+        return self.from_end_small.astype(np.int64)
+
+    @cached_property
+    def pos_small(self) -> np.ndarray:
+        """``pos`` in the smallest integer dtype that holds it (a running count that
+        restarts at each pair: one cumulative sum over a 1- or 2-byte array)."""
+        return self._run_count(self.starts, self.counts, reverse=False)
+
+    @cached_property
+    def from_end_small(self) -> np.ndarray:
+        """``from_end`` in the smallest integer dtype that holds it."""
+        return self._run_count(self.last, self.counts, reverse=True)
+
+    def _run_count(self, first, counts, reverse):
+        n = len(self.score)
+        dt = _small_int(int(counts.max()) if len(counts) else 0)
+        step = np.ones(n, dtype=dt)
+        if reverse:                  # walking back from the end, each pair starts at its last row
+            step[first[:-1]] = 1 - counts[1:]
+        else:
+            step[first[1:]] = 1 - counts[:-1]
+        out = np.empty(n, dtype=dt)
+        if reverse:
+            np.cumsum(step[::-1], dtype=dt, out=out[::-1])
+        else:
+            np.cumsum(step, dtype=dt, out=out)
+        out -= 1
+        return out
 
     @cached_property
     def last(self) -> np.ndarray:
@@ -113,9 +164,15 @@ def check_evidence(evidence, *, kinds=None, scale=(SCALE_MIN, SCALE_MAX)) -> Non
     for col in ("student_id", "target_id", "date", "score"):
         _bad_rows(evidence, evidence[col].isna().to_numpy(), col, "an empty cell",
                   "a value in every row")
-    sv = s.to_numpy(dtype="float64", na_value=np.nan)
-    _bad_rows(evidence, (sv < scale[0]) | (sv > scale[1]), "score",
-              "a score outside the scale", f"a score from {scale[0]:g} to {scale[1]:g}")
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":
+        sv = s.to_numpy()                        # no float64 copy just to compare
+    else:
+        sv = s.to_numpy(dtype="float64", na_value=np.nan)
+    # the minimum and maximum decide; the row mask is only built to name the bad rows
+    if len(sv) and (float(sv.min()) < scale[0] or float(sv.max()) > scale[1]):
+        sv = sv.astype(np.float64)
+        _bad_rows(evidence, (sv < scale[0]) | (sv > scale[1]), "score",
+                  "a score outside the scale", f"a score from {scale[0]:g} to {scale[1]:g}")
 
 
 def _bad_rows(df, mask, column, what, expected) -> None:
@@ -161,42 +218,141 @@ def check_line(mastery_line, scale) -> float:
     return line
 
 
-def codes_of(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and their labels; categories keep their order, other ids are sorted."""
+def codes_of(s: pd.Series, dtype=np.int64) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and their labels; categories keep their order, other ids are sorted.
+    ``dtype=None`` keeps the codes' own (small) integer type, without a copy."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.cat.codes.to_numpy().astype(np.int64), pd.Index(s.cat.categories)
-    codes, uniques = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+        codes, labels = s.cat.codes.to_numpy(), pd.Index(s.cat.categories)
+    else:
+        codes, uniques = pd.factorize(s, sort=True)
+        labels = pd.Index(uniques)
+    return (codes if dtype is None else codes.astype(dtype, copy=False)), labels
 
 
-def pair_order(pair_key: np.ndarray, date_ns: np.ndarray):
-    """Row order by pair, then date, then input order (stable). Returns (order, pair key
-    of each sorted row, date of each sorted row); the last two come out of the packed key,
-    without a random-access gather."""
-    n = len(pair_key)
+def _small_int(n: int):
+    """The smallest signed integer dtype that holds 0 .. 2n (ranks 0 .. n - 1, and room
+    for ``rank + n`` as a "not this row" marker, see ``methods.nth_hit_date``)."""
+    for dt in (np.int8, np.int16, np.int32):
+        if 2 * n <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)
+
+
+def _bits(v: int) -> int:
+    return max(int(v).bit_length(), 1)
+
+
+DAY = 86_400 * 10**9                 # nanoseconds
+CHUNK = 1 << 20                      # rows per block when building row arrays
+
+
+def date_ranks(date_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of each row's date among the distinct dates (0 = earliest), in the smallest
+    integer dtype that holds it, and the distinct dates (int64 ns) in ascending order."""
+    codes, uniq = pd.factorize(date_ns)
+    asc = np.argsort(uniq)
+    dt = _small_int(len(uniq))
+    rank = np.empty(len(uniq), dtype=dt)
+    rank[asc] = np.arange(len(uniq), dtype=dt)
+    return rank[codes], uniq[asc]
+
+
+def _day_rank(date_ns: np.ndarray, lo: int):
+    """Rank by whole days after ``lo``, a block at a time; None for a block where some
+    date is not a whole number of days after ``lo`` (a time of day)."""
+    def rank(i, j):
+        x = date_ns[i:j] - lo
+        q = x // DAY
+        if not np.array_equal(q * DAY, x):
+            return None
+        return q
+    return rank
+
+
+#: Widest packed sort key. The tests set it to 0 to run the general (lexsort) path.
+KEY_BITS = 63
+
+
+def pair_order(scode: np.ndarray, tcode: np.ndarray, n_targets: int, date_ns: np.ndarray):
+    """Row order by pair (key ``student code * n_targets + target code``), then date, then
+    input order. Returns (order, pair key of each sorted row, date rank of each sorted row,
+    date of each rank as int64 ns).
+
+    Date ranks are whole days from the earliest date when every date is a whole number of
+    days from it (dates without a time of day, the usual case: plain arithmetic), else
+    ranks among the distinct dates (a hash pass). Fast path: one ``ndarray.sort`` of a
+    packed 64-bit key ``pair | date rank | row`` (row numbers are distinct, so the sort is
+    stable by construction); the order, the pair key and the date rank are then unpacked
+    from the sorted key with shifts and masks, without a random-access gather. The key is
+    built a block of rows at a time and the arrays are updated in place: at 10 million
+    rows every full-size temporary (an 80 MB allocation, page faults included) is a
+    visible share of the time. General path (keys wider than ``KEY_BITS``): ``np.lexsort``,
+    stable."""
+    n = len(scode)
     if n == 0:
         z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    dcodes, duniq = pd.factorize(date_ns)
-    dsorted = np.sort(duniq)
-    drank = np.empty(len(duniq), dtype=np.int64)
-    drank[np.argsort(duniq)] = np.arange(len(duniq))
-    drank = drank[dcodes]
-    row_bits = max(int(n - 1).bit_length(), 1)
-    date_bits = max(int(len(duniq) - 1).bit_length(), 1)
-    pair_bits = max(int(pair_key.max()).bit_length(), 1)
-    if row_bits + date_bits + pair_bits <= 63:
-        key = pair_key << (date_bits + row_bits)
-        key |= drank << row_bits
-        key |= np.arange(n)
-        key.sort()
-        order = key & ((1 << row_bits) - 1)
-        key >>= row_bits
-        dates = dsorted[key & ((1 << date_bits) - 1)]
-        key >>= date_bits
-        return order, key, dates
-    order = np.lexsort((drank, pair_key))     # stable: input order breaks ties
-    return order, pair_key[order], date_ns[order]
+        return z, z, np.zeros(0, np.int8), z
+    lo, hi = int(date_ns.min()), int(date_ns.max())
+    out = None
+    if (hi - lo) % DAY == 0 and (hi - lo) // DAY < 1 << 15:
+        days = (hi - lo) // DAY + 1
+        out = _order(scode, tcode, n_targets, _day_rank(date_ns, lo), days)
+        values = lo + np.arange(days, dtype=np.int64) * DAY
+    if out is None:
+        drank, values = date_ranks(date_ns)
+        out = _order(scode, tcode, n_targets, lambda i, j: drank[i:j], len(values))
+    return (*out, values)
+
+
+def _order(scode, tcode, n_targets, rank, n_dates):
+    """``pair_order`` for one way of ranking dates (None when ``rank`` gives up)."""
+    n = len(scode)
+    row_bits, date_bits = _bits(n - 1), _bits(n_dates - 1)
+    pair_bits = _bits(int(scode.max()) * n_targets + int(tcode.max()))
+    dt = _small_int(n_dates)
+    if row_bits + date_bits + pair_bits > KEY_BITS:
+        key, drank = np.empty(n, np.int64), np.empty(n, dt)
+        for i in range(0, n, CHUNK):
+            j = min(i + CHUNK, n)
+            r = rank(i, j)
+            if r is None:
+                return None
+            np.multiply(scode[i:j], n_targets, out=key[i:j], dtype=np.int64)
+            key[i:j] += tcode[i:j]
+            drank[i:j] = r
+        order = np.lexsort((drank, key))         # stable: input order breaks ties
+        return order, key[order], drank[order]
+    key = np.empty(n, np.int64)
+    for i in range(0, n, CHUNK):
+        j = min(i + CHUNK, n)
+        r = rank(i, j)
+        if r is None:
+            return None
+        k = key[i:j]
+        np.multiply(scode[i:j], n_targets, out=k, dtype=np.int64)
+        k += tcode[i:j]
+        k <<= date_bits
+        k += r
+        k <<= row_bits
+        k += np.arange(i, j, dtype=np.int64)
+    key.sort()
+    order = key & ((1 << row_bits) - 1)
+    key >>= row_bits
+    drank_sorted = np.empty(n, dtype=dt)
+    np.bitwise_and(key, (1 << date_bits) - 1, out=drank_sorted, casting="unsafe")
+    key >>= date_bits
+    return order, key, drank_sorted
+
+
+def _run_starts(key: np.ndarray) -> np.ndarray:
+    """First index of each run of equal values in a sorted array (int64)."""
+    if not len(key):
+        return np.zeros(0, np.int64)
+    brk = np.flatnonzero(key[1:] != key[:-1])
+    starts = np.empty(len(brk) + 1, np.int64)
+    starts[0] = 0
+    np.add(brk, 1, out=starts[1:])
+    return starts
 
 
 def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_MAX),
@@ -206,39 +362,36 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
     kinds = check_kinds(kinds)
     if not checked:
         check_evidence(evidence, kinds=kinds, scale=scale)
-    scode, students = codes_of(evidence["student_id"])
-    tcode, targets = codes_of(evidence["target_id"])
+    scode, students = codes_of(evidence["student_id"], dtype=None)
+    tcode, targets = codes_of(evidence["target_id"], dtype=None)
     nt = max(len(targets), 1)
-    pair_key = scode * nt + tcode
     date_ns = evidence["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order, key_sorted, date_sorted = pair_order(pair_key, date_ns)
-    del pair_key
-    n = len(order)
-    brk = np.flatnonzero(key_sorted[1:] != key_sorted[:-1]) + 1 if n else np.zeros(0, np.int64)
-    all_starts = np.concatenate([[0], brk]).astype(np.int64) if n else np.zeros(0, np.int64)
+    order, key_sorted, drank_sorted, date_values = pair_order(scode, tcode, nt, date_ns)
+    del scode, tcode
+    all_starts = _run_starts(key_sorted)
     pair_keys = key_sorted[all_starts]
     if kinds is not None:
-        kind = evidence["kind"]
-        keep = np.asarray(kind.isin(kinds).to_numpy(), dtype=bool)[order]
-        all_pair_of_row = np.repeat(np.arange(len(all_starts)),
-                                    np.diff(np.append(all_starts, n)))
-        order, date_sorted = order[keep], date_sorted[keep]
-        kept_pair = all_pair_of_row[keep]
-        if len(kept_pair):
-            b = np.flatnonzero(kept_pair[1:] != kept_pair[:-1]) + 1
-            starts = np.concatenate([[0], b]).astype(np.int64)
-            counted = kept_pair[starts]
-        else:
-            starts = counted = np.zeros(0, np.int64)
+        keep = np.asarray(evidence["kind"].isin(kinds).to_numpy(), dtype=bool)[order]
+        order, drank_sorted, kept_key = order[keep], drank_sorted[keep], key_sorted[keep]
+        del key_sorted
+        starts = _run_starts(kept_key)
+        counted = np.searchsorted(pair_keys, kept_key[starts]).astype(np.int64)
+        del kept_key
     else:
+        del key_sorted
         starts = all_starts
         counted = np.arange(len(all_starts), dtype=np.int64)
-    counts = np.diff(np.append(starts, len(order))).astype(np.int64)
+    counts = np.empty(len(starts), np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1:] = len(order) - starts[-1:]
     sc = evidence["score"]
-    score = sc.to_numpy(dtype=np.float32 if sc.dtype == np.float32 else np.float64)
-    score = score[order].astype(np.float64)
-    pairs = Pairs(score=score, date=date_sorted, starts=starts, counts=counts,
-                  target=pair_keys[counted] % nt, mastery_line=line,
+    src = sc.to_numpy(dtype=np.float32 if sc.dtype == np.float32 else np.float64)
+    score = np.empty(len(order), np.float64)
+    for i in range(0, len(order), CHUNK):    # gathering float32 touches half the memory
+        score[i:i + CHUNK] = src.take(order[i:i + CHUNK])
+    del order, src
+    pairs = Pairs(score=score, date_rank=drank_sorted, date_values=date_values, starts=starts,
+                  counts=counts, target=pair_keys[counted] % nt, mastery_line=line,
                   scale=(float(scale[0]), float(scale[1])), n_targets=len(targets),
                   target_labels=targets)
     return Prepared(pairs=pairs, student_codes=pair_keys // nt, target_codes=pair_keys % nt,
