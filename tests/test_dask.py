@@ -295,3 +295,20 @@ def test_failures_never_stop_the_run_and_results_keep_job_order(client, tmp_path
         assert not (tmp_path / "bad.html").exists()
     with pytest.raises(ValueError, match="scheduler"):
         rd.run_jobs_dask(jobs, scheduler="nowhere", progress=False)
+
+
+def test_the_public_functions_themselves_take_dask(ds, pev):
+    """ck.progress.mastery / frontier and ck.grouping.flexible_groups accept Dask input
+    directly (not only through coachkit.daskops)."""
+    want_m = P.mastery(ds.evidence)
+    lazy_m = P.mastery(pev)
+    assert ckd.is_dask(lazy_m)
+    pd.testing.assert_frame_equal(lazy_m.compute().reset_index(drop=True), want_m, check_exact=True)
+    want_f = P.frontier(want_m, ds.targets, ds.students)
+    got_f = P.frontier(lazy_m, ds.targets, ds.students, compute=True)
+    pd.testing.assert_frame_equal(got_f, want_f, check_exact=True)
+    pf = _frontier_with_rooms(ds, want_f)
+    want_g = G.flexible_groups(pf, by="classroom_id", targets=ds.targets)
+    got_g = G.flexible_groups(dd.from_pandas(pf, npartitions=3), by="classroom_id",
+                              targets=ds.targets, compute=True)
+    pd.testing.assert_frame_equal(got_g, want_g, check_exact=True)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..daskops import dask_aware
 from ..errors import CoachkitDataError
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .mastery import STAGE_DTYPE, mastery
@@ -98,6 +99,7 @@ def stage(m: pd.DataFrame, targets: pd.DataFrame | None = None,
 
 # -------------------------------------------------------------------------- frontier
 
+@dask_aware("student_id", aligned=("students",))
 def frontier(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame | None = None,
              *, include_complete: bool = True) -> pd.DataFrame:
     """Each student's next not-yet-mastered target per subject, in continuum order.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..daskops import dask_aware, ship_method
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .methods import EPS, NAT, get_method, nth_hit_date, run_method
 from .prepare import Prepared, prepare
@@ -13,6 +14,7 @@ MASTERY_COLUMNS = ["student_id", "target_id", "mastery", "n_evidence", "last_dat
                    "mastered", "stage", "mastered_date"]
 
 
+@dask_aware("student_id", prepare=ship_method)   # Dask evidence: per student partition
 def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: float = MASTERY_LINE,
             kinds=None, *, scale=(SCALE_MIN, SCALE_MAX), **params) -> pd.DataFrame:
     """Mastery of every (student, target) pair in the evidence, by one method.
