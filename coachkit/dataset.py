@@ -13,8 +13,11 @@ from .schema import TABLES, empty_table
 PROBLEM_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 
 
+_NO_PROBLEMS = pd.DataFrame({c: pd.Series([], dtype="object") for c in PROBLEM_COLUMNS})
+
+
 def no_problems() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype="object") for c in PROBLEM_COLUMNS})
+    return _NO_PROBLEMS.copy()
 
 
 def _isin(s: pd.Series, values) -> np.ndarray:

@@ -47,8 +47,12 @@ def read_raw(path: Path, sheet=None) -> pd.DataFrame:
         return pd.read_parquet(path)
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=detect_encoding(path),
-                       skipinitialspace=True)
+    encoding = detect_encoding(path)
+    try:   # pyarrow's reader is several times faster; cells are stripped later anyway
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
+                           engine="pyarrow")
+    except Exception:   # ragged rows and other oddities: the C reader says where
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
 
 
 def _check_errors(errors: str):
