@@ -100,9 +100,10 @@ def demo(data, out, cycle, workers):
         click.echo("\n(the protocol runner is not installed yet)")
         return
     result = run_cycle(data, cycle=cycle, out=out, workers=workers, progress=True)
-    click.echo(f"\nreports: {Path(out) / 'index.html'}  ({result.ok} ok, {result.failed} failed)")
-    click.echo("dashboard: coachkit dashboard --data " + str(data) +
-               "   (then open the URL it prints)")
+    click.echo(f"\nreports: open {Path(out).resolve() / 'index.html'} in a browser "
+               f"({result.ok} built, {result.failed} failed; they work offline)")
+    click.echo(f"dashboards: run `make dashboard` (or `.venv/bin/coachkit dashboard --data {data}`) "
+               "and open the URL it prints")
     if result.failed:
         sys.exit(1)
 
