@@ -194,6 +194,12 @@ def grounding(view: ClassroomView) -> pd.DataFrame:
 
 
 def equity_view(view: ClassroomView, *, min_n: int = 10) -> pd.DataFrame:
+    """The equity view of one classroom (see ``equity_table``)."""
+    return equity_table(view.projection, view.students, min_n=min_n)
+
+
+def equity_table(projection: pd.DataFrame, students: pd.DataFrame, *,
+                 min_n: int = 10) -> pd.DataFrame:
     """Share of the grade's targets mastered and share on track, by subgroup, with counts.
 
     Groups under min_n show "<min_n" instead of their size and no figures: in one
@@ -201,8 +207,8 @@ def equity_view(view: ClassroomView, *, min_n: int = 10) -> pd.DataFrame:
     groups (ELL / not ELL, IEP / not IEP, home languages) a second group is hidden too
     when only one is small, so the small one can't be recovered by subtracting from the
     class size (complementary suppression)."""
-    pr = view.projection.merge(view.students[["student_id", "ell", "iep", "home_language"]],
-                               on="student_id")
+    pr = projection.merge(students[["student_id", "ell", "iep", "home_language"]],
+                          on="student_id")
     pr["share_mastered"] = pr["targets_mastered"] / pr["targets_total"]
     families = []
     for col, label in (("ell", "English learners"), ("iep", "students with IEPs")):
@@ -286,10 +292,8 @@ def grade_summary(views: list[ClassroomView]) -> pd.DataFrame:
 
 def grade_equity(views: list[ClassroomView], *, min_n: int = 10) -> pd.DataFrame:
     """The equity view across the grade's classrooms, groups under min_n blanked."""
-    merged = ClassroomView.__new__(ClassroomView)
-    merged.projection = pd.concat([v.projection for v in views], ignore_index=True)
-    merged.students = pd.concat([v.students for v in views], ignore_index=True)
-    return equity_view(merged, min_n=min_n)
+    return equity_table(pd.concat([v.projection for v in views], ignore_index=True),
+                        pd.concat([v.students for v in views], ignore_index=True), min_n=min_n)
 
 
 def last_time(view: ClassroomView, log) -> tuple[pd.DataFrame, pd.DataFrame]:
