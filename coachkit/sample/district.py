@@ -146,9 +146,15 @@ def _evidence(rng, students: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFram
             retake = needs & in_year
             emit(retake, day.astype(int), score, "retake")
             needs = retake & (np.clip(np.round(score * 2) / 2, 1, 4) < 3)
+        # still not proficient: the teacher comes back to it weeks later, after small-group
+        # re-teaching, and most students show it then
+        later = day + rng.integers(21, 56, k)
+        back = needs & (week + later / 7 < WEEKS)
+        emit(back, later.astype(int), base + 1.9 + rng.normal(0, 0.45, k), "retake")
+        needs = needs & ~back
         # a later check on the same target: proficient students usually show it again
         # (a unit test or spiral review), which is what makes mastery stick in the gradebook
-        proficient = ~needs & (rng.random(k) < 0.92)
+        proficient = ~needs & (rng.random(k) < 0.97)
         day = day + rng.integers(5, 13, k)
         emit(proficient & (week + day / 7 < WEEKS), day.astype(int),
              np.maximum(base + 1.3, 3.5) + rng.normal(0, 0.3, k), "summative")
