@@ -87,3 +87,24 @@ def test_grade_summary_has_classrooms_not_students(ds):
     assert sorted(s["classroom"].str[:7].unique()) == ["S101-3A", "S101-3B"]
     assert s["share_mastered"].between(0, 1).all()
     assert "student_id" not in s.columns
+
+
+def test_data_talk_records_the_meeting_when_interactive(tmp_path):
+    """With interactive=True the protocol shows the live meeting panel; its record calls
+    write to the log given as db."""
+    import papermill
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    nb = papermill.execute_notebook(str(ROOT / "notebooks/protocols/data_talk.ipynb"), None,
+                                    parameters={"classroom": "S101-3A", "cycle": 4, "db": db,
+                                                "interactive": True},
+                                    progress_bar=False, kernel_name="python3")
+    widgets = [o for c in nb.cells for o in c.get("outputs", [])
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert widgets, "the meeting panel was not displayed"
+    from coachkit.widgets import grade_meeting_app
+    app = grade_meeting_app(DATA, classroom="S101-3A", cycle=4, db=db)
+    assert app.record_observation("We notice most of the class is past 3.OA.A.1", "notice").ok
+    assert app.adopt_groups().ok
+    log = MeetingLog(db)
+    assert log.observations()["text"].str.contains("3.OA.A.1").any()
+    assert len(log.group_decisions()) == len(app.state["groups"])
