@@ -154,3 +154,20 @@ def test_grade_overview_names_no_student(tmp_path, ds):
     assert "S102-7A" in html and "S102-7B" in html
     names = ds.students["first_name"] + " " + ds.students["last_name"]
     assert not [n for n in names if n in html]
+
+
+@pytest.mark.parametrize("template,params", [
+    ("analysis_starter", {"data": str(DATA), "method": "most_recent"}),
+    ("custom_mastery_method", {"data": str(DATA)}),
+])
+def test_templates_run_with_other_parameters(template, params):
+    import papermill
+    nb = papermill.execute_notebook(str(ROOT / f"notebooks/templates/{template}.ipynb"), None,
+                                    parameters=params, progress_bar=False, kernel_name="python3")
+    text = "".join(str(o.get("data", o.get("text", ""))) for c in nb.cells
+                   for o in c.get("outputs", []))
+    assert "Error" not in text
+    if template == "analysis_starter":
+        assert "most_recent" in text
+    else:
+        assert "mean_of_last_two" in text and "disagree about mastery" in text
