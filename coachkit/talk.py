@@ -72,9 +72,9 @@ def groups_for(frontier: pd.DataFrame, targets, subject: str, **bounds) -> pd.Da
     """Flexible groups for one subject from a frontier table (students done with the
     subject's continuum have no row: they need extension, not a group)."""
     f = frontier[(frontier["subject"] == subject) & ~frontier["complete"].astype(bool)]
-    if len(f) < bounds.get("min_size", 3):
+    min_size = bounds.get("min_size", 3)
+    if len(f) < min_size:
         return f.assign(group=pd.Series(dtype="Int64"), focus_target_id=None, reason=None)
-    min_size = min(bounds.get("min_size", 3), len(f))
     return grouping.flexible_groups(f, n_groups=bounds.get("n_groups"), min_size=min_size,
                                     max_size=max(bounds.get("max_size", 6), min_size),
                                     subject=subject, targets=targets)

@@ -179,12 +179,9 @@ def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.D
 def _groups(front: pd.DataFrame, targets, subject: str, n_groups, min_size, max_size):
     """Flexible groups as in the data talk: students done with the grade's continuum
     need extension, not a group; fewer students than min_size form no group (None)."""
-    f = front[(front["subject"] == subject) & ~front["complete"].astype(bool)]
-    if len(f) < min_size or not len(f):
-        return None
-    return grouping.flexible_groups(f, n_groups=n_groups, min_size=min_size,
-                                    max_size=max(max_size, min_size), subject=subject,
-                                    targets=targets)
+    g = talk.groups_for(front, targets, subject, n_groups=n_groups, min_size=min_size,
+                   max_size=max_size)
+    return g if len(g) else None
 
 
 @_cached(256)
