@@ -268,11 +268,11 @@ def test_input_checked_at_the_door():
         flexible_groups(bad)
     with pytest.raises(CoachkitDataError, match="one row per"):
         flexible_groups(pd.concat([f, f]))
-    with pytest.raises(CoachkitDataError, match="must hold numbers"):
+    with pytest.raises(CoachkitDataError, match="expected numbers"):
         flexible_groups(f.astype({"sequence": str}))
     with pytest.raises(ValueError, match="min_size"):
         flexible_groups(f, min_size=0)
-    with pytest.raises(ValueError, match="must not exceed"):
+    with pytest.raises(ValueError, match="expected at most max_size"):
         flexible_groups(f, min_size=4, max_size=3)
     with pytest.raises(ValueError, match="n_groups"):
         flexible_groups(f, n_groups=1.5)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..daskops import dask_aware
 from ..errors import CoachkitDataError
-from . import _check
+from .. import checks
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
                         partition_with_pins)
 
@@ -35,8 +35,8 @@ def _prepare(frontier, subject, by, targets=None, *, what="frontier"
              ) -> tuple[pd.DataFrame, list[str]]:
     """Checked, one-subject copy of the frontier with each student's continuum
     ``position``, sorted by (by…, position, student_id)."""
-    keys = _check.columns_list(by)
-    _check.frame(frontier, what, list(FRONTIER_COLUMNS) + keys,
+    keys = checks.columns_list(by)
+    checks.frame(frontier, what, list(FRONTIER_COLUMNS) + keys,
                  hint="Pass ck.progress.frontier(...) output"
                       + (f", merged with the students table for {keys}"
                          f" (f.merge(ds.students[['student_id', {keys[0]!r}]]))" if keys else "."))
@@ -59,11 +59,11 @@ def _prepare(frontier, subject, by, targets=None, *, what="frontier"
             f"every student. Use frontier(..., include_complete=False) and place those "
             f"students yourself (pinned=...) or group them on the next continuum.",
             table=what, column="complete", found=done.iloc[:5].tolist(), expected="False")
-    _check.no_nulls(f, what, ["student_id", "target_id", "sequence"] + keys,
+    checks.no_nulls(f, what, ["student_id", "target_id", "sequence"] + keys,
                     hint="Students who finished the continuum have no frontier: leave them out "
                          "or group them separately.")
-    _check.numeric(f, what, "sequence")
-    _check.unique(f, what, keys + ["student_id"],
+    checks.numeric(f, what, "sequence")
+    checks.unique(f, what, keys + ["student_id"],
                   hint="Give one frontier row per student (one subject at a time).")
     if not keys and "classroom_id" in f.columns and f["classroom_id"].nunique() > 1:
         raise ValueError(
@@ -129,7 +129,7 @@ def _pins(pinned, pinned_by) -> pd.DataFrame | None:
     if p.empty:
         return None
     for g in p["group"]:
-        _check.positive_int(g, "pinned group")
+        checks.positive_int(g, "pinned group")
     if p["student_id"].duplicated().any():
         raise ValueError(f"pinned names a student twice: "
                          f"{p.loc[p['student_id'].duplicated(), 'student_id'].tolist()}")
@@ -172,7 +172,7 @@ def _target_labels(targets) -> dict:
     """target_id -> (code, statement) from the targets table, checked."""
     if targets is None:
         return {}
-    _check.frame(targets, "targets", ["target_id", "code", "statement"])
+    checks.frame(targets, "targets", ["target_id", "code", "statement"])
     return {t: (c, s) for t, c, s in zip(targets["target_id"], targets["code"],
                                          targets["statement"])}
 
@@ -280,8 +280,8 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
     note. Groups are formed on ``position`` (``sequence`` restarts in every grade; with
     ``targets`` the position is the target's rank on the subject's continuum).
     """
-    lo, hi = _check.sizes(min_size, max_size)
-    k_req = _check.positive_int(n_groups, "n_groups", allow_none=True)
+    lo, hi = checks.sizes(min_size, max_size)
+    k_req = checks.positive_int(n_groups, "n_groups", allow_none=True)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; received {method!r}")
     f, keys = _prepare(frontier, subject, by, targets)
@@ -345,12 +345,12 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
     with the move recorded in ``changed_by``/``note`` and both groups' focus and reason
     recomputed. Size bounds are the optimizer's, not the teacher's: a move may leave a group
     smaller or larger than they were. ``by`` defaults to ``classroom_id`` when present."""
-    _check.frame(groups, "groups", OUTPUT_COLUMNS,
+    checks.frame(groups, "groups", OUTPUT_COLUMNS,
                  hint="Pass the output of flexible_groups().")
-    to_group = _check.positive_int(to_group, "to_group")
+    to_group = checks.positive_int(to_group, "to_group")
     if not isinstance(changed_by, str) or not changed_by.strip():
         raise ValueError(f"changed_by must name who moved the student; received {changed_by!r}")
-    keys = _check.columns_list("classroom_id" if by is None and "classroom_id" in groups
+    keys = checks.columns_list("classroom_id" if by is None and "classroom_id" in groups
                                else by)
     hit = (groups["student_id"] == student_id).to_numpy()
     if hit.sum() != 1:
@@ -389,12 +389,12 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
     Returns the :func:`flexible_groups` columns plus ``role`` ("peer expert"/"learner").
     Raises ValueError when a group cannot get a peer expert (too few distinct frontiers).
     """
-    lo, hi = _check.sizes(min_size, max_size)
-    k_req = _check.positive_int(n_groups, "n_groups", allow_none=True)
+    lo, hi = checks.sizes(min_size, max_size)
+    k_req = checks.positive_int(n_groups, "n_groups", allow_none=True)
     f, keys = _prepare(frontier, subject, by, targets)
     mastered = None
     if mastery is not None:
-        _check.frame(mastery, "mastery", ["student_id", "target_id", "mastered"])
+        checks.frame(mastery, "mastery", ["student_id", "target_id", "mastered"])
         m = mastery.loc[mastery["mastered"].fillna(False).astype(bool), ["student_id", "target_id"]]
         mastered = set(zip(m["student_id"], m["target_id"]))
     labels = _target_labels(targets)
@@ -489,7 +489,7 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
 
 def check_groups(groups: pd.DataFrame, name: str = "groups") -> None:
     """Raise CoachkitDataError unless ``groups`` looks like flexible_groups() output."""
-    _check.frame(groups, name, ["student_id", "group"])
+    checks.frame(groups, name, ["student_id", "group"])
     if groups["group"].isna().any():
         raise CoachkitDataError(f"{name}: column 'group' is empty in some rows; expected a "
                                 f"group number for every student", table=name, column="group")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from . import _check
+from .. import checks
 from .partition import partition_sorted, partition_with_pins, labels_from_sizes
 
 MAX_ROUNDS = 50
@@ -36,8 +36,8 @@ MAX_ROUNDS = 50
 def profile_matrix(f: pd.DataFrame, mastery: pd.DataFrame, targets: pd.DataFrame,
                    units=None) -> np.ndarray:
     """Rows aligned with ``f`` (checked frontier), columns = in-scope targets by sequence."""
-    _check.frame(mastery, "mastery", ["student_id", "target_id", "mastered"])
-    _check.frame(targets, "targets", ["target_id", "subject", "grade", "sequence", "unit"])
+    checks.frame(mastery, "mastery", ["student_id", "target_id", "mastered"])
+    checks.frame(targets, "targets", ["target_id", "subject", "grade", "sequence", "unit"])
     subjects = pd.unique(f["subject"])
     grades = targets.loc[targets["target_id"].isin(f["target_id"]), "grade"].unique()
     scope = targets[targets["subject"].isin(subjects) & targets["grade"].isin(grades)]

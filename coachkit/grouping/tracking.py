@@ -13,15 +13,15 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import hypergeom
 
 from ..errors import CoachkitDataError
-from . import _check
+from .. import checks
 from .metrics import ari_table
 
 CYCLE = "cycle_id"
 
 
 def _keys(df: pd.DataFrame, by, name: str) -> list[str]:
-    keys = _check.columns_list(by)
-    _check.frame(df, name, keys)
+    keys = checks.columns_list(by)
+    checks.frame(df, name, keys)
     for col, fix in (("classroom_id", "by='classroom_id'"),):
         if col not in keys and col in df.columns and df[col].nunique() > 1:
             raise ValueError(f"{name} holds {df[col].nunique()} classrooms; pass {fix} so each "
@@ -33,11 +33,11 @@ def _history(history, cycle, by, name="history") -> tuple[pd.DataFrame, list[str
     if not isinstance(cycle, str):
         raise ValueError(f"cycle must be a column name; received {cycle!r}")
     keys = _keys(history, by, name)
-    _check.frame(history, name, keys + [cycle, "student_id", "group"],
+    checks.frame(history, name, keys + [cycle, "student_id", "group"],
                  hint=f"Stack the groups of each cycle with a {cycle!r} column: "
                       f"pd.concat([g1.assign({cycle}=1), g2.assign({cycle}=2), ...]).")
-    _check.no_nulls(history, name, keys + [cycle, "student_id", "group"])
-    _check.unique(history, name, keys + [cycle, "student_id"],
+    checks.no_nulls(history, name, keys + [cycle, "student_id", "group"])
+    checks.unique(history, name, keys + [cycle, "student_id"],
                   hint="One group per student per cycle.")
     return history, keys
 
@@ -152,12 +152,12 @@ def stuck_students(history: pd.DataFrame, *, cycles: int = 3, cycle: str = CYCLE
     [by…], student_id, first_cycle, last_cycle, n_cycles, current (the run reaches the
     latest cycle).
     """
-    n_req = _check.positive_int(cycles, "cycles")
+    n_req = checks.positive_int(cycles, "cycles")
     h, keys = _history(history, cycle, by)
     cols = keys + [cycle, "student_id", "group"]
     level = next((c for c in ("focus_position", "focus_sequence") if c in h.columns), "group")
     d = h[cols + ([level] if level != "group" else [])].copy()
-    _check.no_nulls(d, "history", [level])
+    checks.no_nulls(d, "history", [level])
     kc = keys + [cycle]
     low = d.groupby(kc, observed=True)[level].transform("min")
     n_groups = d.groupby(kc, observed=True)["group"].transform("nunique")
@@ -219,17 +219,17 @@ def composition(groups: pd.DataFrame, students: pd.DataFrame, *, by=None, min_n:
     ``min_n`` students (and of classrooms under ``min_n``) have count, share, expected,
     ratio, p_value and flag blanked and ``suppressed`` true.
     """
-    min_n = _check.positive_int(min_n, "min_n")
+    min_n = checks.positive_int(min_n, "min_n")
     if not isinstance(flag_ratio, (int, float)) or flag_ratio <= 1:
         raise ValueError(f"flag_ratio must be a number above 1; received {flag_ratio!r}")
     keys = _keys(groups, by, "groups")
     if CYCLE not in keys and CYCLE in groups.columns and groups[CYCLE].nunique() > 1:
         raise ValueError(f"groups holds {groups[CYCLE].nunique()} cycles; pass by="
                          f"{keys + [CYCLE]!r} to check each cycle on its own")
-    _check.frame(groups, "groups", keys + ["student_id", "group"])
-    _check.no_nulls(groups, "groups", ["student_id", "group"])
-    _check.unique(groups, "groups", keys + ["student_id"])
-    _check.frame(students, "students", ["student_id", "ell", "iep", "home_language"])
+    checks.frame(groups, "groups", keys + ["student_id", "group"])
+    checks.no_nulls(groups, "groups", ["student_id", "group"])
+    checks.unique(groups, "groups", keys + ["student_id"])
+    checks.frame(students, "students", ["student_id", "ell", "iep", "home_language"])
     st = students[["student_id", "ell", "iep", "home_language"]]
     g = groups[keys + ["student_id", "group"]].merge(st, on="student_id", how="left",
                                                      indicator=True)
@@ -239,7 +239,7 @@ def composition(groups: pd.DataFrame, students: pd.DataFrame, *, by=None, min_n:
             f"groups: {len(missing)} student(s) are not in the students table, e.g. "
             f"{missing.iloc[:5].tolist()}; expected every grouped student there",
             table="students", column="student_id", found=missing.iloc[:5].tolist())
-    _check.no_nulls(g, "students", ["ell", "iep"])
+    checks.no_nulls(g, "students", ["ell", "iep"])
     lang = g["home_language"].astype("str").fillna("unknown")
     ind = pd.DataFrame({"ell": g["ell"].astype(bool).to_numpy(),
                         "iep": g["iep"].astype(bool).to_numpy()})
