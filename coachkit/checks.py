@@ -35,10 +35,11 @@ def no_nulls(df: pd.DataFrame, name: str, columns, *, hint: str = "") -> None:
         bad = df[c].isna().to_numpy()
         if bad.any():
             row = int(bad.argmax())
+            who = f" (student {df['student_id'].iloc[row]})" if "student_id" in df else ""
             raise CoachkitDataError(
                 f"{name}: column {c!r}: expected a value in every row, got {int(bad.sum())} "
                 f"empty, first at row {row}"
-                f"{(' (student ' + str(df['student_id'].iloc[row]) + ')') if 'student_id' in df else ''}."{(' ' + hint) if hint else ''}",
+                f"{who}.{(' ' + hint) if hint else ''}",
                 table=name, row=row, column=c, found=None, expected="a value")
 
 

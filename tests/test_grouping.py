@@ -264,7 +264,7 @@ def test_input_checked_at_the_door():
         flexible_groups([1, 2, 3])
     bad = f.astype({"sequence": float})
     bad.loc[1, "sequence"] = np.nan
-    with pytest.raises(CoachkitDataError, match="'sequence' is empty"):
+    with pytest.raises(CoachkitDataError, match="'sequence': expected a value in every row"):
         flexible_groups(bad)
     with pytest.raises(CoachkitDataError, match="one row per"):
         flexible_groups(pd.concat([f, f]))
