@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
-from . import grouping, progress
+from . import grouping, privacy, progress
 from .dataset import Dataset
 
 SUBJECTS = ("math", "ela")
@@ -193,48 +194,71 @@ def grounding(view: ClassroomView) -> pd.DataFrame:
     ]}).pipe(lambda d: pd.DataFrame(d[""].tolist(), columns=["what", "value"]))
 
 
-def equity_view(view: ClassroomView, *, min_n: int = 10) -> pd.DataFrame:
+def equity_view(view: ClassroomView, *, min_n: int | None = None) -> pd.DataFrame:
     """The equity view of one classroom (see ``equity_table``)."""
     return equity_table(view.projection, view.students, min_n=min_n)
 
 
+EQUITY_LABELS = {"ell": {True: "English learners", False: "not English learners"},
+                 "iep": {True: "students with IEPs", False: "not students with IEPs"}}
+
+
+def group_label(family: str, group, labels=None) -> str:
+    """A group as a page names it: "English learners", "home language: Spanish"."""
+    labels = EQUITY_LABELS if labels is None else labels
+    if family in labels and group in labels[family]:
+        return labels[family][group]
+    return f"{family.replace('_', ' ')}: {group}"
+
+
+def equity_figures(rows: pd.DataFrame, groups: pd.DataFrame, *, labels=None) -> pd.DataFrame:
+    """Share of the targets mastered and share on track for each group of one page.
+
+    ``rows``: one row per student (and subject) with ``targets_mastered``,
+    ``targets_total``, ``on_track`` and the family columns; ``groups``: that page's rows
+    of a :func:`coachkit.privacy.suppress_groups` table. A hidden group gets no figures
+    and "hidden" for its count: the one rule in :mod:`coachkit.privacy` decides."""
+    share = rows["targets_mastered"] / rows["targets_total"]
+    out = []
+    for g in groups.itertuples(index=False):
+        col = rows[g.family].astype(object)
+        members = col.where(col.notna(), privacy.UNKNOWN) == g.group
+        out.append({"family": g.family, "group": group_label(g.family, g.group, labels),
+                    "n_students": g.n_shown, "hidden": bool(g.hidden),
+                    "share_mastered": float("nan") if g.hidden else share[members].mean(),
+                    "share_on_track": float("nan") if g.hidden
+                    else rows.loc[members, "on_track"].astype(float).mean()})
+    return pd.DataFrame(out, columns=["family", "group", "n_students", "hidden",
+                                      "share_mastered", "share_on_track"])
+
+
+def hidden_note(min_n: int) -> str:
+    """The one note every hidden group gets (the same for a small group and its partner,
+    so the note can't tell which is which)."""
+    return f"hidden: fewer than {min_n} students here, or needed to protect a group that is"
+
+
 def equity_table(projection: pd.DataFrame, students: pd.DataFrame, *,
-                 min_n: int = 10) -> pd.DataFrame:
+                 min_n: int | None = None, groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """Share of the grade's targets mastered and share on track, by subgroup, with counts.
 
-    Groups under min_n show "<min_n" instead of their size and no figures: in one
-    classroom a subgroup of three is three children, not a pattern. Within each family of
-    groups (ELL / not ELL, IEP / not IEP, home languages) a second group is hidden too
-    when only one is small, so the small one can't be recovered by subtracting from the
-    class size (complementary suppression)."""
-    pr = projection.merge(students[["student_id", "ell", "iep", "home_language"]],
-                          on="student_id")
-    pr["share_mastered"] = pr["targets_mastered"] / pr["targets_total"]
-    families = []
-    for col, label in (("ell", "English learners"), ("iep", "students with IEPs")):
-        families.append([(label if value else f"not {label}", g) for value, g in pr.groupby(col)])
-    families.append([(f"home language: {lang}", g)
-                     for lang, g in pr.groupby("home_language", observed=True)])
-    rows = []
-    for family in families:
-        stats = pd.DataFrame([{
-            "group": name, "n": g["student_id"].nunique(),
-            "share_mastered": g["share_mastered"].mean(), "share_on_track": g["on_track"].mean(),
-        } for name, g in family])
-        small = stats["n"] < min_n
-        hidden = small.copy()
-        if small.sum() == 1 and len(stats) > 1:     # one small group: hide its partner too
-            hidden[stats["n"].where(~small).idxmin()] = True
-        stats.loc[hidden, ["share_mastered", "share_on_track"]] = float("nan")
-        stats["n_students"] = stats["n"].astype(str)
-        stats.loc[small, "n_students"] = f"<{min_n}"
-        stats.loc[hidden & ~small, "n_students"] = "hidden"
-        stats["note"] = ""
-        stats.loc[small, "note"] = f"fewer than {min_n} students: not shown"
-        stats.loc[hidden & ~small, "note"] = "hidden so the small group can't be worked out"
-        rows.append(stats.drop(columns="n"))
-    return pd.concat(rows, ignore_index=True)[["group", "n_students", "share_mastered",
-                                               "share_on_track", "note"]]
+    Suppression is the one rule of :func:`coachkit.privacy.suppress_groups` (families:
+    English learners / not, IEP / not, home languages): a group under the district's
+    minimum n, and enough of its siblings that subtraction can't recover it, show
+    "hidden" and no figures. ``min_n`` can only be stricter than the district policy
+    (:func:`coachkit.privacy.minimum_n`). ``groups``: the page's rows of a suppression
+    table made for a wider set of pages (see :func:`grade_equity`); by default the
+    students here are suppressed on their own."""
+    min_n = privacy.minimum_n(min_n)
+    cols = ["student_id", *privacy.STUDENT_FAMILIES]
+    pr = projection.merge(students[cols], on="student_id")
+    if groups is None:
+        people = students[students["student_id"].isin(pr["student_id"])]
+        groups = privacy.suppress_groups(people.drop_duplicates("student_id"),
+                                         families=privacy.STUDENT_FAMILIES, min_n=min_n)
+    out = equity_figures(pr, groups)
+    out["note"] = np.where(out["hidden"], hidden_note(min_n), "")
+    return out[["group", "n_students", "share_mastered", "share_on_track", "note"]]
 
 
 def tracking_check(view: ClassroomView) -> pd.DataFrame:
@@ -290,10 +314,24 @@ def grade_summary(views: list[ClassroomView]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def grade_equity(views: list[ClassroomView], *, min_n: int = 10) -> pd.DataFrame:
-    """The equity view across the grade's classrooms, groups under min_n blanked."""
+def grade_equity(views: list[ClassroomView], *, min_n: int | None = None,
+                 students: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The equity view across the grade's classrooms.
+
+    Pass the district's (or the school's) ``students`` so the grade is suppressed together
+    with the school dashboard and the other grade overviews it is read beside
+    (:func:`coachkit.privacy.student_groups`); without it the grade is suppressed alone."""
+    groups = None
+    if students is not None:
+        room = views[0].classroom
+        table = privacy.student_groups(students[students["school_id"] == room["school_id"]],
+                                       min_n=privacy.minimum_n(min_n))
+        groups = privacy.shown_groups(table, {"school_id": room["school_id"],
+                                              "grade": int(room["grade"])},
+                                      level=("school_id", "grade"))
     return equity_table(pd.concat([v.projection for v in views], ignore_index=True),
-                        pd.concat([v.students for v in views], ignore_index=True), min_n=min_n)
+                        pd.concat([v.students for v in views], ignore_index=True),
+                        min_n=min_n, groups=groups)
 
 
 def last_time(view: ClassroomView, log) -> tuple[pd.DataFrame, pd.DataFrame]:

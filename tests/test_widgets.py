@@ -128,13 +128,16 @@ def test_equity_view_suppresses_small_groups_and_their_complement():
     e = equity(d, "S101", min_n=10)
     small = e["n_students"] < 10
     assert small.any()                                              # O'odham speakers: 2
-    assert (e.loc[small, "n_label"] == "<10").all()
+    assert (e.loc[small, "n_label"] == "hidden").all()
     assert e.loc[small, ["share_mastered", "share_on_track"]].isna().all().all()
     for (subj, fam), g in e.groupby(["subject", "family"]):
-        if (g["n_students"] < 10).sum() == 1:                       # its complement hidden too
+        if (g["n_students"] < 10).any():                            # its complement hidden too
             assert g["suppressed"].sum() >= 2
+    # a hidden group's real count is never on the page, small or not (issue 17.7)
+    assert (e.loc[e["suppressed"], "n_label"] == "hidden").all()
     shown = e[~e["suppressed"]]
     assert (shown["n_students"] >= 10).all() and shown["share_mastered"].notna().all()
+    assert (shown["n_label"] == shown["n_students"].astype(str)).all()
 
 
 def test_caches_are_registered_and_cleared():

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from .auditing import _EPS, AuditReport, DisclosureError, _audit_arrays, _counts
+from .minimum import DEFAULT_MIN_N
 
 SHOWN, PRIMARY, RANGE, COMPLEMENTARY = "shown", "primary", "range", "complementary"
-DEFAULT_MIN_N = 10
 PCT_LOW, PCT_HIGH = 5.0, 95.0
 
 

@@ -17,12 +17,12 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from .. import talk
+from .. import privacy, talk
 from ..charts import dashboard as dch
 from . import data as D
 from .common import grade_name, marker, pct, set_figure, set_html, table_html
 
-MIN_N = 10
+MIN_N = privacy.DEFAULT_MIN_N     # a default only: pages use privacy.minimum_n()
 
 
 # ------------------------------------------------------------------ tables
@@ -42,40 +42,48 @@ def by_grade(d: D.District, school_id: str) -> pd.DataFrame:
                            ignore_index=True)
 
 
-def equity(d: D.District, school_id: str, *, min_n: int = MIN_N) -> pd.DataFrame:
+_GROUPS: dict = {}
+
+
+def school_groups(d: D.District, school_id: str, *, min_n: int | None = None) -> pd.DataFrame:
+    """The school's rows of the one suppression table for its dashboard and its grade
+    overviews (:func:`coachkit.privacy.student_groups`), computed once per district
+    tables, school and minimum n."""
+    min_n = privacy.minimum_n(min_n)
+    key = (id(d), school_id, min_n)
+    if key not in _GROUPS:
+        if len(_GROUPS) > 32:
+            _GROUPS.clear()
+        s = d.students[d.students["school_id"] == school_id]
+        _GROUPS[key] = (d, privacy.student_groups(s, min_n=min_n))   # d kept: id stays its own
+    return _GROUPS[key][1]
+
+
+def equity(d: D.District, school_id: str, *, min_n: int | None = None) -> pd.DataFrame:
     """Share of the grade's targets mastered and share on track by subgroup and subject.
 
-    A group with fewer than ``min_n`` students is suppressed (figures blank, count shown
-    as "<10"); so that it cannot be worked out from the school's figures and its
-    complement, the smallest other group of the same kind is suppressed too.
+    Which groups are hidden is the one rule of :func:`coachkit.privacy.suppress_groups`,
+    decided for this page together with the school's grade overviews: a group under the
+    district's minimum n and enough others that no hidden count follows by subtraction
+    (``n_label`` "hidden", figures blank, the same for all of them). ``min_n`` can only
+    be stricter than the district policy. ``n_students`` is the true count, for computing.
     """
+    min_n = privacy.minimum_n(min_n)
     s = d.students[d.students["school_id"] == school_id]
-    rows = []
+    page = privacy.shown_groups(school_groups(d, school_id, min_n=min_n),
+                                {"school_id": school_id}, level=("school_id",))
+    labels = dict(D.SUBGROUPS)
+    parts = []
     for subj, ss in s.groupby("subject", sort=False):
-        fams = [(col, [(labels[bool(v)], g) for v, g in ss.groupby(col)])
-                for col, labels in D.SUBGROUPS]
-        fams.append(("home_language", [(f"home language: {lang}", g) for lang, g in
-                                       ss.groupby("home_language", observed=True)]))
-        for fam, groups in fams:
-            part = [{"subject": subj, "family": fam, "group": name,
-                     "n_students": g["student_id"].nunique(),
-                     "share_mastered": g["share_mastered"].mean(),
-                     "share_on_track": g["on_track"].mean()} for name, g in groups]
-            small = [p for p in part if p["n_students"] < min_n]
-            for p in part:
-                p["suppressed"] = p["n_students"] < min_n
-                p["why"] = f"fewer than {min_n} students" if p["suppressed"] else ""
-            if small:
-                rest = sorted((p for p in part if not p["suppressed"]), key=lambda p: p["n_students"])
-                if rest and (len(small) == 1 or len(rest) == 1):
-                    rest[0]["suppressed"] = True
-                    rest[0]["why"] = "hidden so a small group cannot be worked out"
-            rows += part
-    out = pd.DataFrame(rows, columns=["subject", "family", "group", "n_students", "share_mastered",
-                                      "share_on_track", "suppressed", "why"])
-    out.loc[out["suppressed"], ["share_mastered", "share_on_track"]] = np.nan
-    out["n_label"] = np.where(out["n_students"] < min_n, f"<{min_n}", out["n_students"].astype(str))
-    return out
+        f = talk.equity_figures(ss, page, labels=labels).rename(
+            columns={"n_students": "n_label", "hidden": "suppressed"})
+        parts.append(f.assign(subject=subj, n_students=page["n"].to_numpy()))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["subject", "family", "group", "n_label", "suppressed", "share_mastered",
+                 "share_on_track", "n_students"])
+    out["why"] = np.where(out["suppressed"].astype(bool), talk.hidden_note(min_n), "")
+    return out[["subject", "family", "group", "n_students", "share_mastered",
+                "share_on_track", "suppressed", "why", "n_label"]]
 
 
 # ------------------------------------------------------------------ takeaways
@@ -116,10 +124,11 @@ def growth_takeaway(t: pd.DataFrame, cycle: int) -> str:
             f"{grade_name(lo['grade'])} {lo['subject']} ({lo['growth']:.1f}).")
 
 
-def equity_takeaway(e: pd.DataFrame, min_n: int = MIN_N) -> str:
+def equity_takeaway(e: pd.DataFrame, min_n: int | None = None) -> str:
+    min_n = privacy.minimum_n(min_n)
     n_sup = int(e["suppressed"].sum())
     note = (f" {n_sup} group figure{'s' if n_sup != 1 else ''} not shown (fewer than {min_n} "
-            "students, or the complement of one)." if n_sup else "")
+            "students, or needed to protect a group that is)." if n_sup else "")
     best = None
     for (subj, fam), g in e[~e["suppressed"]].groupby(["subject", "family"], sort=False):
         if len(g) < 2:
@@ -188,9 +197,12 @@ SECTIONS = (
 )
 
 
-def sections(path: str, school_id: str, cycle: int, method: str, *, min_n: int = MIN_N):
+def sections(path: str, school_id: str, cycle: int, method: str, *, min_n: int | None = None):
     """Yield (key, takeaway, figure or None, extra html) in page order; the slow parts
-    (group history, survey) come last so the first charts appear first."""
+    (group history, survey) come last so the first charts appear first. ``min_n`` is the
+    district's (:func:`coachkit.privacy.minimum_n`): a lower value, e.g. from the page's
+    address, is not used."""
+    min_n = privacy.minimum_n(min_n)
     d = D.district(path, int(cycle), method)
     t = by_grade(d, school_id)
     yield "progress", progress_takeaway(t), dch.continuum_by_grade(t), ""
@@ -237,7 +249,7 @@ def _check(path, school, cycle, method):
 # ------------------------------------------------------------------ the app
 
 def principal_app(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
-                  min_n: int = MIN_N):
+                  min_n: int | None = None):
     """The principal dashboard as one ipywidgets box (see :class:`PrincipalApp`)."""
     return PrincipalApp(data, school=school, cycle=cycle, method=method, min_n=min_n)
 
@@ -250,9 +262,9 @@ class PrincipalApp(W.VBox):
     ``app.state``: what is shown (school, cycle, method, takeaways, timings)."""
 
     def __init__(self, data=None, *, school=None, cycle=6, method="decaying_average",
-                 min_n=MIN_N):
+                 min_n=None):
         self.path = D.resolve(data)
-        self.min_n = min_n
+        self.min_n = privacy.minimum_n(min_n)      # never below the district's policy
         school, cycle = _check(self.path, school, cycle, method)
         from .. import progress
         ds = D.load(self.path)
@@ -319,7 +331,7 @@ class PrincipalApp(W.VBox):
 
 
 def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
-                     min_n: int = MIN_N) -> None:
+                     min_n: int | None = None) -> None:
     """The same sections as static output (papermill, nbconvert): Markdown takeaways and
     figures through ``ck.charts.show``."""
     from IPython.display import HTML, Markdown, display
