@@ -28,7 +28,7 @@ The rules (see ``docs/surveys.md`` for worked examples):
   *moderate to strong*, 3 and above *strong*.
 * **Minimum-n suppression** (``min_n=10``) on every reported group: a group with fewer
   than ``min_n`` respondents keeps its row, with ``suppressed=True``, the statistics NaN,
-  ``n`` (and ``n_excluded``) missing (``<NA>``) and ``n_label`` reading ``"<10"``.
+  ``n`` (and ``n_excluded``) missing (``<NA>``) and ``n_label`` reading ``"hidden"``.
 * **Values outside 1-4** raise :class:`coachkit.CoachkitDataError` naming the row, the
   column and the value. NaN means the item was skipped.
 * **Cronbach's alpha of a one-item construct** is undefined: ``construct_alpha`` reports
@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import privacy
 from .errors import CoachkitDataError
 from .schema import RESPONDENTS, SCALE_MAX, SCALE_MIN
 
@@ -389,23 +390,66 @@ def _group_keys(by: tuple[str, ...]) -> list[str]:
     return [k for k in keys if k != "construct"] + ["construct"]
 
 
+def _family_hidden(out: pd.DataFrame, n, keys, subs, min_n: int, hidden) -> np.ndarray:
+    """The one rule (coachkit.privacy): under min_n, and within each subgroup family (the
+    ELL and not-ELL rows of one year, respondent type and construct split its total)
+    enough others that no hidden count follows by subtraction."""
+    sup = privacy.below_minimum(n, min_n=min_n)
+    if hidden is not None:
+        sup = sup | np.asarray(hidden, dtype=bool)
+    n = np.asarray(pd.to_numeric(pd.Series(np.asarray(n)), errors="coerce"), dtype=float)
+    for f in subs:
+        rest = [k for k in keys if k != f]
+        if not min_n or not rest:
+            continue
+        for rows in out.groupby(rest, sort=False, dropna=False, observed=True).indices.values():
+            sup[rows] = privacy.suppress_family(n[rows], min_n=min_n, hidden=sup[rows])
+    return sup
+
+
 def _suppress(out: pd.DataFrame, n: pd.Series, min_n: int, stat_cols: list[str],
-              count_cols: list[str]) -> pd.DataFrame:
-    sup = (n < min_n).to_numpy()
+              count_cols: list[str], hidden=None, keys=(), subs=()) -> pd.DataFrame:
+    out = out.reset_index(drop=True)
+    n = n.reset_index(drop=True)
+    sup = _family_hidden(out, n, list(keys), list(subs), min_n, hidden)
     out["suppressed"] = sup
     for c in stat_cols:
         if c in out.columns:
             out[c] = out[c].where(~sup)
-    out["n_label"] = pd.Series(np.where(sup, f"<{min_n}", n.astype("int64").astype(str)),
+    out["n_label"] = pd.Series(np.where(sup, privacy.HIDDEN, n.astype("int64").astype(str)),
                                index=out.index, dtype="str")
     for c in count_cols:
         out[c] = out[c].astype("Int64").where(~sup)
     return out
 
 
+def _hidden_with(table: pd.DataFrame, responses: pd.DataFrame, published_with, keys,
+                 counts, n_col: str, min_n: int) -> np.ndarray | None:
+    """Rows of a school's table hidden because the district's review and the other
+    schools' reviews are published beside it (``published_with``: the district's
+    responses). Per group and construct the schools split the district's count, a family
+    for :func:`coachkit.privacy.suppress_groups`: a school count that would give away a
+    small school's by subtraction is hidden too. ``counts``: the same table by school
+    for the district, unsuppressed."""
+    if published_with is None:
+        return None
+    schools = pd.unique(responses["school_id"].astype(object).astype(str))
+    if len(schools) != 1 or not len(counts):
+        return None         # the district's own page: it shows district totals only
+    school = schools[0]
+    c = counts.assign(school_id=counts["school_id"].astype(object).astype(str))
+    c = c[c[n_col] > 0]
+    people = c.loc[c.index.repeat(c[n_col].astype("int64")), list(keys) + ["school_id"]]
+    t = privacy.suppress_groups(people.reset_index(drop=True), families=["school_id"],
+                                levels=[tuple(keys)], min_n=max(int(min_n), 1))
+    t = t[(t["group"] == school) & t["hidden"]][list(keys)].assign(_hide=True)
+    m = table[list(keys)].merge(t, on=list(keys), how="left")["_hide"]
+    return m.fillna(False).to_numpy(dtype=bool)
+
+
 def construct_scores(responses: pd.DataFrame, items: pd.DataFrame, *,
                      by=("year", "respondent"), min_n: int = 10, level: float = 0.95,
-                     min_answered: float = 0.5) -> pd.DataFrame:
+                     min_answered: float = 0.5, published_with=None) -> pd.DataFrame:
     """Construct mean, n, standard deviation, confidence interval and evidence band.
 
     Groups the respondent scores (:func:`respondent_scores`) by ``by`` (any of ``year``,
@@ -417,7 +461,10 @@ def construct_scores(responses: pd.DataFrame, items: pd.DataFrame, *,
     half-of-items rule, including those who skipped everything), ``mean``, ``sd``
     (ddof=1), ``ci_low``/``ci_high`` (t interval at ``level``; NaN for n < 2), ``band``,
     ``suppressed`` and ``n_label``. Groups with n < ``min_n`` are suppressed: statistics
-    NaN, ``n``/``n_excluded`` ``<NA>``, ``n_label`` ``"<10"``.
+    NaN, ``n``/``n_excluded`` ``<NA>``, ``n_label`` ``"hidden"``. ``published_with``: the
+    district's responses, when this (one school's) table is published beside the
+    district's review and the other schools': a count that would let a small school be
+    worked out by subtraction is hidden too (:func:`coachkit.privacy.suppress_groups`).
     """
     by = _as_tuple(by)
     min_n = _check_min_n(min_n)
@@ -438,7 +485,13 @@ def construct_scores(responses: pd.DataFrame, items: pd.DataFrame, *,
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     n = out["n"].copy()
-    out = _suppress(out, n, min_n, ["mean", "sd", "ci_low", "ci_high"], ["n", "n_excluded"])
+    hidden = None
+    if published_with is not None:
+        full = construct_scores(published_with, items, by=tuple(by) + ("school_id",),
+                                min_n=0, level=level, min_answered=min_answered)
+        hidden = _hidden_with(out, responses, published_with, keys, full, "n", min_n)
+    out = _suppress(out, n, min_n, ["mean", "sd", "ci_low", "ci_high"], ["n", "n_excluded"],
+                    hidden, keys, subs)
     out["band"] = evidence_band(out["mean"])
     cols = keys + ["n_items", "n", "n_excluded", "mean", "sd", "ci_low", "ci_high", "band",
                    "suppressed", "n_label"]
@@ -589,19 +642,20 @@ def cronbach_alpha(responses_wide: pd.DataFrame, *, missing: str = "listwise",
 
 def construct_alpha(responses: pd.DataFrame, items: pd.DataFrame, *,
                     by=("year", "respondent"), min_n: int = 10,
-                    missing: str = "listwise") -> pd.DataFrame:
+                    missing: str = "listwise", published_with=None) -> pd.DataFrame:
     """Cronbach's alpha per construct (after reverse coding), with what it rests on.
 
     One row per group of ``by`` and construct: ``n_items``, ``n_respondents`` (rows the
     alpha was computed from: with ``missing="listwise"`` those who answered every item),
     ``alpha``, ``reason`` (why alpha is missing, else ``<NA>``) and ``suppressed``.
     A one-item construct gets ``alpha`` NaN and reason ``"one item: alpha needs at least
-    two"``. Fewer than ``min_n`` respondents: ``alpha`` NaN, ``suppressed=True``.
+    two"``. Fewer than ``min_n`` respondents: ``alpha`` NaN, ``suppressed=True``
+    (``published_with`` as in :func:`construct_scores`).
     """
     by = _as_tuple(by)
     min_n = _check_min_n(min_n)
     prep = prepare_responses(responses, items)
-    _subgroup_columns(prep, by)
+    subs = _subgroup_columns(prep, by)
     keys = _group_keys(by)
     rows = []
     for key, grp in prep.groupby(keys, sort=False, dropna=False, observed=True):
@@ -621,9 +675,21 @@ def construct_alpha(responses: pd.DataFrame, items: pd.DataFrame, *,
             alpha = cronbach_alpha(wide, missing=missing, scale=None)
             if np.isnan(alpha):
                 reason = "no variance in the total score"
-        rows.append((*key, k, n_resp, alpha, reason, bool(n_resp < min_n)))
+        rows.append((*key, k, n_resp, alpha, reason, bool(privacy.below_minimum(n_resp, min_n=min_n))))
     out = pd.DataFrame(rows, columns=keys + ["n_items", "n_respondents", "alpha", "reason",
                                              "suppressed"])
+    if published_with is not None:
+        full = construct_alpha(published_with, items, by=tuple(by) + ("school_id",), min_n=0,
+                               missing=missing)
+        hidden = _hidden_with(out, responses, published_with, keys, full, "n_respondents",
+                              min_n)
+    else:
+        hidden = None
+    sup = _family_hidden(out, out["n_respondents"], keys, subs, min_n, hidden)
+    extra = sup & ~out["suppressed"].to_numpy(dtype=bool)
+    out.loc[extra, "alpha"] = np.nan
+    out.loc[extra, "reason"] = "hidden to protect a group with too few respondents"
+    out["suppressed"] = sup
     out["alpha"] = out["alpha"].astype("float64")
     out["reason"] = out["reason"].astype("str")
     out["n_respondents"] = out["n_respondents"].astype("Int64")
@@ -634,14 +700,15 @@ def construct_alpha(responses: pd.DataFrame, items: pd.DataFrame, *,
 
 def favorable_share(responses: pd.DataFrame, items: pd.DataFrame, *,
                     by=("year", "respondent"), min_n: int = 10,
-                    min_answered: float = 0.5) -> pd.DataFrame:
+                    min_answered: float = 0.5, published_with=None) -> pd.DataFrame:
     """Share of favorable answers (3 or 4, after reverse coding) per construct.
 
     Pooled over every answered item of the respondents scored on the construct (the same
     respondents as :func:`construct_scores`), the way survey vendors report "percent
     favorable". One row per group and construct: ``n`` (respondents), ``n_answers``,
     ``n_favorable``, ``favorable`` (a share 0-1), ``suppressed`` and ``n_label``; groups
-    with fewer than ``min_n`` respondents are suppressed like :func:`construct_scores`.
+    with fewer than ``min_n`` respondents are suppressed like :func:`construct_scores`
+    (``published_with`` too).
     """
     by = _as_tuple(by)
     min_n = _check_min_n(min_n)
@@ -663,7 +730,13 @@ def favorable_share(responses: pd.DataFrame, items: pd.DataFrame, *,
     out["favorable"] = (out["n_favorable"] / out["n_answers"].where(out["n_answers"] > 0)) \
         .astype("float64")
     n = out["n"].copy()
-    out = _suppress(out, n, min_n, ["favorable"], ["n", "n_answers", "n_favorable"])
+    hidden = None
+    if published_with is not None:
+        full = favorable_share(published_with, items, by=tuple(by) + ("school_id",), min_n=0,
+                               min_answered=min_answered)
+        hidden = _hidden_with(out, responses, published_with, keys, full, "n", min_n)
+    out = _suppress(out, n, min_n, ["favorable"], ["n", "n_answers", "n_favorable"], hidden,
+                    keys, subs)
     return _sort(out[keys + ["n", "n_answers", "n_favorable", "favorable", "suppressed",
                              "n_label"]], keys[:-1], items)
 
@@ -801,8 +874,9 @@ def report_counts(table: pd.DataFrame, *, min_n: int = 10, columns=None,
     """A copy of a results table with its respondent counts as text, ready to show.
 
     Every count column (``columns``, default those of :data:`RESPONDENT_COUNTS` present)
-    becomes text: the number for a group of at least ``min_n`` respondents, ``"<10"``
-    (``f"<{min_n}"``) for a smaller one or for an empty count in a suppressed row, and
+    becomes text: the number for a group of at least ``min_n`` respondents, ``"hidden"``
+    for a smaller one or for an empty count in a suppressed row (the one label of
+    :mod:`coachkit.privacy`: a small group and the one hidden to protect it read alike), and
     ``missing`` (an em dash) for an empty count in a row that is not suppressed (a
     construct not asked that year). No count under ``min_n`` survives as a number, even
     where a table reports one for a suppressed group (``construct_alpha``'s
@@ -819,7 +893,7 @@ def report_counts(table: pd.DataFrame, *, min_n: int = 10, columns=None,
     out = table.copy()
     sup = out["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool) \
         if "suppressed" in out.columns else np.zeros(len(out), dtype=bool)
-    small = f"<{min_n}"
+    small = privacy.HIDDEN
     for c in cols:
         n = pd.to_numeric(out[c].astype(object), errors="coerce").astype("float64").to_numpy()
         empty = np.isnan(n)
@@ -841,7 +915,7 @@ def by_year(table: pd.DataFrame, values, *, by=("respondent",), years=None,
     ``"<value> <year>"`` for each year (``years``, default every year present, oldest
     first) and each of ``values``, grouped by year: ``n 2025``, ``mean 2025``, ``n 2026``,
     ``mean 2026``. Respondent counts are text as :func:`report_counts` makes them
-    (``"<10"`` when suppressed); a construct not asked in a year gets ``missing`` for its
+    (``"hidden"`` when suppressed); a construct not asked in a year gets ``missing`` for its
     counts and NaN for its statistics. ``names`` renames values in the column headers
     (``{"n_respondents": "n"}`` gives ``n 2025``).
     """

@@ -153,17 +153,21 @@ def test_subgroup_of_four_is_suppressed():
     assert small["suppressed"]
     assert math.isnan(small["mean"]) and math.isnan(small["sd"]) and math.isnan(small["ci_low"])
     assert pd.isna(small["n"]) and pd.isna(small["n_excluded"]) and pd.isna(small["band"])
-    assert small["n_label"] == "<10"
+    assert small["n_label"] == "hidden"
     big = sc[(~sc["ell"]) & (sc["construct"] == "Agency")].iloc[0]
+    # its partner is hidden too, with the same label: 14 - 10 would give the 4 away
+    assert big["suppressed"] and big["n_label"] == "hidden" and math.isnan(big["mean"])
+    whole = sv.construct_scores(df, ITEMS, by=("year", "respondent"))
+    w = whole[whole["construct"] == "Agency"].iloc[0]
     # each respondent: 3, 3, 2 (reverse -> 3): score 3 -> mean 3, sd 0
-    assert not big["suppressed"] and big["n"] == 10 and big["n_label"] == "10"
-    assert big["mean"] == pytest.approx(3.0) and big["band"] == "strong"
+    assert not w["suppressed"] and w["n"] == 14 and w["n_label"] == "14"
+    assert w["mean"] == pytest.approx(3.0) and w["band"] == "strong"
     # the same threshold everywhere: favorable share and alpha
     fav = sv.favorable_share(df, ITEMS, by=("year", "respondent", "ell"))
     f = fav[(fav["ell"]) & (fav["construct"] == "Agency")].iloc[0]
-    assert f["suppressed"] and math.isnan(f["favorable"]) and f["n_label"] == "<10"
+    assert f["suppressed"] and math.isnan(f["favorable"]) and f["n_label"] == "hidden"
     al = sv.construct_alpha(df, ITEMS, by=("year", "respondent", "ell"))
-    assert al[al["ell"] & (al["construct"] == "Agency")]["suppressed"].all()
+    assert al[al["construct"] == "Agency"]["suppressed"].all()
     # and min_n is configurable
     sc4 = sv.construct_scores(df, ITEMS, by=("year", "respondent", "ell"), min_n=4)
     assert not sc4["suppressed"].any()
@@ -172,7 +176,7 @@ def test_subgroup_of_four_is_suppressed():
 def test_whole_district_skipped_counts():
     sc = sv.construct_scores(hand_responses(), ITEMS, min_n=10)
     # two respondents scored: below 10 -> suppressed, counts hidden too
-    assert sc["suppressed"].all() and sc["n_label"].eq("<10").all()
+    assert sc["suppressed"].all() and sc["n_label"].eq("hidden").all()
     assert sc["n"].isna().all() and sc["n_excluded"].isna().all()
 
 
@@ -435,13 +439,13 @@ def test_report_counts_never_shows_a_small_count():
     })
     before = table.copy()
     out = sv.report_counts(table, min_n=10)
-    # reported -> the number; suppressed and empty -> "<10"; empty, not suppressed -> dash;
-    # a number under min_n -> "<10" even where the table kept it
-    assert out["n"].tolist() == ["120", "<10", "\u2014", "10"]
-    assert out["n_respondents"].tolist() == ["118", "<10", "<10", "<10"]
+    # reported -> the number; suppressed and empty -> "hidden"; empty, not suppressed ->
+    # dash; a number under min_n -> "hidden" even where the table kept it
+    assert out["n"].tolist() == ["120", "hidden", "\u2014", "10"]
+    assert out["n_respondents"].tolist() == ["118", "hidden", "hidden", "hidden"]
     assert out["alpha"].iloc[0] == 0.8 and np.isnan(out["alpha"].iloc[1])   # stats untouched
     pd.testing.assert_frame_equal(table, before)
-    assert sv.report_counts(table, min_n=5)["n_respondents"].tolist() == ["118", "7", "<5", "9"]
+    assert sv.report_counts(table, min_n=5)["n_respondents"].tolist() == ["118", "7", "hidden", "9"]
     assert sv.report_counts(table, columns="n", missing="")["n"].tolist()[2] == ""
     assert sv.report_counts(table, columns="n")["n_respondents"].tolist() == [118, 7, 0, 9]
 
@@ -453,7 +457,7 @@ def test_report_counts_on_year_over_year_keeps_the_reported_year():
     sc.loc[sc["suppressed"], ["mean", "sd"]] = np.nan
     sc["n"] = sc["n"].astype("Int64").where(~sc["suppressed"])
     ch = sv.report_counts(sv.year_over_year(sc))
-    assert ch[["n_from", "n_to"]].values.tolist() == [["<10", "40"]]
+    assert ch[["n_from", "n_to"]].values.tolist() == [["hidden", "40"]]
 
 
 def test_by_year_side_by_side_in_construct_order():
@@ -469,7 +473,7 @@ def test_by_year_side_by_side_in_construct_order():
     assert list(wide.columns) == ["respondent", "construct", "n 2024", "mean 2024", "n 2025",
                                   "mean 2025"]
     assert wide["construct"].tolist() == ["Agency", "Belonging", "Vision"]
-    assert wide["n 2024"].tolist() == ["30", "<10", "\u2014"]
+    assert wide["n 2024"].tolist() == ["30", "hidden", "\u2014"]
     assert wide["n 2025"].tolist() == ["32", "31", "12"]
     assert wide["mean 2024"].iloc[0] == 2.5 and np.isnan(wide["mean 2024"].iloc[1])
     assert np.isnan(wide["mean 2024"].iloc[2])
@@ -491,7 +495,7 @@ def test_by_year_on_real_alpha_hides_small_counts():
                             by=("year", "respondent", "ell"))
     wide = sv.by_year(al, ["n_items", "n_respondents", "alpha"], by=("respondent", "ell"))
     small = wide[wide["ell"]].iloc[0]
-    assert small["n_respondents 2024"] == "<10" and np.isnan(small["alpha 2024"])
+    assert small["n_respondents 2024"] == "hidden" and np.isnan(small["alpha 2024"])
     assert wide.loc[~wide["ell"], "n_respondents 2024"].tolist() == ["10"]
 
 

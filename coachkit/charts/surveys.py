@@ -81,7 +81,8 @@ def n_caption(scores: pd.DataFrame, *, years=None, min_n: int | None = None) -> 
     if suppressed:
         if min_n is None and "n_label" in sub.columns:
             labels = sub.loc[sub["suppressed"].astype(bool), "n_label"].dropna()
-            min_n = labels.iloc[0].lstrip("<") if len(labels) else None
+            first = labels.iloc[0] if len(labels) else ""
+            min_n = first.lstrip("<") if first.startswith("<") else None
         under = f" (under {min_n} respondents)" if min_n is not None else ""
         text += f" {suppressed} construct result(s) suppressed{under}."
     return text
@@ -154,11 +155,13 @@ def construct_bars(scores: pd.DataFrame, *, years=None, title: str | None = None
             for i in np.flatnonzero(sup):
                 fig.add_annotation(
                     x=i + centre, y=1, xref=f"x{'' if row == 1 else row}",
-                    yref=f"y{'' if row == 1 else row}", text=f"n{n_label.iloc[i]}",
+                    yref=f"y{'' if row == 1 else row}",
+                    text=(f"n {n_label.iloc[i]}" if str(n_label.iloc[i]).isalpha()
+                          else f"n{n_label.iloc[i]}"),
                     showarrow=False, yanchor="bottom",
                     font=dict(size=10, color="#7f7f7f"),
-                    hovertext=f"{year}: fewer than {str(n_label.iloc[i]).lstrip('<')} "
-                              "respondents, not reported")
+                    hovertext=(f"{year}: too few respondents here, or hidden to protect "
+                               "a group that has too few: not reported"))
         for y, label in BAND_LINES:
             # lines in every panel, labelled in the right margin (clear of the bars)
             fig.add_hline(y=y, line_dash="dot", line_color="#7f7f7f", line_width=1,

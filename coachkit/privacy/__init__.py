@@ -17,12 +17,13 @@ from .scanner import FINDING_COLUMNS, png_text, scan
 from .auditing import AuditReport, DisclosureError, audit, margins
 from .suppression import format_percent, percent_table, suppress, suppression_status
 from .minimum import DEFAULT_MIN_N, minimum_n
-from .groups import (HIDDEN, UNKNOWN, PUBLISHED_LEVELS, STUDENT_FAMILIES, audit_groups, group_counts, protection_for, shown_groups,
+from .groups import (HIDDEN, PUBLISHED_LEVELS, STUDENT_FAMILIES, UNKNOWN, audit_groups,
+                     below_minimum, group_counts, protection_for, shown_groups,
                      student_groups, suppress_family, suppress_groups)
 
 __all__ = ["pseudonymize", "pseudonym_table", "suppress", "suppression_status", "audit",
            "AuditReport", "DisclosureError", "margins", "percent_table", "format_percent",
            "scan", "png_text", "FINDING_COLUMNS", "fold_name", "minimum_n", "DEFAULT_MIN_N",
            "suppress_groups", "suppress_family", "audit_groups", "group_counts",
-           "shown_groups", "protection_for", "HIDDEN", "UNKNOWN", "student_groups", "STUDENT_FAMILIES",
-           "PUBLISHED_LEVELS"]
+           "shown_groups", "protection_for", "below_minimum", "student_groups", "HIDDEN",
+           "UNKNOWN", "STUDENT_FAMILIES", "PUBLISHED_LEVELS"]

@@ -64,6 +64,15 @@ def _level_keys(name: str) -> list[str]:
 
 # ---------------------------------------------------------------------- one family
 
+def below_minimum(n, *, min_n: int | None = None):
+    """Rule 1 for groups that stand alone (no published total to subtract from): True
+    where a group has fewer than ``min_n`` people (an array like ``n``, or a bool)."""
+    min_n = minimum_n() if min_n is None else int(min_n)
+    out = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(n)), errors="coerce")
+                     .astype("float64")) < min_n
+    return bool(out[0]) if np.ndim(n) == 0 else out
+
+
 def suppress_family(n, *, min_n: int | None = None, protection=None, hidden=None,
                     lower=None) -> np.ndarray:
     """Which groups of one family to hide (a boolean array like ``n``).
