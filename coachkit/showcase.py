@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import grouping, progress, surveys
+from . import grouping, privacy, progress, surveys
 from .dataset import Dataset
 from .privacy import DisclosureError, format_percent, percent_table, pseudonymize, scan, suppress
 
@@ -509,10 +509,12 @@ def _groups_section(year: _Year, min_n: int) -> Section | None:
     stuck = pd.DataFrame(stuck_rows, columns=["subject", "stuck", "grouped"])
     stuck_disp = []
     for r in stuck.itertuples(index=False):
-        if r.stuck >= min_n and r.grouped - r.stuck >= min_n:
+        # stuck and not stuck split the grouped students: the one rule for a family
+        hidden = privacy.suppress_family([r.stuck, r.grouped - r.stuck], min_n=min_n)
+        if not hidden[0]:
             text = f"{r.stuck} ({format_percent(100 * r.stuck / r.grouped)})"
         else:
-            text = f"fewer than {min_n}"
+            text = privacy.HIDDEN
         stuck_disp.append((_subject(r.subject), text))
     sdata = pd.DataFrame(stuck_disp, columns=["subject", "in the lowest group 3+ cycles running"])
     sec.tables.append(Table("lowest_group", "Students in the lowest group three or more cycles "
@@ -520,8 +522,8 @@ def _groups_section(year: _Year, min_n: int) -> Section | None:
                             sdata))
     sec.notes.append("Flexible groups are not ability tracks. Every cycle the grade team "
                      "looks at who has sat in the lowest group three cycles running and talks "
-                     "about those students first. The count is for the whole school and is "
-                     f"shown only as 'fewer than {min_n}' when it is that small.")
+                     "about those students first. The count is for the whole school and reads "
+                     f"'hidden' when it, or the rest of the grouped students, is under {min_n}.")
     sec.notes.append("The agreement column (adjusted Rand index) is near 1 when groupings "
                      "repeat and near 0 when they are reshuffled; low values are what "
                      "re-forming groups every cycle looks like.")

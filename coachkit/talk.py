@@ -251,7 +251,8 @@ def equity_table(projection: pd.DataFrame, students: pd.DataFrame, *,
     students here are suppressed on their own."""
     min_n = privacy.minimum_n(min_n)
     cols = ["student_id", *privacy.STUDENT_FAMILIES]
-    pr = projection.merge(students[cols], on="student_id")
+    pr = projection.drop(columns=[c for c in cols[1:] if c in projection.columns]) \
+        .merge(students[cols], on="student_id")
     if groups is None:
         people = students[students["student_id"].isin(pr["student_id"])]
         groups = privacy.suppress_groups(people.drop_duplicates("student_id"),

@@ -13,7 +13,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import hypergeom
 
 from ..errors import CoachkitDataError
-from .. import checks
+from .. import checks, privacy
 from .metrics import ari_table
 
 CYCLE = "cycle_id"
@@ -285,7 +285,9 @@ def composition(groups: pd.DataFrame, students: pd.DataFrame, *, by=None, min_n:
     long["flag"] = long["flag"].astype("str")
     long["suppressed"] = False
     if suppress:
-        small = ((long["group_n"] < min_n) | (long["classroom_n"] < min_n)).to_numpy()
+        # the one rule (coachkit.privacy): a group or classroom under min_n is not described
+        small = (privacy.below_minimum(long["group_n"], min_n=min_n)
+                 | privacy.below_minimum(long["classroom_n"], min_n=min_n))
         long["suppressed"] = small
         for c in ("count", "share", "expected", "ratio", "p_value"):
             long[c] = long[c].astype("float64").where(~small)

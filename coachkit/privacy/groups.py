@@ -175,8 +175,10 @@ def suppress_groups(people: pd.DataFrame, *, families: Sequence[str],
     Returns one row per level, page, family and group: ``level`` ("school_id, grade"),
     the key columns, ``family``, ``group`` (the value: True/False, a language, "unknown"),
     ``n`` (the true count: for computing, never for showing), ``hidden`` and ``n_shown``
-    (the count as a page prints it: the number, or ``"hidden"``). ``attrs["audit"]`` holds
-    the :class:`AuditReport` of the whole set.
+    (the count as a page prints it: the number, or ``"hidden"``).
+    ``attrs["suppression"]`` says min_n, protection and whether :func:`audit_groups`
+    passed for the whole set (``audit_ok``; it fails only when a page's own total is
+    too small to protect, e.g. a classroom of 4).
     """
     min_n = minimum_n() if min_n is None else int(min_n)
     if min_n < 1:
@@ -210,7 +212,10 @@ def suppress_groups(people: pd.DataFrame, *, families: Sequence[str],
             break       # every count that could help is hidden: the audit says what is left
     table["hidden"] = hidden
     table["n_shown"] = np.where(hidden, HIDDEN, table["n"].astype(str))
-    table.attrs = {"suppression": {"min_n": min_n, "protection": prot}, "audit": report}
+    # attrs hold plain values only: pandas compares attrs when tables are concatenated
+    table.attrs = {"suppression": {"min_n": min_n, "protection": prot,
+                                   "audit_ok": bool(report.ok),
+                                   "exposed": int((~report.cells["ok"]).sum())}}
     return table
 
 
@@ -266,7 +271,12 @@ def audit_groups(people: pd.DataFrame, published, *, protection: float = 1,
         if missing:
             raise ValueError(f"published: expected columns {missing} (suppress_groups "
                              f"output), got {list(t.columns)}")
-    table = pd.concat(tables, ignore_index=True)
+    plain = []
+    for t in tables:                 # attrs differ between tables; concat compares them
+        t = t.copy()
+        t.attrs = {}
+        plain.append(t)
+    table = pd.concat(plain, ignore_index=True)
     keys = _keys(table)
     families = list(dict.fromkeys(table["family"]))
     p = _people(people, families, keys)
