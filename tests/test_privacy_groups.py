@@ -250,3 +250,36 @@ def test_every_wider_audience_page_of_the_sample_district_audited_as_one_set():
                                     "hidden": shown["n"] == privacy.HIDDEN}))
     rep = privacy.audit_groups(respondents.reset_index(drop=True), review, protection=5)
     assert rep.ok, rep.failures.head()
+
+
+def test_school_review_beside_the_district_review_is_suppressed_with_it():
+    """A school with 5 staff respondents: the district review shows the district's staff
+    count, the other schools' reviews theirs; without suppressing together the 5 follows
+    by subtraction."""
+    ds = ck.load_dataset(DATA)
+    resp, items = ds.survey_responses, ds.survey_items
+    staff = resp[(resp["respondent"] == "staff") & (resp["school_id"].astype(str) == "S103")]
+    keep_ids = pd.unique(staff["respondent_id"])[:5]
+    resp = resp[~resp["respondent_id"].isin(staff["respondent_id"])
+                | resp["respondent_id"].isin(keep_ids)].reset_index(drop=True)
+    keys = ["year", "respondent", "construct"]
+    full = surveys.construct_scores(resp, items, by=("year", "respondent", "school_id"),
+                                    min_n=0).assign(school_id=lambda t: t["school_id"].astype(str))
+    people = full.loc[full.index.repeat(full["n"].astype(int)), keys + ["school_id"]]
+    people = people.reset_index(drop=True)
+
+    def reviews(together):
+        out = []
+        for school in sorted(resp["school_id"].astype(str).unique()):
+            sc = surveys.construct_scores(surveys.for_school(resp, school), items,
+                                          published_with=resp if together else None)
+            shown = surveys.report_counts(sc)
+            assert not shown["n"].isin([str(k) for k in range(1, 10)]).any()
+            out.append(pd.DataFrame({"level": ", ".join(keys), **{k: sc[k] for k in keys},
+                                     "family": "school_id", "group": school,
+                                     "hidden": shown["n"] == privacy.HIDDEN}))
+        return out
+    alone = privacy.audit_groups(people, reviews(False), protection=5)
+    assert not alone.ok and set(alone.failures["group"]) == {"S103"}
+    assert (alone.failures["low"] == alone.failures["high"]).all()      # exactly recovered
+    assert privacy.audit_groups(people, reviews(True), protection=5).ok
