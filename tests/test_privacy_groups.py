@@ -283,3 +283,20 @@ def test_school_review_beside_the_district_review_is_suppressed_with_it():
     assert not alone.ok and set(alone.failures["group"]) == {"S103"}
     assert (alone.failures["low"] == alone.failures["high"]).all()      # exactly recovered
     assert privacy.audit_groups(people, reviews(True), protection=5).ok
+
+
+def test_grade_overview_hides_what_the_set_hides():
+    """talk.grade_equity given the roster uses the set's pattern for its grade, so the
+    grade overview and the school dashboard read side by side stay safe."""
+    ds = ck.load_dataset(DATA)
+    views = talk.grade_views(ds, "S101", 4, 6)
+    shown = talk.grade_equity(views, students=ds.students, min_n=1)
+    table = privacy.student_groups(ds.students[ds.students["school_id"] == "S101"])
+    want = privacy.shown_groups(table, {"school_id": "S101", "grade": 4},
+                                level=("school_id", "grade"))
+    value_of = reader(talk.EQUITY_LABELS)
+    got = {value_of(g): n == privacy.HIDDEN for g, n in zip(shown["group"], shown["n_students"])}
+    assert got == {(f, v): h for f, v, h in zip(want["family"], want["group"], want["hidden"])}
+    assert any(got.values()) and not all(got.values())
+    # min_n=1 asked for, the district's 10 used: the one O'odham speaker is hidden
+    assert got[("home_language", "O'odham")]

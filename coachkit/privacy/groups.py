@@ -40,10 +40,11 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .auditing import _EPS, AuditReport, DisclosureError
+from .auditing import AuditReport, DisclosureError
 from .minimum import minimum_n
 
 HIDDEN = "hidden"
+_EPS = 1e-7
 UNKNOWN = "unknown"
 TABLE_COLUMNS = ["level", "family", "group", "n", "hidden", "n_shown"]
 _RESERVED = set(TABLE_COLUMNS)
