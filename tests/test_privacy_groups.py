@@ -300,3 +300,13 @@ def test_grade_overview_hides_what_the_set_hides():
     assert any(got.values()) and not all(got.values())
     # min_n=1 asked for, the district's 10 used: the one O'odham speaker is hidden
     assert got[("home_language", "O'odham")]
+
+
+def test_minimum_n_follows_a_district_policy_object():
+    class Policy:
+        min_n = 15
+    assert privacy.minimum_n(policy=Policy()) == 15
+    assert privacy.minimum_n(1, policy=Policy()) == 15
+    assert privacy.minimum_n(30, policy=Policy()) == 30
+    with pytest.raises(ValueError, match="policy min_n"):
+        privacy.minimum_n(policy=0)

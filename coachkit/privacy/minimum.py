@@ -17,7 +17,7 @@ def _policy_min_n() -> int:
     if importlib.util.find_spec("coachkit.policy") is None:
         return DEFAULT_MIN_N
     policy = importlib.import_module("coachkit.policy")
-    for name in ("minimum_n", "min_n"):
+    for name in ("minimum_n", "min_n", "DEFAULT"):
         value = getattr(policy, name, None)
         value = value() if callable(value) else value
         if value is not None and hasattr(value, "min_n"):
@@ -27,14 +27,24 @@ def _policy_min_n() -> int:
     return DEFAULT_MIN_N
 
 
-def minimum_n(requested=None) -> int:
+def minimum_n(requested=None, *, policy=None) -> int:
     """The minimum group size every published table uses.
 
     ``requested`` (a notebook or page parameter) can only make it stricter: a value below
     the district's policy (``1``, ``0``, ``-1``) gives the policy, so nobody can switch
     suppression off from an address bar. ``None`` gives the policy.
+
+    ``policy``: the district's policy for this data (anything with ``min_n``, e.g.
+    ``coachkit.policy.load(data_folder)``); by default ``coachkit.policy``'s default when
+    that module exists, else 10.
     """
-    policy = _policy_min_n()
+    if policy is not None:
+        floor = getattr(policy, "min_n", policy)
+        if isinstance(floor, bool) or not isinstance(floor, numbers.Integral) or floor < 1:
+            raise ValueError(f"policy min_n: expected a whole number >= 1, got {floor!r}")
+        policy = int(floor)
+    else:
+        policy = _policy_min_n()
     if requested is None:
         return policy
     if isinstance(requested, bool) or not isinstance(requested, numbers.Real) \
