@@ -19,7 +19,11 @@ def _policy_min_n() -> int:
     policy = importlib.import_module("coachkit.policy")
     for name in ("minimum_n", "min_n", "DEFAULT"):
         value = getattr(policy, name, None)
-        value = value() if callable(value) else value
+        if callable(value):
+            try:
+                value = value()
+            except TypeError:       # needs a data folder: the caller passes policy=
+                continue
         if value is not None and hasattr(value, "min_n"):
             value = value.min_n
         if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1:
