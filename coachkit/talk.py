@@ -187,7 +187,7 @@ def grounding(view: ClassroomView) -> pd.DataFrame:
         ("Students", len(view.students)),
         ("Cycle", f"{int(cyc.name)}: {cyc['start']:%b %d} to {cyc['end']:%b %d, %Y}"),
         ("Evidence through this cycle", f"{len(ev):,} scores on {ev['target_id'].nunique()} targets"),
-        ("Mastery method", view.method),
+        ("Mastery method", view.method.replace("_", " ")),
         ("Targets on the grade's continuum",
          ", ".join(f"{s}: {n}" for s, n in view.targets.groupby("subject", observed=True).size().items())),
     ]}).pipe(lambda d: pd.DataFrame(d[""].tolist(), columns=["what", "value"]))
