@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import numbers
 
+import numpy as np
 import pandas as pd
 
 # Column names the analyses use -> the words a team reads. Unknown columns lose their
@@ -117,7 +118,7 @@ def cell_text(value, *, fmt=None, precision: int = 2, na: str = NA) -> str:
         return na
     if fmt is not None:
         return fmt(value) if callable(fmt) else fmt.format(value)
-    if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
         return date_text(value)

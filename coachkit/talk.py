@@ -164,6 +164,9 @@ def targets_to_reteach(view: ClassroomView, *, min_students: int = 3) -> pd.Data
     """Targets many students have worked on but not yet shown, with retake counts."""
     st = view.stages
     worked = st[st["n_evidence"] > 0] if "n_evidence" in st else st
+    cols = ["subject", "code", "statement", "working", "not_yet", "share_not_yet", "mean_attempts"]
+    if not len(worked):                          # no student has evidence yet (or none enrolled)
+        return pd.DataFrame(columns=cols)
     agg = worked.groupby("target_id", observed=True).agg(
         working=("stage", "size"),
         not_yet=("stage", lambda s: int((s.astype(str) == "i-practice").sum())))
@@ -172,8 +175,7 @@ def targets_to_reteach(view: ClassroomView, *, min_students: int = 3) -> pd.Data
                     on="target_id").merge(
         view.attempts[["target_id", "mean_attempts", "share_reached"]], on="target_id", how="left")
     agg["share_not_yet"] = agg["not_yet"] / agg["working"]
-    return agg.sort_values(["share_not_yet", "not_yet"], ascending=False, ignore_index=True)[
-        ["subject", "code", "statement", "working", "not_yet", "share_not_yet", "mean_attempts"]]
+    return agg.sort_values(["share_not_yet", "not_yet"], ascending=False, ignore_index=True)[cols]
 
 
 def grounding(view: ClassroomView) -> pd.DataFrame:
@@ -209,6 +211,9 @@ def equity_table(projection: pd.DataFrame, students: pd.DataFrame, *,
     class size (complementary suppression)."""
     pr = projection.merge(students[["student_id", "ell", "iep", "home_language"]],
                           on="student_id")
+    if not len(pr):                              # no students: no groups to show
+        return pd.DataFrame(columns=["group", "n_students", "share_mastered",
+                                     "share_on_track", "note"])
     pr["share_mastered"] = pr["targets_mastered"] / pr["targets_total"]
     families = []
     for col, label in (("ell", "English learners"), ("iep", "students with IEPs")):
