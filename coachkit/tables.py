@@ -66,21 +66,23 @@ HEADINGS: dict[str, str] = {
 # is given the targets.
 TARGET_COLUMNS = {"target_id", "focus_target_id", "frontier_before", "frontier_now"}
 
+# The class is doubled to outrank JupyterLab's own ":not(.jp-RenderedMarkdown)
+# .jp-RenderedHTMLCommon td" (right-aligned cells) in reports, Voila and the notebook.
 CSS = """<style>
-table.ck-table { border-collapse: collapse; margin: .4em 0 1.2em; font-size: 14px;
+table.ck-table.ck-table { border-collapse: collapse; margin: .4em 0 1.2em; font-size: 14px;
   font-family: inherit; table-layout: auto; }
-table.ck-table caption { caption-side: top; text-align: left; font-weight: 600;
+table.ck-table.ck-table caption { caption-side: top; text-align: left; font-weight: 600;
   padding: .2em 0 .4em; }
-table.ck-table th { background: #eef3f8; color: #1f2d3a; text-align: left;
+table.ck-table.ck-table th { background: #eef3f8; color: #1f2d3a; text-align: left;
   vertical-align: bottom; padding: .35em .7em; border-bottom: 2px solid #9bb7d0;
   white-space: normal; }
-table.ck-table td { text-align: left; vertical-align: top; padding: .3em .7em;
+table.ck-table.ck-table td { text-align: left; vertical-align: top; padding: .3em .7em;
   border-bottom: 1px solid #e3e8ee; white-space: normal; overflow-wrap: anywhere;
   max-width: 38em; }
-table.ck-table td.ck-num { text-align: right; font-variant-numeric: tabular-nums; }
-table.ck-table tbody tr:nth-child(even) td { background: #f8fafc; }
-table.ck-table .ck-code { font-weight: 600; white-space: nowrap; }
-table.ck-table .ck-statement { color: #4a5a6a; }
+table.ck-table.ck-table .ck-num { text-align: right; font-variant-numeric: tabular-nums; }
+table.ck-table.ck-table tbody tr:nth-child(even) td { background: #f8fafc; }
+table.ck-table.ck-table .ck-code { font-weight: 600; white-space: nowrap; }
+table.ck-table.ck-table .ck-statement { color: #4a5a6a; }
 p.ck-empty { color: #4a5a6a; font-style: italic; }
 </style>"""
 
@@ -172,11 +174,6 @@ def to_html(df: pd.DataFrame, *, formats: dict | None = None, headings: dict | N
         return f'{css}<p class="ck-empty">{escape(empty)}</p>'
     formats, names = formats or {}, {**HEADINGS, **(headings or {})}
     lookup = _target_lookup(targets)
-    head = ""
-    if header:
-        head = "<thead><tr>" + "".join(
-            f"<th>{escape(names.get(str(c), str(c).replace('_', ' ')))}</th>"
-            for c in df.columns) + "</tr></thead>"
     columns = []
     for c in df.columns:
         col = df[c]
@@ -191,6 +188,11 @@ def to_html(df: pd.DataFrame, *, formats: dict | None = None, headings: dict | N
             cells = [escape(cell_text(v, fmt=fmt, precision=precision, na=miss)) for v in col]
             cls = ' class="ck-num"' if _numeric(col) else ""
         columns.append((cls, cells))
+    head = ""
+    if header:
+        head = "<thead><tr>" + "".join(
+            f"<th{cls}>{escape(names.get(str(c), str(c).replace('_', ' ')))}</th>"
+            for c, (cls, _) in zip(df.columns, columns)) + "</tr></thead>"
     rows = []
     for i in range(len(df)):
         rows.append("<tr>" + "".join(f"<td{cls}>{cells[i]}</td>" for cls, cells in columns)

@@ -117,10 +117,11 @@ def _open(browser, path: Path) -> dict:
             pwned: window.__pwned || null,
             live: [...document.querySelectorAll({LIVE!r})]
                   .filter(e => /__pwned|PWNED/.test(e.outerHTML)).map(e => e.outerHTML.slice(0, 200))
-                  .concat([...document.scripts].filter(s => /^\s*window\.__pwned/.test(s.text))
+                  .concat([...document.scripts].filter(s => /^\\s*window\\.__pwned/.test(s.text))
                           .map(s => s.outerHTML.slice(0, 200))),
             plots: document.querySelectorAll('.plotly-graph-div').length,
-            drawn: document.querySelectorAll('.plotly-graph-div .main-svg').length,
+            drawn: [...document.querySelectorAll('.plotly-graph-div')]
+                   .filter(g => g.querySelector('.main-svg')).length,
             text: document.body.innerText}})""")
     finally:
         ctx.close()
