@@ -320,7 +320,7 @@ class PrincipalApp(W.VBox):
 
 def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
                      min_n: int = MIN_N) -> None:
-    """The same sections as static output (papermill, nbconvert): Markdown takeaways and
+    """The same sections as static output (papermill, nbconvert): escaped takeaways and
     figures through ``ck.charts.show``."""
     from IPython.display import HTML, display
     from ..charts import show
