@@ -165,6 +165,9 @@ def targets_to_reteach(view: ClassroomView, *, min_students: int = 3) -> pd.Data
     """Targets many students have worked on but not yet shown, with retake counts."""
     st = view.stages
     worked = st[st["n_evidence"] > 0] if "n_evidence" in st else st
+    cols = ["subject", "code", "statement", "working", "not_yet", "share_not_yet", "mean_attempts"]
+    if not len(worked):                          # no student has evidence yet (or none enrolled)
+        return pd.DataFrame(columns=cols)
     agg = worked.groupby("target_id", observed=True).agg(
         working=("stage", "size"),
         not_yet=("stage", lambda s: int((s.astype(str) == "i-practice").sum())))
@@ -173,8 +176,7 @@ def targets_to_reteach(view: ClassroomView, *, min_students: int = 3) -> pd.Data
                     on="target_id").merge(
         view.attempts[["target_id", "mean_attempts", "share_reached"]], on="target_id", how="left")
     agg["share_not_yet"] = agg["not_yet"] / agg["working"]
-    return agg.sort_values(["share_not_yet", "not_yet"], ascending=False, ignore_index=True)[
-        ["subject", "code", "statement", "working", "not_yet", "share_not_yet", "mean_attempts"]]
+    return agg.sort_values(["share_not_yet", "not_yet"], ascending=False, ignore_index=True)[cols]
 
 
 def grounding(view: ClassroomView) -> pd.DataFrame:
@@ -188,7 +190,7 @@ def grounding(view: ClassroomView) -> pd.DataFrame:
         ("Students", len(view.students)),
         ("Cycle", f"{int(cyc.name)}: {cyc['start']:%b %d} to {cyc['end']:%b %d, %Y}"),
         ("Evidence through this cycle", f"{len(ev):,} scores on {ev['target_id'].nunique()} targets"),
-        ("Mastery method", view.method),
+        ("Mastery method", view.method.replace("_", " ")),
         ("Targets on the grade's continuum",
          ", ".join(f"{s}: {n}" for s, n in view.targets.groupby("subject", observed=True).size().items())),
     ]}).pipe(lambda d: pd.DataFrame(d[""].tolist(), columns=["what", "value"]))
@@ -253,6 +255,9 @@ def equity_table(projection: pd.DataFrame, students: pd.DataFrame, *,
     cols = ["student_id", *privacy.STUDENT_FAMILIES]
     pr = projection.drop(columns=[c for c in cols[1:] if c in projection.columns]) \
         .merge(students[cols], on="student_id")
+    if not len(pr):                              # no students: no groups to show
+        return pd.DataFrame(columns=["group", "n_students", "share_mastered",
+                                     "share_on_track", "note"])
     if groups is None:
         people = students[students["student_id"].isin(pr["student_id"])]
         groups = privacy.suppress_groups(people.drop_duplicates("student_id"),

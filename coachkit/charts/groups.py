@@ -52,7 +52,16 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
         raise ValueError("group_cards needs flexible_groups() output (student_id, group, reason)")
     if not isinstance(columns, int) or columns < 1:
         raise ValueError(f"columns must be a whole number >= 1; received {columns!r}")
-    g = groups.copy()
+    # students not in a group (too few in the class to form one) have no card
+    g = groups[groups["group"].notna()].copy()
+    if not len(g):
+        fig = go.Figure()
+        fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                           text="No groups: too few students are working on this continuum "
+                                "to form one.", font=dict(size=14))
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return style(fig, title=title, height=200)
     g["_who"] = _who(g, students, label).to_numpy()
     mark = pd.Series("", index=g.index)
     if "changed_by" in g:

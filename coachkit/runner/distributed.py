@@ -103,10 +103,10 @@ def _job_on_worker(job: Job, cwd: str | None, write: str):
     with lock:
         if write == "worker":
             return run_job(job, kernel), None
-        from .export import to_html
+        from .export import asset_src, to_html
         try:
             nb = kernel.execute(job.notebook, job.parameters)
-            page = to_html(nb, title=job.title)
+            page = to_html(nb, title=job.title, plotlyjs=asset_src(job.out, job.assets))
             return Outcome(job.key, True, time.perf_counter() - start), page
         except Exception as err:
             return Outcome(job.key, False, time.perf_counter() - start, _error_text(err)), None
@@ -136,6 +136,9 @@ def _connect(scheduler, n_workers: int = 2):
 def _write(job: Job, page: str | None, outcome: Outcome) -> None:
     path = Path(job.out)
     if outcome.ok and page is not None:
+        if job.assets:
+            from .export import write_assets
+            write_assets(job.assets)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")      # as export.write_html writes it
     elif not outcome.ok:

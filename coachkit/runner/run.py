@@ -43,6 +43,7 @@ class Job:
     school: str = ""
     grade: str = ""
     label: str = ""
+    assets: str = ""         # the reports' folder: reports there share one plotly.js
 
 
 @dataclass
@@ -146,7 +147,7 @@ def run_job(job: Job, kernel=None) -> Outcome:
     start = time.perf_counter()
     try:
         nb = kernel.execute(job.notebook, job.parameters)
-        write_html(nb, job.out, title=job.title)
+        write_html(nb, job.out, title=job.title, assets=job.assets or None)
         return Outcome(job.key, True, time.perf_counter() - start)
     except Exception as err:   # one report's failure is reported, not fatal
         Path(job.out).unlink(missing_ok=True)
@@ -192,6 +193,8 @@ def run_cycle(data, *, cycle: int = 6, out="reports", protocol: str = "data_talk
                          f"{', '.join(map(str, sorted(ds.cycles['cycle_id'])))}")
     jobs = plan_jobs(ds, data=str(data), cycle=cycle, out=out, protocol=protocol,
                      school=school, language=language, method=method, classrooms=classrooms)
+    for job in jobs:
+        job.assets = str(out)
     if scheduler:
         from .distributed import run_jobs_dask
         outcomes = run_jobs_dask(jobs, scheduler=scheduler, progress=progress)

@@ -50,10 +50,7 @@ def grade_name(g) -> str:
     return "kindergarten" if int(g) == 0 else f"grade {int(g)}"
 
 
-def table_html(df, *, formats=None, na="—") -> str:
-    formats = formats or {}
-    d = df.copy()
-    for c, f in formats.items():
-        if c in d:
-            d[c] = d[c].map(lambda v, f=f: na if v is None or v != v else f.format(v))
-    return d.to_html(index=False, na_rep=na, escape=True, border=0, classes="ck-table")
+def table_html(df, *, formats=None, na="—", **options) -> str:
+    """The shared, escaped table of ``coachkit.tables`` (one style everywhere)."""
+    from ..tables import to_html
+    return to_html(df, formats=formats, na=na, **options)

@@ -376,7 +376,9 @@ def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int =
                          max_size: int = 6) -> None:
     """The same content as static output for papermill/nbconvert: for each subject the
     data wall, the proposed groups and the tracking check."""
-    from IPython.display import HTML, Markdown, display
+    from IPython.display import HTML, display
+
+    from ..tables import say
     path = D.resolve(data)
     ds = D.load(path)
     classroom = talk.pick_classroom(ds, classroom, school)
@@ -386,7 +388,7 @@ def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int =
         charts.show(fig)
         res, gfig, tracking, text = groups_part(path, classroom, cycle, method, subj,
                                                 n_groups, min_size, max_size)
-        display(Markdown(f"**{text}**"))
+        say(text, strong=True)                     # escaped: text comes from data
         if gfig is not None:
             charts.show(gfig)
         if tracking:

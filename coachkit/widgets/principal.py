@@ -332,10 +332,11 @@ class PrincipalApp(W.VBox):
 
 def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
                      min_n: int | None = None) -> None:
-    """The same sections as static output (papermill, nbconvert): Markdown takeaways and
+    """The same sections as static output (papermill, nbconvert): escaped takeaways and
     figures through ``ck.charts.show``."""
-    from IPython.display import HTML, Markdown, display
+    from IPython.display import HTML, display
     from ..charts import show
+    from ..tables import say
     path = D.resolve(data)
     school, cycle = _check(path, school, cycle, method)
     name = dict((v, k) for k, v in school_options(path))[school]
@@ -343,7 +344,7 @@ def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "d
                         method=method)))
     titles = dict(SECTIONS)
     for key, text, fig, extra in sections(path, school, cycle, method, min_n=min_n):
-        display(Markdown(f"### {titles[key]}\n\n**{text}**"))
+        say(text, heading=titles[key], strong=True)     # escaped: text comes from data
         if fig is not None:
             show(fig)
         if extra:
