@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..schema import STAGES, Column, Table
+from ..schema import STAGES, Column, Table, dtype_for
 
 LEVEL_WORDS = {"beginning": 1.0, "developing": 2.0, "proficient": 3.0, "extending": 4.0}
 # A stage written where a score is expected: the lowest score of that stage.
@@ -35,23 +35,6 @@ EXPECTED = {
     "date": "a date as YYYY-MM-DD or M/D/YYYY",
     "bool": "yes/no, true/false or 1/0",
 }
-
-
-def dtype_for(table: Table, col: Column) -> str:
-    if col.dtype:
-        return col.dtype
-    return {
-        "id": "category" if table.big else "str",
-        "text": "str",
-        "category": "category",
-        "grade": "int8",
-        "int": "int32",
-        "float": "float64",
-        "score": "float32",
-        "likert": "float32",
-        "date": "datetime64[ns]",
-        "bool": "boolean" if col.nullable else "bool",
-    }[col.kind]
 
 
 def normalize_column_name(name: str) -> str:

@@ -30,6 +30,8 @@ import pandas as pd
 from ..dataset import no_problems, raise_first, reference_problems
 from ..errors import CoachkitDataError
 from ..schema import TABLES
+from .pipeline import check_errors, coerce_table, one_row_each
+from .read import read_raw
 
 __all__ = ["load_diagnostics", "read_mapping", "mapping_names", "MAPPINGS_DIR"]
 
@@ -118,8 +120,7 @@ def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataF
     rejected too. errors="raise" stops at the first bad cell; errors="report" keeps the good
     rows and puts the rest in ``df.attrs["rejected"]`` (table, file, row, column, value, reason).
     """
-    from .files import _check_errors, coerce_table, one_row_each, read_raw
-    _check_errors(errors)
+    check_errors(errors)
     m = read_mapping(mapping)
     path = Path(path)
     if not path.exists():

@@ -26,6 +26,7 @@ import pandas as pd
 from ..dataset import Dataset
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, TABLES
+from .pipeline import assemble, check_errors, coerce_table
 
 __all__ = ["load_sql", "save_sql", "sql_tables", "ORDER_COLUMN"]
 
@@ -83,8 +84,7 @@ def load_sql(url, errors: str = "raise", *, schema: str | None = None, prefix: s
     """
     import sqlalchemy as sa
 
-    from .files import _check_errors, assemble, coerce_table
-    _check_errors(errors)
+    check_errors(errors)
     engine, own = _engine(url)
     label = _label(engine)
     try:
