@@ -16,8 +16,9 @@ from ..dataset import Dataset
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, TABLES
 from .oneroster import load_oneroster
+from .coerce import local_zone
 from .pipeline import assemble, check_errors, coerce_table, finish, one_row_each
-from .read import EXCEL_SUFFIXES, PARQUET_SUFFIXES, detect_encoding, read_raw
+from .read import EXCEL_SUFFIXES, PARQUET_SUFFIXES, detect_encoding, read_cells
 from .sql import load_sql
 
 __all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "table_files",
@@ -35,20 +36,30 @@ def _table_name_for(path: Path, table: str | None) -> str:
     return name
 
 
-def read_table(path, table: str | None = None, *, errors: str = "raise", sheet=None):
-    """Read one table's file -> (typed DataFrame, rejected rows)."""
+def _read_file(path: Path, name: str, sheet=None, *, label: str, time_zone=None):
+    raw, unreadable = read_cells(path, sheet, label=label, table=name)
+    return coerce_table(raw, name, file=label, time_zone=time_zone, read_problems=unreadable)
+
+
+def read_table(path, table: str | None = None, *, errors: str = "raise", sheet=None,
+               time_zone=None):
+    """Read one table's file -> (typed DataFrame, rejected rows).
+
+    ``time_zone`` (an IANA name; default the machine's zone) turns instants with an offset
+    (``2025-10-03T20:30:00-07:00``) into the district's local dates."""
     check_errors(errors)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     name = _table_name_for(path, table)
-    df, problems = coerce_table(read_raw(path, sheet), name, file=str(path))
+    df, problems = _read_file(path, name, sheet, label=str(path), time_zone=time_zone)
     return finish(df, problems, errors, f"file {path.name}"), one_row_each(problems)
 
 
-def load_table(path, table: str | None = None, *, errors: str = "raise") -> pd.DataFrame:
+def load_table(path, table: str | None = None, *, errors: str = "raise",
+               time_zone=None) -> pd.DataFrame:
     """Read one table's file; with errors='report' the rejected rows are in ``df.attrs['rejected']``."""
-    df, rejected = read_table(path, table, errors=errors)
+    df, rejected = read_table(path, table, errors=errors, time_zone=time_zone)
     df.attrs["rejected"] = rejected
     return df
 
@@ -64,25 +75,35 @@ def table_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def load_dataset(path, *, errors: str = "raise") -> Dataset:
+def load_dataset(path, *, errors: str = "raise", time_zone=None) -> Dataset:
     """Load a dataset from a folder of table files, an Excel workbook, a OneRoster folder or
     zip, or a SQLAlchemy database URL.
 
     errors="raise" stops at the first bad cell with a CoachkitDataError naming the file,
     row, column, what was found and what was expected. errors="report" loads every good
     row and puts each bad one in ``ds.rejected`` with its reason.
+
+    ``time_zone`` is the district's zone (an IANA name such as ``America/Los_Angeles``;
+    default the machine's): a timestamp with an offset or ``Z`` becomes its local date there.
+    A file that cannot be read at all is a CoachkitDataError naming it and the fix.
     """
+    local_zone(time_zone)   # a wrong name fails here, before any file is read
     check_errors(errors)
     spec = str(path)
     if "://" in spec:
-        return load_sql(spec, errors=errors)
+        return load_sql(spec, errors=errors, time_zone=time_zone)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.suffix.lower() == ".zip" or (path.is_dir() and (path / "manifest.csv").exists()):
         return load_oneroster(path, errors=errors)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        sheets = pd.ExcelFile(path).sheet_names
+        try:
+            sheets = pd.ExcelFile(path).sheet_names
+        except Exception as err:   # a damaged or renamed file: zip, xml or openpyxl errors
+            raise CoachkitDataError(
+                f"{path}: could not be read as an Excel workbook ({type(err).__name__}); open "
+                f"it in Excel and save it again as .xlsx", file=str(path)) from None
         sources = {s.lower(): (path, s) for s in sheets if s.lower() in TABLES}
     elif path.is_dir():
         sources = {name: (p, None) for name, p in table_files(path).items()}
@@ -97,7 +118,7 @@ def load_dataset(path, *, errors: str = "raise") -> Dataset:
     parsed = {}
     for name, (p, sheet) in sources.items():
         label = f"{p}" + (f" [sheet {sheet}]" if sheet else "")
-        parsed[name] = (*coerce_table(read_raw(p, sheet), name, file=label), label)
+        parsed[name] = (*_read_file(p, name, sheet, label=label, time_zone=time_zone), label)
     return assemble(parsed, errors=errors, source=str(path))
 
 
