@@ -304,3 +304,23 @@ def test_ambiguous_or_out_of_range_comma_numbers_are_rejected(tmp_path, cell):
     assert rej["row"].tolist() == [2] and rej["column"].tolist() == ["score"]
     # a misplaced comma does not parse; "2,500" reads as 2,500, far above the scale
     assert rej["value"].tolist() == [2500.0 if cell == "2,500" else cell]
+
+
+def test_a_file_that_is_not_a_database_and_a_broken_view_are_clear_errors(tmp_path, small):
+    import sqlalchemy as sa
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ck.CoachkitDataError, match="could not read the database"):
+        ck.load_dataset(f"sqlite:///{junk}", errors="report")
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    ck.io.save_sql(small, url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE targets"))
+        conn.execute(sa.text("CREATE TABLE gone (target_id TEXT)"))
+        conn.execute(sa.text("CREATE VIEW targets AS SELECT * FROM gone"))
+        conn.execute(sa.text("DROP TABLE gone"))
+    engine.dispose()
+    with pytest.raises(ck.CoachkitDataError) as err:
+        ck.load_dataset(url, errors="report")
+    assert "could not read targets" in str(err.value) and err.value.table == "targets"

@@ -108,7 +108,13 @@ def load_sql(url, errors: str = "raise", *, schema: str | None = None, prefix: s
         with engine.connect() as conn:
             for name, real in found.items():
                 query = sa.select(sa.text("*")).select_from(sa.table(real, schema=schema))
-                raw = pd.read_sql_query(query, conn)
+                try:
+                    raw = pd.read_sql_query(query, conn)
+                except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:   # a view over a dropped table
+                    raise CoachkitDataError(
+                        f"{label}: could not read {real} ({err.__class__.__name__}: "
+                        f"{str(err).splitlines()[0][:200]}); check that the table or view "
+                        f"can be queried", file=label, table=name) from None
                 order = [c for c in raw.columns if c.lower() == ORDER_COLUMN]
                 if order:
                     raw = raw.sort_values(order[0], kind="stable").drop(columns=order)
