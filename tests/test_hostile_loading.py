@@ -324,3 +324,65 @@ def test_a_file_that_is_not_a_database_and_a_broken_view_are_clear_errors(tmp_pa
     with pytest.raises(ck.CoachkitDataError) as err:
         ck.load_dataset(url, errors="report")
     assert "could not read targets" in str(err.value) and err.value.table == "targets"
+
+
+# --- mutations: whatever the bytes, a result or a CoachkitDataError, never a raw error -----
+
+STUDENTS = ("student_id,first_name,last_name,grade,classroom_id,school_id,ell,iep,"
+            "home_language,birth_date\n1,Ana,Hernández,3,C1,S1,no,no,Spanish,2015-03-09\n"
+            "2,Bo,\"Lee, Jr\",K,C1,S1,yes,no,English,3/9/2015\n").encode("utf-8")
+PIECES = [b",", b"\"", b"\n", b"\r", b"\x00", b"\xff", b"\xe9", b"\xc3", b"T20:30:00-07:00",
+          b"9999-12-31", b"Z", b"\t", b";", b"1,364", bytes(range(128, 160))]
+
+
+def _mutate(data: bytes, seed: int) -> bytes:
+    import random
+    rnd, out = random.Random(seed), bytearray(data)
+    for _ in range(rnd.randint(1, 8)):
+        i = rnd.randrange(len(out) + 1)
+        if rnd.random() < 0.6:
+            out[i:i] = rnd.choice(PIECES)
+        else:
+            del out[i:i + rnd.randint(1, 5)]
+    return bytes(out)
+
+
+def _damage(data: bytes, seed: int) -> bytes:
+    import random
+    rnd, out = random.Random(seed), bytearray(data)
+    if seed % 3 == 0:
+        return bytes(out[:rnd.randrange(len(out))])
+    for _ in range(rnd.randint(1, 10)):
+        out[rnd.randrange(len(out))] = rnd.randrange(256)
+    return bytes(out)
+
+
+def _load_or_clear_error(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            df = ck.load_table(path, errors="report")
+        except ck.CoachkitDataError as err:
+            assert err.file == str(path) and str(path) in str(err)
+            return None
+    rej = df.attrs["rejected"]
+    assert rej["file"].eq(str(path)).all() and rej["row"].notna().all()
+    return df
+
+
+def test_mutated_csv_files_load_or_fail_clearly(tmp_path):
+    p = tmp_path / "students.csv"
+    for seed in range(120):
+        p.write_bytes(_mutate(STUDENTS, seed))
+        _load_or_clear_error(p)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_damaged_parquet_and_workbooks_load_or_fail_clearly(tmp_path, suffix):
+    df = pd.DataFrame({"school_id": ["S1", "S2"], "name": ["Adams", "Núñez"]})
+    good = tmp_path / f"good.{suffix}"
+    df.to_parquet(good) if suffix == "parquet" else df.to_excel(good, index=False)
+    p = tmp_path / f"schools.{suffix}"
+    for seed in range(60):
+        p.write_bytes(_damage(good.read_bytes(), seed))
+        _load_or_clear_error(p)

@@ -96,7 +96,10 @@ def read_cells(path: Path, sheet=None, *, label: str | None = None,
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         try:
-            return pd.read_parquet(path), None
+            import pyarrow.parquet as pq
+            table = pq.read_table(path)
+            table.validate(full=True)   # damaged text otherwise fails later, mid-coercion
+            return table.to_pandas(), None
         except Exception as err:   # pyarrow raises several kinds for a damaged file
             _fail(label, f"could not be read as a Parquet file ({_first_line(err)})",
                   "write it again from its source, or save the table as CSV")
