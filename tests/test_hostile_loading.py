@@ -386,3 +386,19 @@ def test_damaged_parquet_and_workbooks_load_or_fail_clearly(tmp_path, suffix):
     for seed in range(60):
         p.write_bytes(_damage(good.read_bytes(), seed))
         _load_or_clear_error(p)
+
+
+def test_diagnostics_with_offsets_in_a_custom_date_format(tmp_path):
+    p = tmp_path / "export.csv"
+    p.write_text("ID,When,Score\n1,03/10/2025 20:30 -0700,401\n2,01/09/2025 00:00 +0000,\"1,364\"\n"
+                 "3,someday,400\n", encoding="utf-8")
+    mapping = {"vendor": "Acme", "columns": {"student_id": "ID", "date": "When",
+                                             "scale_score": "Score"},
+               "constants": {"subject": "math", "domain": "overall"},
+               "date_format": "%d/%m/%Y %H:%M %z"}
+    df = ck.io.load_diagnostics(p, mapping, errors="report", time_zone=LA)
+    assert df["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-10-03", "2025-08-31"]
+    assert df["scale_score"].tolist() == [401.0, 1364.0]
+    rej = df.attrs["rejected"]
+    assert rej["row"].tolist() == [4] and rej["column"].tolist() == ["When"]
+    assert rej["value"].tolist() == ["someday"]

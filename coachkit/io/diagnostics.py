@@ -173,8 +173,14 @@ def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataF
             if canon in df.columns:
                 df[canon] = _recode(df[canon], table)
         if m.get("date_format") and "date" in df.columns:
-            parsed = pd.to_datetime(df["date"], format=m["date_format"], errors="coerce")
-            df["date"] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), df["date"])
+            fmt = m["date_format"]
+            if "%z" in fmt or "%Z" in fmt:   # instants: the pipeline finds the local day
+                parsed = pd.to_datetime(df["date"], format=fmt, errors="coerce", utc=True)
+                text = parsed.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            else:
+                parsed = pd.to_datetime(df["date"], format=fmt, errors="coerce")
+                text = parsed.dt.strftime("%Y-%m-%d")
+            df["date"] = text.where(parsed.notna(), df["date"])
         typed, found = coerce_table(df.reset_index(drop=True), "diagnostics", file=label, first_row=2,
                                     time_zone=time_zone)
         typed["_block"] = k
