@@ -402,3 +402,19 @@ def test_diagnostics_with_offsets_in_a_custom_date_format(tmp_path):
     rej = df.attrs["rejected"]
     assert rej["row"].tolist() == [4] and rej["column"].tolist() == ["When"]
     assert rej["value"].tolist() == ["someday"]
+
+
+def test_validate_notes_a_mixed_encoding_file(folder):
+    from click.testing import CliRunner
+
+    from coachkit.cli import main
+    lines = (folder / "schools.csv").read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].rstrip(b"\r\n") + " Peña".encode("cp1252") + b"\n"
+    lines[2] = lines[2].rstrip(b"\r\n") + " Núñez".encode("utf-8") + b"\n"
+    (folder / "schools.csv").write_bytes(b"".join(lines))
+    res = CliRunner().invoke(main, ["validate", str(folder)])
+    assert "Traceback" not in res.output
+    assert "schools.csv: some rows are UTF-8 and some Windows-1252" in res.output
+    ds = ck.load_dataset(folder, errors="report")
+    assert ds.schools["name"].str.endswith(" Peña").sum() == 1
+    assert ds.schools["name"].str.endswith(" Núñez").sum() == 1
