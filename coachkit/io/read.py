@@ -140,7 +140,8 @@ def read_csv_cells(data: bytes, label: str, *, table: str | None = None):
     first = text[:text.find("\n")] if "\n" in text else text
     if first.count(",") < WIDE:
         try:   # pyarrow's reader is several times faster; cells are stripped later anyway
-            raw = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False,
+            utf8 = body if encoding in ("utf-8", "utf-8-sig") else text.encode("utf-8")
+            raw = pd.read_csv(io.BytesIO(utf8), dtype=str, keep_default_na=False,
                               encoding="utf-8", engine="pyarrow")
         except Exception:   # ragged rows, odd quoting: read row by row below
             raw = None
