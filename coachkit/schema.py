@@ -137,10 +137,27 @@ CORE_TABLES = ("schools", "classrooms", "students", "targets", "evidence")
 DISTRICT = "district"
 
 
+def dtype_for(table: Table, col: Column) -> str:
+    """The pandas dtype a column is held in (the schema's decision, used by every loader)."""
+    if col.dtype:
+        return col.dtype
+    return {
+        "id": "category" if table.big else "str",
+        "text": "str",
+        "category": "category",
+        "grade": "int8",
+        "int": "int32",
+        "float": "float64",
+        "score": "float32",
+        "likert": "float32",
+        "date": "datetime64[ns]",
+        "bool": "boolean" if col.nullable else "bool",
+    }[col.kind]
+
+
 def empty_table(name: str):
     """An empty DataFrame with the table's columns and dtypes."""
     import pandas as pd
 
-    from .io.coerce import dtype_for
     t = TABLES[name]
     return pd.DataFrame({c.name: pd.Series([], dtype=dtype_for(t, c)) for c in t.columns})

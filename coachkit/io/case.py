@@ -324,7 +324,7 @@ def _sequences(raw: pd.DataFrame) -> pd.Series:
 
 def _coerce_targets(raw: pd.DataFrame, file: str):
     """Raw targets (index = CFItems position) -> (typed, problems with CFItems positions)."""
-    from .files import coerce_table
+    from .pipeline import coerce_table
     text = raw.astype(object).where(raw.notna(), "").astype(str)
     df, problems = coerce_table(text.reset_index(drop=True), "targets", file=file, first_row=0)
     positions = raw.index.to_numpy()
@@ -353,7 +353,7 @@ def load_case(path, *, id_from: str = "identifier", errors: str = "raise") -> pd
 
 
 def _load_case(path, *, id_from="identifier", errors="raise"):
-    from .files import _check_errors, one_row_each
+    from .pipeline import one_row_each, check_errors as _check_errors
     _check_errors(errors)
     package, label = read_case_package(path)
     raw, found, ident_of, doc = _case_targets(package, id_from=id_from, label=label)

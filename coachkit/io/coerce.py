@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..schema import STAGES, Column, Table
+from ..schema import STAGES, Column, Table, dtype_for
 
 LEVEL_WORDS = {"beginning": 1.0, "developing": 2.0, "proficient": 3.0, "extending": 4.0}
 # A stage written where a score is expected: the lowest score of that stage.
@@ -32,50 +32,110 @@ EXPECTED = {
     "score": "a score 1-4 (3, 3.0, 2.5) or a level word (Beginning, Developing, "
              "Proficient, Extending) or a stage (i-learn, i-practice, i-show)",
     "likert": "a value 1-4 or Strongly disagree / Disagree / Agree / Strongly agree",
-    "date": "a date as YYYY-MM-DD or M/D/YYYY",
+    "date": "a date as YYYY-MM-DD or M/D/YYYY (or a time with its offset, "
+            "2025-10-03T14:05:00-07:00), between 1678 and 2261",
     "bool": "yes/no, true/false or 1/0",
 }
 
 
-def dtype_for(table: Table, col: Column) -> str:
-    if col.dtype:
-        return col.dtype
-    return {
-        "id": "category" if table.big else "str",
-        "text": "str",
-        "category": "category",
-        "grade": "int8",
-        "int": "int32",
-        "float": "float64",
-        "score": "float32",
-        "likert": "float32",
-        "date": "datetime64[ns]",
-        "bool": "boolean" if col.nullable else "bool",
-    }[col.kind]
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def normalize_column_name(name: str) -> str:
     """'Student ID ' -> 'student_id'; 'First-Name' -> 'first_name'."""
     name = str(name).replace("\ufeff", "").strip().lower()
-    return re.sub(r"[^0-9a-z]+", "_", name).strip("_")
+    return _NOT_ALNUM.sub("_", name).strip("_")
 
 
 def match_columns(found: list[str], table: Table) -> dict[str, str]:
     """Map the file's column names onto canonical ones (case, spaces and underscores ignored)."""
+    names = set(table.names)
     squash = {c.name.replace("_", ""): c.name for c in table.columns}
     mapping = {}
-    for raw in found:
+    for raw in list(found):
         norm = normalize_column_name(raw)
-        canon = norm if norm in table.names else squash.get(norm.replace("_", ""), norm)
-        mapping[raw] = canon
+        mapping[raw] = norm if norm in names else squash.get(norm.replace("_", ""), norm)
     return mapping
 
 
+# "1,364" and "12,345.5" carry thousands separators; "2,5" is a decimal comma; "1.364,5"
+# is both, European style. Anything else with a comma does not parse (never 1,364 -> 1.364).
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+EUROPEAN = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+# A time zone designator after a time: Z, +hh:mm, -hhmm, +hh
+OFFSET = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
+                    re.I)
+# The days pandas can hold (datetime64[ns]); a date outside them is a rejected cell.
+FIRST_DAY, LAST_DAY = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+
+
 def _parse_number(u: pd.Series) -> pd.Series:
-    return pd.to_numeric(u.str.replace(",", ".", regex=False), errors="coerce")
+    text = u.where(~u.str.contains(",", regex=False), None)
+    commas = u[u.str.contains(",", regex=False)]
+    if len(commas):
+        fixed = pd.Series(None, index=commas.index, dtype="object")
+        thousands = commas.str.match(THOUSANDS)
+        fixed[thousands] = commas[thousands].str.replace(",", "", regex=False)
+        european = commas.str.match(EUROPEAN) & ~thousands
+        fixed[european] = (commas[european].str.replace(".", "", regex=False)
+                           .str.replace(",", ".", regex=False))
+        decimal = commas.str.match(DECIMAL_COMMA) & ~thousands & ~european
+        fixed[decimal] = commas[decimal].str.replace(",", ".", regex=False)
+        text = text.astype("object")
+        text[commas.index] = fixed
+    return pd.to_numeric(text, errors="coerce")
 
 
-def _parse_uniques(kind: str, u: pd.Series) -> pd.Series:
+def local_zone(time_zone=None):
+    """The district's time zone: an IANA name ('America/Los_Angeles'), a tzinfo, or None for
+    the machine's own zone."""
+    if time_zone is None:
+        from dateutil.tz import tzlocal
+        return tzlocal()
+    if isinstance(time_zone, str):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            return ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time_zone: expected an IANA time zone name such as "
+                             f"America/Los_Angeles, got {time_zone!r}") from None
+    return time_zone
+
+
+def _in_range(days: pd.Series) -> pd.Series:
+    return days.where((days >= FIRST_DAY) & (days <= LAST_DAY))
+
+
+def to_local_days(s: pd.Series, time_zone=None) -> pd.Series:
+    """Typed datetimes -> local calendar days (datetime64[ns], naive): an instant with a time
+    zone becomes the district's local date; out-of-range values become NaT."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert(local_zone(time_zone)).dt.tz_localize(None)
+    s = s.astype("datetime64[us]") if s.dtype != "datetime64[ns]" else s
+    s = _in_range(s.dt.floor("D"))
+    return s.astype("datetime64[ns]")
+
+
+def parse_dates(u: pd.Series, time_zone=None) -> pd.Series:
+    """Text -> local calendar days. ISO dates and times (with or without an offset or Z) and
+    US M/D/YYYY; an instant with an offset is converted to the district's local date, so a
+    retake at 20:30-07:00 stays on its day in Los Angeles. Unparseable or out of range -> NaT."""
+    out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[us]")
+    aware = u.str.contains(OFFSET)
+    if aware.any():
+        inst = pd.to_datetime(u[aware], format="ISO8601", utc=True, errors="coerce")
+        out[aware] = inst.dt.tz_convert(local_zone(time_zone)).dt.tz_localize(None).astype(
+            "datetime64[us]")
+    naive = u[~aware]
+    if len(naive):
+        iso = pd.to_datetime(naive, format="ISO8601", errors="coerce")
+        us = pd.to_datetime(naive, format="%m/%d/%Y", errors="coerce")
+        out[~aware] = iso.fillna(us).astype("datetime64[us]")
+    return _in_range(out.dt.floor("D"))
+
+
+def _parse_uniques(kind: str, u: pd.Series, time_zone=None) -> pd.Series:
     """Parse distinct, stripped, non-empty strings; unparseable -> NaN/NaT."""
     low = u.str.lower()
     if kind in ("id", "text", "category"):
@@ -94,9 +154,7 @@ def _parse_uniques(kind: str, u: pd.Series) -> pd.Series:
     if kind == "likert":
         return _parse_number(u).fillna(low.map(LIKERT_WORDS))
     if kind == "date":
-        iso = pd.to_datetime(u, format="ISO8601", errors="coerce")
-        us = pd.to_datetime(u, format="%m/%d/%Y", errors="coerce")
-        return iso.fillna(us)
+        return parse_dates(u, time_zone)
     if kind == "bool":
         out = pd.Series(np.nan, index=u.index, dtype="object")
         out[low.isin(TRUE_WORDS)] = True
@@ -117,11 +175,16 @@ def _already_typed(raw: pd.Series, kind: str) -> bool:
     return isinstance(dt, pd.CategoricalDtype) and kind in ("id", "category", "text")
 
 
-def coerce_column(raw: pd.Series, table: Table, col: Column):
-    """Return (typed Series, mask of cells that did not parse, mask of empty cells)."""
+def coerce_column(raw: pd.Series, table: Table, col: Column, *, time_zone=None):
+    """Return (typed Series, mask of cells that did not parse, mask of empty cells).
+
+    Dates come back as local calendar days (``time_zone`` None: the machine's zone)."""
     if _already_typed(raw, col.kind):
         empty = raw.isna().to_numpy()
         bad = np.zeros(len(raw), dtype=bool)
+        if col.kind == "date":   # Parquet/database instants, and days pandas cannot hold
+            days = to_local_days(raw, time_zone)
+            return days, ~empty & days.isna().to_numpy(), empty
         if col.kind in ("int", "grade"):   # 2.5 in an integer column does not parse
             bad = ~empty & (raw.to_numpy(dtype=float, na_value=np.nan) % 1 != 0)
         if isinstance(raw.dtype, pd.CategoricalDtype):
@@ -130,7 +193,7 @@ def coerce_column(raw: pd.Series, table: Table, col: Column):
     text = raw.astype("str").str.strip() if raw.dtype != "str" else raw.str.strip()
     text = text.mask(text.isin(["", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"]))
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    parsed_u = _parse_uniques(col.kind, pd.Series(uniques, dtype="str"))
+    parsed_u = _parse_uniques(col.kind, pd.Series(uniques, dtype="str"), time_zone)
     bad_u = parsed_u.isna().to_numpy()
     # empty cells are "missing", not "unparseable": the rules judge those
     bad = np.zeros(len(text), dtype=bool)

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoachkitDataError
-from ..schema import TABLES
-from .coerce import dtype_for
+from ..schema import TABLES, dtype_for
 
 SIDECAR = "_coachkit.json"
 ROWS_PER_FILE = 2_000_000

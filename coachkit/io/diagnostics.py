@@ -30,6 +30,8 @@ import pandas as pd
 from ..dataset import no_problems, raise_first, reference_problems
 from ..errors import CoachkitDataError
 from ..schema import TABLES
+from .pipeline import check_errors, coerce_table, one_row_each
+from .read import read_cells
 
 __all__ = ["load_diagnostics", "read_mapping", "mapping_names", "MAPPINGS_DIR"]
 
@@ -110,7 +112,7 @@ def _recode(s: pd.Series, table: dict) -> pd.Series:
 
 
 def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataFrame | None = None,
-                     sheet=None) -> pd.DataFrame:
+                     sheet=None, time_zone=None) -> pd.DataFrame:
     """Read a vendor's diagnostic export into the ``diagnostics`` table.
 
     ``mapping`` is a shipped mapping's name (``"brightpath"``, ``"northstar"``), a path to a
@@ -118,13 +120,12 @@ def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataF
     rejected too. errors="raise" stops at the first bad cell; errors="report" keeps the good
     rows and puts the rest in ``df.attrs["rejected"]`` (table, file, row, column, value, reason).
     """
-    from .files import _check_errors, coerce_table, one_row_each, read_raw
-    _check_errors(errors)
+    check_errors(errors)
     m = read_mapping(mapping)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
-    raw = read_raw(path, sheet)
+    raw, unreadable = read_cells(path, sheet, table="diagnostics")
     raw.columns = [str(c).replace("\ufeff", "").strip() for c in raw.columns]
     label = str(path)
     vendor = m.get("vendor", "the vendor")
@@ -142,7 +143,7 @@ def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataF
                 f"reads (found columns: {', '.join(raw.columns)}); check the export or the mapping",
                 table="diagnostics", file=label, row=1, column=v, found=list(raw.columns))
     vendor_col = {}
-    frames, problems = [], []
+    frames, problems = [], [unreadable] if unreadable is not None else []
     for k, block in enumerate(blocks):
         data = {}
         for canon, v in block.items():
@@ -172,9 +173,16 @@ def load_diagnostics(path, mapping, *, errors: str = "raise", students: pd.DataF
             if canon in df.columns:
                 df[canon] = _recode(df[canon], table)
         if m.get("date_format") and "date" in df.columns:
-            parsed = pd.to_datetime(df["date"], format=m["date_format"], errors="coerce")
-            df["date"] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), df["date"])
-        typed, found = coerce_table(df.reset_index(drop=True), "diagnostics", file=label, first_row=2)
+            fmt = m["date_format"]
+            if "%z" in fmt or "%Z" in fmt:   # instants: the pipeline finds the local day
+                parsed = pd.to_datetime(df["date"], format=fmt, errors="coerce", utc=True)
+                text = parsed.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            else:
+                parsed = pd.to_datetime(df["date"], format=fmt, errors="coerce")
+                text = parsed.dt.strftime("%Y-%m-%d")
+            df["date"] = text.where(parsed.notna(), df["date"])
+        typed, found = coerce_table(df.reset_index(drop=True), "diagnostics", file=label, first_row=2,
+                                    time_zone=time_zone)
         typed["_block"] = k
         keep = ~skip
         typed = typed[keep]

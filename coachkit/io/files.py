@@ -1,4 +1,5 @@
-"""Read and write the canonical tables as CSV, Excel or Parquet files.
+"""Read and write the canonical tables as CSV, Excel or Parquet files; the one door
+(``load_dataset``) that dispatches any source to its reader.
 
 A dataset on disk is a folder holding one file per table, named after it
 (``students.csv``, ``evidence.parquet``, ``targets.xlsx`` …), or one Excel workbook
@@ -7,57 +8,23 @@ row 1, the first data row is row 2.
 """
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..dataset import (Dataset, no_problems, raise_first, reference_problems,
-                       table_problems)
+from ..dataset import Dataset
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, TABLES
-from .coerce import coerce_column, expected, match_columns
+from .oneroster import load_oneroster
+from .coerce import local_zone
+from .pipeline import assemble, check_errors, coerce_table, finish, one_row_each
+from .read import EXCEL_SUFFIXES, PARQUET_SUFFIXES, detect_encoding, read_cells
+from .sql import load_sql
 
-SUFFIXES = (".csv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls")
-ERRORS = ("raise", "report")
+__all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "table_files",
+           "detect_encoding", "SUFFIXES"]
 
-
-def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
-    """utf-8-sig for a BOM, utf-8 when the bytes decode as such, else Windows-1252."""
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := fh.read(sample):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            return "cp1252"
-
-
-def read_raw(path: Path, sheet=None) -> pd.DataFrame:
-    """The file's cells as they are: text for CSV/Excel, typed columns for Parquet."""
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
-    encoding = detect_encoding(path)
-    try:   # pyarrow's reader is several times faster; cells are stripped later anyway
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                           engine="pyarrow")
-    except Exception:   # ragged rows and other oddities: the C reader says where
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-
-
-def _check_errors(errors: str):
-    if errors not in ERRORS:
-        raise ValueError(f"errors must be one of {ERRORS}; got {errors!r}")
+SUFFIXES = (".csv", ".txt") + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 
 
 def _table_name_for(path: Path, table: str | None) -> str:
@@ -69,95 +36,30 @@ def _table_name_for(path: Path, table: str | None) -> str:
     return name
 
 
-def coerce_table(raw: pd.DataFrame, name: str, *, file: str | None = None,
-                 first_row: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Raw cells -> (typed table, problems). Problems name the file row of each cell."""
-    t = TABLES[name]
-    label = file or name
-    mapping = match_columns(list(raw.columns), t)
-    renamed = [mapping[c] for c in raw.columns]
-    dups = {c for c in renamed if renamed.count(c) > 1 and c in t.names}
-    if dups:
-        raise CoachkitDataError(
-            f"{label}: more than one column reads as {sorted(dups)[0]!r} "
-            f"(found columns: {', '.join(map(str, raw.columns))}); keep one",
-            table=name, file=file, column=sorted(dups)[0])
-    raw = raw.set_axis(renamed, axis=1)
-    missing = [c for c in t.required if c not in raw.columns]
-    if missing:
-        raise CoachkitDataError(
-            f"{label}, row 1 (the header): missing column {missing[0]!r} (found columns: "
-            f"{', '.join(map(str, raw.columns))}); add a {missing[0]!r} column with "
-            f"{expected(t.column(missing[0]))}", table=name, file=file, row=1,
-            column=missing[0], found=list(raw.columns), expected=t.required)
-    raw.index = pd.RangeIndex(first_row, first_row + len(raw))
-    typed, found = {}, []
-    for col in t.columns:
-        if col.name not in raw.columns:
-            continue
-        values, bad, empty = coerce_column(raw[col.name], t, col)
-        typed[col.name] = values
-        if bad.any():
-            idx = np.flatnonzero(bad)
-            found.append(pd.DataFrame({
-                "table": name, "file": file, "row": raw.index[idx], "column": col.name,
-                "value": raw[col.name].iloc[idx].to_numpy(dtype=object),
-                "reason": f"could not read it; expected {expected(col)}"}))
-        if not col.nullable and empty.any():
-            idx = np.flatnonzero(empty)
-            found.append(pd.DataFrame({
-                "table": name, "file": file, "row": raw.index[idx], "column": col.name,
-                "value": None, "reason": f"empty cell; {col.name} is required"}))
-    extra = [c for c in raw.columns if c not in typed]
-    df = pd.DataFrame(typed, index=raw.index)
-    for c in extra:   # subgroup and vendor columns travel along untouched
-        df[c] = raw[c]
-    problems = pd.concat(found, ignore_index=True) if found else no_problems()
-    rules = table_problems(name, df, file=file, check_nulls=False)
-    problems = pd.concat([p for p in (problems, rules) if len(p)] or [no_problems()],
-                         ignore_index=True)
-    return df, problems
+def _read_file(path: Path, name: str, sheet=None, *, label: str, time_zone=None):
+    raw, unreadable = read_cells(path, sheet, label=label, table=name)
+    return coerce_table(raw, name, file=label, time_zone=time_zone, read_problems=unreadable)
 
 
-def one_row_each(problems: pd.DataFrame) -> pd.DataFrame:
-    """One rejected entry per rejected row; its reason lists every problem on the row."""
-    if not len(problems):
-        return no_problems()
-    # keyed by file too: one table can be fed by several files (OneRoster, SQL views)
-    keys = ["table", "file", "row"]
-    problems = problems.sort_values(["table", "row"], kind="stable")
-    reasons = problems.groupby(keys, sort=False, dropna=False).apply(
-        lambda g: "; ".join(f"{c}: {r}" if c else r for c, r in zip(g["column"], g["reason"])),
-        include_groups=False)
-    firsts = problems.drop_duplicates(keys).set_index(keys)
-    firsts["reason"] = reasons
-    out = firsts.reset_index()[["table", "file", "row", "column", "value", "reason"]]
-    out["file"] = out["file"].astype(object).where(out["file"].notna(), None)
-    return out
+def read_table(path, table: str | None = None, *, errors: str = "raise", sheet=None,
+               time_zone=None):
+    """Read one table's file -> (typed DataFrame, rejected rows).
 
-
-def _finish(df: pd.DataFrame, problems: pd.DataFrame, errors: str, what: str):
-    if errors == "raise":
-        raise_first(problems, what)
-    if len(problems):
-        df = df.drop(index=problems["row"].unique())
-    return df.reset_index(drop=True)
-
-
-def read_table(path, table: str | None = None, *, errors: str = "raise", sheet=None):
-    """Read one table's file -> (typed DataFrame, rejected rows)."""
-    _check_errors(errors)
+    ``time_zone`` (an IANA name; default the machine's zone) turns instants with an offset
+    (``2025-10-03T20:30:00-07:00``) into the district's local dates."""
+    check_errors(errors)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     name = _table_name_for(path, table)
-    df, problems = coerce_table(read_raw(path, sheet), name, file=str(path))
-    return _finish(df, problems, errors, f"file {path.name}"), one_row_each(problems)
+    df, problems = _read_file(path, name, sheet, label=str(path), time_zone=time_zone)
+    return finish(df, problems, errors, f"file {path.name}"), one_row_each(problems)
 
 
-def load_table(path, table: str | None = None, *, errors: str = "raise") -> pd.DataFrame:
+def load_table(path, table: str | None = None, *, errors: str = "raise",
+               time_zone=None) -> pd.DataFrame:
     """Read one table's file; with errors='report' the rejected rows are in ``df.attrs['rejected']``."""
-    df, rejected = read_table(path, table, errors=errors)
+    df, rejected = read_table(path, table, errors=errors, time_zone=time_zone)
     df.attrs["rejected"] = rejected
     return df
 
@@ -173,27 +75,35 @@ def table_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def load_dataset(path, *, errors: str = "raise") -> Dataset:
+def load_dataset(path, *, errors: str = "raise", time_zone=None) -> Dataset:
     """Load a dataset from a folder of table files, an Excel workbook, a OneRoster folder or
     zip, or a SQLAlchemy database URL.
 
     errors="raise" stops at the first bad cell with a CoachkitDataError naming the file,
     row, column, what was found and what was expected. errors="report" loads every good
     row and puts each bad one in ``ds.rejected`` with its reason.
+
+    ``time_zone`` is the district's zone (an IANA name such as ``America/Los_Angeles``;
+    default the machine's): a timestamp with an offset or ``Z`` becomes its local date there.
+    A file that cannot be read at all is a CoachkitDataError naming it and the fix.
     """
-    _check_errors(errors)
+    local_zone(time_zone)   # a wrong name fails here, before any file is read
+    check_errors(errors)
     spec = str(path)
     if "://" in spec:
-        from .sql import load_sql
-        return load_sql(spec, errors=errors)
+        return load_sql(spec, errors=errors, time_zone=time_zone)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.suffix.lower() == ".zip" or (path.is_dir() and (path / "manifest.csv").exists()):
-        from .oneroster import load_oneroster
         return load_oneroster(path, errors=errors)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        sheets = pd.ExcelFile(path).sheet_names
+        try:
+            sheets = pd.ExcelFile(path).sheet_names
+        except Exception as err:   # a damaged or renamed file: zip, xml or openpyxl errors
+            raise CoachkitDataError(
+                f"{path}: could not be read as an Excel workbook ({type(err).__name__}); open "
+                f"it in Excel and save it again as .xlsx", file=str(path)) from None
         sources = {s.lower(): (path, s) for s in sheets if s.lower() in TABLES}
     elif path.is_dir():
         sources = {name: (p, None) for name, p in table_files(path).items()}
@@ -208,26 +118,8 @@ def load_dataset(path, *, errors: str = "raise") -> Dataset:
     parsed = {}
     for name, (p, sheet) in sources.items():
         label = f"{p}" + (f" [sheet {sheet}]" if sheet else "")
-        parsed[name] = (*coerce_table(read_raw(p, sheet), name, file=label), label)
+        parsed[name] = (*_read_file(p, name, sheet, label=label, time_zone=time_zone), label)
     return assemble(parsed, errors=errors, source=str(path))
-
-
-def assemble(parsed: dict, *, errors: str, source: str | None) -> Dataset:
-    """{table: (typed df, its problems, file label)} -> Dataset, checking references
-    in table order (referenced tables come before the tables that refer to them)."""
-    tables, rejected = {}, []
-    for name in TABLES:
-        if name not in parsed:
-            continue
-        df, problems, file = parsed[name]
-        clean = df.drop(index=problems["row"].unique()) if len(problems) else df
-        refs = reference_problems(name, clean, tables, file=file)
-        problems = pd.concat([p for p in (problems, refs) if len(p)] or [no_problems()],
-                             ignore_index=True)
-        tables[name] = _finish(df, problems, errors, f"{name} table")
-        rejected.append(one_row_each(problems))
-    rejected = pd.concat([r for r in rejected if len(r)] or [no_problems()], ignore_index=True)
-    return Dataset(**tables, rejected=rejected, source=source)
 
 
 def save_dataset(ds: Dataset, folder, *, format: str = "csv", tables=None) -> Path:

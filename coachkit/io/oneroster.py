@@ -1085,7 +1085,7 @@ class _Builder:
 
 def _canonical(name: str, rows: list[dict]):
     """Raw rows with _file/_row -> (typed df indexed 0…n-1, problems by position, file, row arrays)."""
-    from .files import coerce_table
+    from .pipeline import coerce_table
     cols = [c.name for c in TABLES[name].columns]
     raw = pd.DataFrame(rows, columns=cols + ["_file", "_row"])
     files = raw.pop("_file").to_numpy(dtype=object)
@@ -1122,7 +1122,7 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
     lists the rest in ``ds.rejected``. Departures from the binding that can be read
     safely come as :class:`OneRosterWarning`.
     """
-    from .files import _check_errors, assemble, one_row_each
+    from .pipeline import assemble, one_row_each, check_errors as _check_errors
     _check_errors(errors)
     paths = list(path_or_zip) if isinstance(path_or_zip, (list, tuple)) else [path_or_zip]
     reader = _Reader(errors)

@@ -26,6 +26,7 @@ import pandas as pd
 from ..dataset import Dataset
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, TABLES
+from .pipeline import assemble, check_errors, coerce_table
 
 __all__ = ["load_sql", "save_sql", "sql_tables", "ORDER_COLUMN"]
 
@@ -63,7 +64,9 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for c in df.columns:
         s = df[c]
-        if pd.api.types.is_datetime64_any_dtype(s):
+        if isinstance(s.dtype, pd.DatetimeTZDtype):   # an instant: the pipeline finds its local day
+            text = s.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif pd.api.types.is_datetime64_any_dtype(s):
             text = s.dt.strftime("%Y-%m-%d")
         else:
             text = s.astype(object).map(lambda v: "" if v is None else
@@ -72,19 +75,20 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def load_sql(url, errors: str = "raise", *, schema: str | None = None, prefix: str = "") -> Dataset:
+def load_sql(url, errors: str = "raise", *, schema: str | None = None, prefix: str = "",
+             time_zone=None) -> Dataset:
     """Load a Dataset from a SQLAlchemy URL (``sqlite:///district.db``,
     ``postgresql+psycopg://user@host/db``) or Engine.
 
     Tables or views are found by canonical name (optionally in ``schema`` and starting with
     ``prefix``). errors="raise" stops at the first bad cell with a CoachkitDataError naming
     the table, row, column, what was found and what was expected; errors="report" loads
-    every good row and lists the rest in ``ds.rejected``.
+    every good row and lists the rest in ``ds.rejected``. ``time_zone`` (default the
+    machine's) turns timestamps with a time zone into the district's local dates.
     """
     import sqlalchemy as sa
 
-    from .files import _check_errors, assemble, coerce_table
-    _check_errors(errors)
+    check_errors(errors)
     engine, own = _engine(url)
     label = _label(engine)
     try:
@@ -104,13 +108,20 @@ def load_sql(url, errors: str = "raise", *, schema: str | None = None, prefix: s
         with engine.connect() as conn:
             for name, real in found.items():
                 query = sa.select(sa.text("*")).select_from(sa.table(real, schema=schema))
-                raw = pd.read_sql_query(query, conn)
+                try:
+                    raw = pd.read_sql_query(query, conn)
+                except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:   # a view over a dropped table
+                    raise CoachkitDataError(
+                        f"{label}: could not read {real} ({err.__class__.__name__}: "
+                        f"{str(err).splitlines()[0][:200]}); check that the table or view "
+                        f"can be queried", file=label, table=name) from None
                 order = [c for c in raw.columns if c.lower() == ORDER_COLUMN]
                 if order:
                     raw = raw.sort_values(order[0], kind="stable").drop(columns=order)
                     raw = raw.reset_index(drop=True)
                 where = f"{label} {(schema + '.') if schema else ''}{real}"
-                df, problems = coerce_table(_as_text(raw), name, file=where, first_row=1)
+                df, problems = coerce_table(_as_text(raw), name, file=where, first_row=1,
+                                           time_zone=time_zone)
                 for c in df.columns:      # subgroup columns keep the database's types
                     if c not in TABLES[name].names and c in raw.columns:
                         df[c] = raw[c].to_numpy()
