@@ -47,7 +47,7 @@ import pandas as pd
 from ..dataset import Dataset, no_problems, raise_first
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, LEVELS, TABLES
-from .case import (GRADE_CODES, _load_case, case_identifier, case_package, normalize_uuid,
+from .case import (GRADE_CODES, load_case_details, case_identifier, case_package, normalize_uuid,
                    parse_grade_code)
 from .coerce import LEVEL_WORDS, STAGE_SCORES
 
@@ -405,8 +405,8 @@ class _Reader:
                 self.read_file(pkg, name, member, mode)
             for member in pkg.json_members():
                 try:
-                    from .case import _loads, _unwrap
-                    data = _unwrap(_loads(pkg.read_bytes(member), pkg.label(member)))
+                    from .case import loads_json, unwrap_package
+                    data = unwrap_package(loads_json(pkg.read_bytes(member), pkg.label(member)))
                 except CoachkitDataError:
                     continue
                 if isinstance(data, dict) and "CFDocument" in data:
@@ -890,9 +890,9 @@ class _Builder:
         t = self.targets_arg
         packages = self.r.case_packages
         if t is None and packages:
-            from .case import _case_targets
+            from .case import case_targets
             pkg, label = packages[0]
-            raw, found, ident_of, _ = _case_targets(pkg, label=label)
+            raw, found, ident_of, _ = case_targets(pkg, label=label)
             for p in found:
                 self.side.append(p)
             self.case_raw = raw
@@ -1144,8 +1144,8 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
             rows = builder.out.get(name)
             if name == "targets" and not rows:
                 if getattr(builder, "case_raw", None) is not None:
-                    from .case import _coerce_targets
-                    df, problems = _coerce_targets(builder.case_raw, builder.case_label)
+                    from .case import coerce_targets
+                    df, problems = coerce_targets(builder.case_raw, builder.case_label)
                     df = df.reset_index(drop=True)
                     # problems carry CFItems positions; keep them by position for _remap
                     pos = {p: i for i, p in enumerate(builder.case_raw.index)}
