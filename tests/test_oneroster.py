@@ -177,16 +177,18 @@ def test_score_not_on_the_scale_rejects_the_result(bulk):
     assert len(ds.evidence) == 2 and len(ds.evidence) + len(rej) == 4
 
 
-def test_missing_manifest(bulk, tmp_path):
+def test_missing_manifest_reads_the_version_from_the_headers(bulk, tmp_path):
     (bulk / "manifest.csv").unlink()
-    with pytest.raises(CoachkitDataError, match="no manifest.csv") as err:
-        load_oneroster(bulk)
-    assert err.value.file.endswith("manifest.csv") and err.value.column == "propertyName"
+    ds, warned = load(bulk, errors="report")
+    assert any("no manifest.csv; the headers read as OneRoster 1.2" in w for w in warned)
+    full, _ = load(DATA / "bulk", errors="report")
+    assert (len(ds.students), len(ds.evidence)) == (len(full.students), len(full.evidence))
     z = tmp_path / "nomanifest.zip"
     with zipfile.ZipFile(z, "w") as out:
-        out.write(bulk / "users.csv", "users.csv")
-    with pytest.raises(CoachkitDataError, match="no manifest.csv"):
+        out.write(bulk / "case.json", "notes.json")     # nothing OneRoster in it
+    with pytest.raises(CoachkitDataError, match="no manifest.csv") as err:
         ck.load_dataset(z)
+    assert err.value.file.endswith("manifest.csv") and err.value.column == "propertyName"
 
 
 def test_wrong_version_and_listed_file_missing(bulk):

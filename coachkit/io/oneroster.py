@@ -119,6 +119,70 @@ SPEC: dict[str, list[tuple[str, str]]] = {
                       ("preferredGivenName", N), ("preferredMiddleName", N),
                       ("preferredFamilyName", N), ("primaryOrgSourcedId", N), ("pronouns", N)],
 }
+# OneRoster 1.1 CSV binding (Final Release, IMS 2017), section 3: 13 data files, roles on
+# users.csv (role, orgSourcedIds), lineItems tied to a gradingPeriodSourcedId, no school on
+# line items, no score scales and no learning objectives.
+SPEC_11: dict[str, list[tuple[str, str]]] = {
+    "academicSessions": _META + [("title", Y), ("type", Y), ("startDate", Y), ("endDate", Y),
+                                 ("parentSourcedId", N), ("schoolYear", Y)],
+    "categories": _META + [("title", Y)],
+    "classes": _META + [("title", Y), ("grades", N), ("courseSourcedId", Y), ("classCode", N),
+                        ("classType", Y), ("location", N), ("schoolSourcedId", Y),
+                        ("termSourcedIds", Y), ("subjects", N), ("subjectCodes", N), ("periods", N)],
+    "classResources": _META + [("title", N), ("classSourcedId", Y), ("resourceSourcedId", Y)],
+    "courses": _META + [("schoolYearSourcedId", N), ("title", Y), ("courseCode", N), ("grades", N),
+                        ("orgSourcedId", Y), ("subjects", N), ("subjectCodes", N)],
+    "courseResources": _META + [("title", N), ("courseSourcedId", Y), ("resourceSourcedId", Y)],
+    "demographics": SPEC["demographics"],
+    "enrollments": _META + [("classSourcedId", Y), ("schoolSourcedId", Y), ("userSourcedId", Y),
+                            ("role", Y), ("primary", N), ("beginDate", N), ("endDate", N)],
+    "lineItems": _META + [("title", Y), ("description", N), ("assignDate", Y), ("dueDate", Y),
+                          ("classSourcedId", Y), ("categorySourcedId", Y),
+                          ("gradingPeriodSourcedId", Y), ("resultValueMin", Y),
+                          ("resultValueMax", Y)],
+    "orgs": _META + [("name", Y), ("type", Y), ("identifier", N), ("parentSourcedId", N)],
+    "resources": _META + [("vendorResourceId", Y), ("title", N), ("roles", N), ("importance", N),
+                          ("vendorId", N), ("applicationId", N)],
+    "results": _META + [("lineItemSourcedId", Y), ("studentSourcedId", Y), ("scoreStatus", Y),
+                        ("score", Y), ("scoreDate", Y), ("comment", N)],
+    "users": _META + [("enabledUser", Y), ("orgSourcedIds", Y), ("role", Y), ("username", Y),
+                      ("userIds", N), ("givenName", Y), ("familyName", Y), ("middleName", N),
+                      ("identifier", N), ("email", N), ("sms", N), ("phone", N),
+                      ("agentSourcedIds", N), ("grades", N), ("password", N)],
+}
+# OneRoster 1.0 CSV (IMS 2015): seven files, no manifest, singular grade/termSourcedId/agents,
+# demographics keyed by userSourcedId, status may be "inactive".
+SPEC_10: dict[str, list[tuple[str, str]]] = {
+    "orgs": _META + [("name", Y), ("type", Y), ("identifier", N), ("parentSourcedId", N)],
+    "users": _META + [("orgSourcedIds", Y), ("role", Y), ("username", Y), ("userId", N),
+                      ("givenName", Y), ("familyName", Y), ("identifier", N), ("email", N),
+                      ("sms", N), ("phone", N), ("agents", N)],
+    "courses": _META + [("schoolYearId", N), ("title", Y), ("courseCode", N), ("grade", N),
+                        ("orgSourcedId", Y), ("subjects", N)],
+    "classes": _META + [("title", Y), ("grade", N), ("courseSourcedId", Y), ("classCode", N),
+                        ("classType", Y), ("location", N), ("schoolSourcedId", Y),
+                        ("termSourcedId", Y), ("subjects", N)],
+    "enrollments": _META + [("classSourcedId", Y), ("schoolSourcedId", Y), ("userSourcedId", Y),
+                            ("role", Y), ("primary", N)],
+    "academicSessions": _META + [("title", Y), ("type", Y), ("startDate", Y), ("endDate", Y),
+                                 ("parentSourcedId", N)],
+    "demographics": [("userSourcedId", Y), ("status", D), ("dateLastModified", D),
+                     ("birthdate", N), ("sex", N), ("americanIndianOrAlaskaNative", N),
+                     ("asian", N), ("blackOrAfricanAmerican", N),
+                     ("nativeHawaiianOrOtherPacificIslander", N), ("white", N),
+                     ("demographicRaceTwoOrMoreRaces", N), ("hispanicOrLatinoEthnicity", N),
+                     ("countryOfBirthCode", N), ("stateOfBirthAbbreviation", N), ("cityOfBirth", N),
+                     ("publicSchoolResidenceStatus", N)],
+}
+# A version's column name -> the name the reader works with (1.2's), per file.
+AS_12 = {
+    "1.1": {"lineItems": {"gradingPeriodSourcedId": "academicSessionSourcedId"}},
+    "1.0": {"users": {"userId": "userIds", "agents": "agentSourcedIds"},
+            "courses": {"schoolYearId": "schoolYearSourcedId", "grade": "grades"},
+            "classes": {"grade": "grades", "termSourcedId": "termSourcedIds"},
+            "demographics": {"userSourcedId": "sourcedId", "birthdate": "birthDate"}},
+}
+SPECS = {"1.2": SPEC, "1.1": SPEC_11, "1.0": SPEC_10}
 # The manifest's file.<name> rows, in the order of the binding's Table 3.1.
 ONEROSTER_FILES = ("academicSessions", "categories", "classes", "classResources", "courses",
                    "courseResources", "demographics", "enrollments", "lineItemLearningObjectiveIds",
@@ -161,6 +225,17 @@ REFERENCES = [
     ("resultScoreScales", "scoreScaleSourcedId", "scoreScales", False),
     ("resultLearningObjectiveIds", "resultSourcedId", "results", False),
 ]
+# References coachkit can do without: a bad one is a notice and the record stays.
+OPTIONAL_REFERENCES = {
+    ("academicSessions", "parentSourcedId"), ("orgs", "parentSourcedId"),
+    ("courses", "orgSourcedId"), ("courses", "schoolYearSourcedId"),
+    ("classes", "courseSourcedId"), ("classes", "termSourcedIds"),
+    ("users", "primaryOrgSourcedId"), ("roles", "orgSourcedId"),
+    ("enrollments", "schoolSourcedId"), ("scoreScales", "orgSourcedId"),
+    ("scoreScales", "courseSourcedId"), ("scoreScales", "classSourcedId"),
+    ("lineItems", "categorySourcedId"), ("lineItems", "academicSessionSourcedId"),
+    ("lineItems", "schoolSourcedId"), ("results", "classSourcedId"),
+}
 # Files in dependency order (a file's references point to files before it).
 READ_ORDER = ("orgs", "academicSessions", "categories", "courses", "classes", "users", "roles",
               "demographics", "enrollments", "scoreScales", "lineItems", "lineItemScoreScales",
@@ -288,9 +363,37 @@ def read_manifest(path) -> dict[str, str]:
     return props
 
 
+def version_from_headers(pkg: "_Package") -> str | None:
+    """No manifest (OneRoster 1.0 has none; some 1.1 tools leave it out): the version the
+    headers show. None when the folder holds no OneRoster file at all."""
+    def header(name):
+        member = pkg.find(name)
+        if member is None:
+            return None
+        first = _decode(pkg.read_bytes(member)[:4096], pkg.label(member), lambda m: None)
+        return [c.strip().strip('"') for c in first.splitlines()[0].split(",")] if first.strip() else []
+    users, demo, items = header("users"), header("demographics"), header("lineItems")
+    if users is None and header("orgs") is None and header("enrollments") is None:
+        return None
+    if (users and ({"agents", "userId"} & set(users))) or (demo and "userSourcedId" in demo):
+        return "1.0"
+    if (users and "role" in users and pkg.find("roles") is None) or \
+            (items and "gradingPeriodSourcedId" in items):
+        return "1.1"
+    return "1.2"
+
+
 def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     member = pkg.find("manifest")
     label = pkg.label("manifest.csv")
+    detected = version_from_headers(pkg) if member is None else None
+    if member is None and detected is not None:
+        warn(f"{pkg.path}: no manifest.csv; the headers read as OneRoster {detected}, and every "
+             f"file present was read as bulk")
+        props = {"oneroster.version": detected, "_rows": {}}
+        for name in ONEROSTER_FILES:
+            props[f"file.{name}"] = "bulk" if pkg.find(name) else "absent"
+        return props, no_problems()
     if member is None:
         raise CoachkitDataError(
             f"{label}: no manifest.csv in this OneRoster export; add a manifest.csv with the "
@@ -316,14 +419,10 @@ def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     if version is None:
         problems.append(_prob("manifest", label, None, "propertyName", None,
                               "no oneroster.version row; add oneroster.version,1.2"))
-    elif version == "1.1":
-        warn(f"{label}, row {rows['oneroster.version']}: oneroster.version is 1.1, not 1.2; read "
-             f"as 1.2 where the files agree (users.role and users.orgSourcedIds are used when "
-             f"there is no roles.csv)")
-    elif version != "1.2":
+    elif version not in SPECS:
         problems.append(_prob("manifest", label, rows["oneroster.version"], "value", version,
-                              "oneroster.version must be 1.2 (this reader follows the OneRoster "
-                              "1.2 CSV binding)"))
+                              "oneroster.version must be 1.0, 1.1 or 1.2 (the OneRoster CSV "
+                              "bindings this reader follows)"))
     if "manifest.version" not in props:
         warn(f"{label}: no manifest.version row (the binding requires manifest.version,1.0)")
     for k, v in props.items():
@@ -363,6 +462,14 @@ class _Reader:
         self.system_name: str | None = None
         self.case_packages: list[tuple[dict, str]] = []
         self.version = "1.2"
+        self.versions: list[str] = []
+        self.loose: dict[tuple, list] = defaultdict(list)
+        self.lost_enrollments: dict[str, list] = defaultdict(list)
+        # (file label, reader's column name) -> the header as the file has it
+        self.shown: dict[tuple[str, str], str] = {}
+
+    def column_shown(self, label, column):
+        return self.shown.get((label, column), column)
 
     def warn(self, message: str):
         if message not in self.warned:
@@ -383,6 +490,9 @@ class _Reader:
             props, problems = _manifest(pkg, self.warn)
             self.problems.extend(problems.to_dict("records"))
             self.version = props.get("oneroster.version", self.version)
+            if self.version not in SPECS:
+                self.version = "1.2"
+            self.versions.append(self.version)
             self.system_name = props.get("source.systemName") or self.system_name
             rows = props.pop("_rows")
             unlisted = [n for n in ONEROSTER_FILES if f"file.{n}" not in props]
@@ -417,7 +527,14 @@ class _Reader:
     def read_file(self, pkg: _Package, name: str, member: str, mode: str):
         label = pkg.label(member)
         df = _read_csv(pkg, member, self.warn)
-        spec = SPEC[name]
+        header = list(df.columns)
+        version = self.version
+        if name not in SPECS[version]:
+            self.warn(f"{label}: {name}.csv is not a OneRoster {version} file; read it by the "
+                      f"1.2 binding")
+            version = "1.2"
+        spec = SPECS[version][name]
+        binding = f"OneRoster {version} binding"
         names = [c for c, _ in spec]
         if df.empty and not len(df.columns):
             self.warn(f"{label}: empty file (the binding requires a header row)")
@@ -437,7 +554,7 @@ class _Reader:
             self.warn(f"{label}: header case differs from the binding ({', '.join(case_off)}); "
                       f"headers are case-sensitive. Read them anyway")
         df = df.rename(columns=rename)
-        if name == "users" and "role" in df.columns:
+        if name == "users" and "role" in df.columns and version == "1.2":
             extra = [c for c in extra if c not in ("role", "orgSourcedIds")]
             self.warn(f"{label}: users.csv has a 'role' column (OneRoster 1.1); in 1.2 roles live "
                       f"in roles.csv. Used it for users that roles.csv does not cover")
@@ -453,9 +570,9 @@ class _Reader:
         if missing:
             raise CoachkitDataError(
                 f"{label}, row 1: missing column {missing[0]!r} (found columns: "
-                f"{', '.join(df.columns)}); the OneRoster 1.2 binding requires "
+                f"{', '.join(header)}); the {binding} requires "
                 f"{', '.join(need)}", table=FEEDS.get(name, name), file=label, row=1,
-                column=missing[0], found=list(df.columns), expected=need)
+                column=missing[0], found=header, expected=need)
         absent = [c for c in names if c not in df.columns]
         if absent:
             self.warn(f"{label}: optional columns absent: {', '.join(absent)} (the binding lists "
@@ -464,15 +581,28 @@ class _Reader:
                 df[c] = ""
         if not len(df):
             self.warn(f"{label}: no data rows (the binding does not permit empty files)")
+        # from here on the reader works with 1.2's names; messages show the file's own
+        original = {rename.get(c, c): c for c in header}
+        to_12 = AS_12.get(version, {}).get(name, {})
+        df = df.rename(columns=to_12)
+        for c in df.columns:
+            self.shown[(label, c)] = original.get(c, original.get(
+                next((k for k, v in to_12.items() if v == c), c), c))
+        for c, _ in SPEC.get(name, []):
+            if c not in df.columns:
+                df[c] = ""
         df["_file"], df["_row"] = label, np.arange(2, len(df) + 2)
         bad = np.zeros(len(df), dtype=bool)
 
         def flag(mask, column, reason, value=None):
+            shown = self.column_shown(label, column)
             for i in np.flatnonzero(mask & ~bad):
-                self.problem(name, label, int(df["_row"].iat[i]), column,
-                             df[column].iat[i] if value is None else value, reason)
+                self.problem(name, label, int(df["_row"].iat[i]), shown,
+                             df[column].iat[i] if value is None else value,
+                             reason.replace(column, shown))
             bad[mask] = True
 
+        need = [to_12.get(c, c) for c in need]
         for c in need:
             if c in ("status", "dateLastModified") and mode == "delta":
                 flag((df[c] == "").to_numpy(), c, f"empty cell; {c} is required in a delta file "
@@ -486,7 +616,8 @@ class _Reader:
         if (status != df["status"]).any():
             self.warn(f"{label}: status values in the wrong case; the binding's are active, tobedeleted")
         if (status == "inactive").any():
-            self.warn(f"{label}: status 'inactive' (OneRoster 1.0) read as tobedeleted")
+            if version != "1.0":
+                self.warn(f"{label}: status 'inactive' (OneRoster 1.0) read as tobedeleted")
             status = status.replace("inactive", "tobedeleted")
         flag((~status.isin(("", *STATUSES))).to_numpy(), "status",
              "unknown value; expected active or tobedeleted")
@@ -496,14 +627,9 @@ class _Reader:
         if len(odd):
             self.warn(f"{label}: sourcedIds with characters outside the binding's GUID set "
                       f"(0-9 a-z A-Z . - _ / @), e.g. {odd.iat[0]!r}; read them anyway")
-        first_row = {}
-        dup = np.zeros(len(df), dtype=bool)
-        for i, s in enumerate(ids):
-            if s in first_row and s:
-                dup[i] = True
-            else:
-                first_row.setdefault(s, int(df["_row"].iat[i]))
+        dup = (ids.duplicated(keep="first") & (ids != "")).to_numpy()
         if dup.any():
+            first_row = dict(zip(ids[~dup][::-1], df["_row"][~dup][::-1].astype(int)))
             for i in np.flatnonzero(dup & ~bad):
                 self.problem(name, label, int(df["_row"].iat[i]), "sourcedId", ids.iat[i],
                              f"duplicate sourcedId; already on row {first_row[ids.iat[i]]}")
@@ -533,8 +659,10 @@ class _Reader:
 
     # -- references ------------------------------------------------------------------------
     def check_references(self):
-        """Drop rows whose GUID references point at nothing (a problem) or at a deleted record
-        (removed with it, as the binding's tobedeleted says), file by file in dependency order."""
+        """Drop rows whose essential GUID references point at nothing (a problem) or at a
+        deleted record (removed with it, as the binding's tobedeleted says), file by file in
+        dependency order. A bad optional reference (an org's parent, a class's term) is a
+        notice: the row stays and only the link is ignored."""
         refs = defaultdict(list)
         for f, col, target, is_list in REFERENCES:
             refs[f].append((col, target, is_list))
@@ -546,32 +674,48 @@ class _Reader:
             for col, target, is_list in refs.get(name, []):
                 if target not in self.records and not self.deleted[target] and not self.rejected_ids[target]:
                     continue      # the referenced file is not in the export: nothing to check
-                known = set(self.records[target]["sourcedId"]) if target in self.records else set()
-                for i, v in enumerate(df[col]):
-                    if not keep[i] or not v:
+                known = self.records[target]["sourcedId"] if target in self.records else pd.Series([], dtype=str)
+                values = df[col]
+                if is_list:
+                    values = values.str.split(",").explode().str.strip()
+                pos = np.asarray(values.index)
+                values = values.fillna("").to_numpy(dtype=object)
+                ok = (values == "") | pd.Series(values).isin(known).to_numpy()
+                essential = (name, col) not in OPTIONAL_REFERENCES
+                for i, ref in zip(pos[~ok], values[~ok]):
+                    if not keep[i]:
                         continue
-                    for ref in (_split_list(v) if is_list else [v]):
-                        if ref in known:
-                            continue
-                        if ref in self.deleted[target]:
+                    if ref in self.deleted[target]:
+                        if essential:
                             keep[i] = False
                             self.dropped[name] += 1
-                        elif ref in self.rejected_ids[target]:
-                            f, r = self.rejected_ids[target][ref]
-                            self._bad(df, i, name, col, ref, f"refers to {target}.csv sourcedId "
-                                      f"{ref!r}, which was rejected ({f} row {r})")
-                            keep[i] = False
-                        else:
-                            self._bad(df, i, name, col, ref, f"bad GUID reference: no sourcedId "
-                                      f"{ref!r} in {target}.csv; add that record or correct the id")
-                            keep[i] = False
-                        break
+                    elif not essential:
+                        self.loose[(name, col, target)].append(
+                            (df["_file"].iat[i], int(df["_row"].iat[i]), ref))
+                    elif ref in self.rejected_ids[target]:
+                        f, r = self.rejected_ids[target][ref]
+                        self._bad(df, i, name, col, ref, f"refers to {target}.csv sourcedId "
+                                  f"{ref!r}, which was rejected ({f} row {r})")
+                        keep[i] = False
+                    else:
+                        self._bad(df, i, name, col, ref, f"bad GUID reference: no sourcedId "
+                                  f"{ref!r} in {target}.csv; add that record or correct the id")
+                        keep[i] = False
             if not keep.all():
                 for i in np.flatnonzero(~keep):    # what hangs off a dropped row goes too
                     sid = df["sourcedId"].iat[i]
                     if sid not in self.rejected_ids[name]:
                         self.deleted[name].add(sid)
+                if name == "enrollments":
+                    for i in np.flatnonzero(~keep):
+                        self.lost_enrollments[df["userSourcedId"].iat[i]].append(
+                            (df["_file"].iat[i], int(df["_row"].iat[i])))
                 self.records[name] = df[keep].reset_index(drop=True)
+        for (name, col, target), found in self.loose.items():
+            file, row, ref = found[0]
+            self.notice(f"{file}: {len(found)} {name} records have a {self.column_shown(file, col)} "
+                        f"that is not in {target}.csv (e.g. {ref!r} on row {row}); the records "
+                        f"were kept and the link ignored (it is optional for coachkit)")
 
     def report_deleted(self):
         for name, n in self.dropped.items():
@@ -580,7 +724,7 @@ class _Reader:
 
     def _bad(self, df, i, name, col, value, reason):
         label, row = df["_file"].iat[i], int(df["_row"].iat[i])
-        self.problem(name, label, row, col, value, reason)
+        self.problem(name, label, row, self.column_shown(label, col), value, reason)
         self.rejected_ids[name][df["sourcedId"].iat[i]] = (label, row)
 
     def get(self, name) -> pd.DataFrame:
