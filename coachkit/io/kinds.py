@@ -12,7 +12,7 @@ The default word map (:data:`KIND_WORDS`), in the order it is tried:
 ===========  =====================================================================
 retake       retake, reassess, reassessment, redo, recovery, reattempt, second chance
 self         self assessment (self-assessment, selfassessment), self reflection,
-             reflection, self evaluation
+             reflection, self evaluation, self
 observation  observation, anecdotal, conference, conferring, checklist
 summative    summative, test, exam, unit, final, midterm, benchmark, performance task,
              end of unit, eou, sa, mastery, cumulative
@@ -39,7 +39,7 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
     "retake": ("retake", "reassess", "reassessment", "redo", "recovery", "reattempt",
                "second chance"),
     "self": ("self assessment", "selfassessment", "self reflection", "reflection",
-             "self evaluation"),
+             "self evaluation", "self"),
     "observation": ("observation", "anecdotal", "conference", "conferring", "checklist"),
     "summative": ("summative", "test", "exam", "unit", "final", "midterm", "benchmark",
                   "performance task", "end of unit", "eou", "sa", "mastery", "cumulative"),

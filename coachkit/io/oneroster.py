@@ -46,10 +46,11 @@ import pandas as pd
 
 from ..dataset import Dataset, no_problems, raise_first
 from ..errors import CoachkitDataError
-from ..schema import CORE_TABLES, LEVELS, TABLES
+from ..schema import CORE_TABLES, ENROLLMENT_ROLES, GUARDIAN_ROLES, LEVELS, STAFF_ROLES, TABLES
 from .case import (GRADE_CODES, load_case_details, case_identifier, case_package, normalize_uuid,
                    parse_grade_code)
 from .coerce import LEVEL_WORDS, STAGE_SCORES
+from .kinds import CategoryKinds, read_kind_map
 
 __all__ = ["load_oneroster", "write_oneroster", "read_manifest", "OneRosterWarning", "OneRosterNotice",
            "ONEROSTER_FILES", "SPEC"]
@@ -242,7 +243,8 @@ READ_ORDER = ("orgs", "academicSessions", "categories", "courses", "classes", "u
               "lineItemLearningObjectiveIds", "results", "resultScoreScales",
               "resultLearningObjectiveIds")
 # Which canonical table a rejected row of a file feeds (other files keep their own name).
-FEEDS = {"orgs": "schools", "classes": "classrooms", "users": "students", "results": "evidence",
+# users.csv holds students, staff and guardians alike: its rows keep the file's name.
+FEEDS = {"orgs": "schools", "classes": "classrooms", "results": "evidence",
          "academicSessions": "cycles"}
 GUID_RE = re.compile(r"^[0-9A-Za-z.\-_/@]+$")
 CYCLE_TYPE = "ext:cycle"
@@ -257,17 +259,7 @@ FLAG_COLUMNS = {
     "home_language": ("homelanguage", "homelanguagecode", "languagespokenathome", "primarylanguage",
                       "nativelanguage", "firstlanguage"),
 }
-# Category titles -> evidence kind (lower-cased, punctuation removed); unknown -> formative.
-KIND_WORDS = {
-    "formative": ("formative", "practice", "classwork", "homework", "quiz", "quizzes",
-                  "exit ticket", "exit tickets", "check for understanding", "daily work"),
-    "summative": ("summative", "test", "tests", "exam", "exams", "assessment", "assessments",
-                  "unit test", "unit assessment", "performance task", "project"),
-    "retake": ("retake", "retakes", "reassessment", "reassessments", "redo", "recovery"),
-    "observation": ("observation", "observations", "teacher observation", "conference",
-                    "conferences", "anecdotal"),
-    "self": ("self", "self assessment", "selfassessment", "self reflection", "reflection"),
-}
+NO_TEACHER = "(no teacher listed)"
 SKIP_SCORE_STATUS = ("exempt", "not submitted")
 
 
@@ -450,8 +442,10 @@ def _split_list(v: str) -> list[str]:
 class _Reader:
     """Reads one or more exports into merged OneRoster records, then into canonical tables."""
 
-    def __init__(self, errors: str):
+    def __init__(self, errors: str, *, kinds=None, line_item_targets=None):
         self.errors = errors
+        self.kinds = kinds if kinds is not None else CategoryKinds()
+        self.line_item_targets = line_item_targets
         self.warned: list[str] = []
         self.problems: list[dict] = []
         self.records: dict[str, pd.DataFrame] = {}
@@ -756,15 +750,6 @@ def _norm(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
-def _kind_of(title: str) -> str | None:
-    t = re.sub(r"[^0-9a-z ]+", " ", str(title).lower()).strip()
-    t = re.sub(r"\s+", " ", t)
-    for kind, words in KIND_WORDS.items():
-        if t in words or t.replace(" ", "") in words:
-            return kind
-    return None
-
-
 class ScoreScale:
     """A scoreScales.csv row's scoreScaleValue as a map from result values onto 1-4.
 
@@ -957,14 +942,63 @@ class _Builder:
                 info["grade"] = max(sorted(set(gs)), key=gs.count) if gs else ""
             self.add("classrooms", c["_file"], c["_row"], classroom_id=c["sourcedId"],
                      school_id=c["schoolSourcedId"], grade=info["grade"],
-                     teacher=primary_teacher.get(c["sourcedId"], ""), subject=info["subject"] or None)
+                     teacher=primary_teacher.get(c["sourcedId"]) or NO_TEACHER,
+                     subject=info["subject"] or None)
         missing_teacher = [c for c in class_info if not primary_teacher.get(c)]
         if missing_teacher:
             self.r.notice(f"{len(missing_teacher)} classes have no teacher enrollment (e.g. "
-                        f"{missing_teacher[0]!r}); add a teacher row to enrollments.csv")
+                          f"{missing_teacher[0]!r}); kept, with the teacher {NO_TEACHER!r}. Add a "
+                          f"teacher row to enrollments.csv to name one")
+        self._people(users, role_of, org_type, enroll, class_info)
         self._students(users, students_set, classroom_of, class_info, role_org, org_type)
         self._cycles()
         self._gradebook(class_info)
+
+    def _people(self, users, role_of, org_type, enroll, class_info):
+        """Teachers, administrators and aides -> staff; guardians, parents and relatives ->
+        guardians (one row per student they are linked to); enrollments -> enrollments."""
+        staff_n, guardian_n = 0, 0
+        by_id = {u["sourcedId"]: u for u in users.to_dict("records")}
+        roles_known = {r.lower(): r for r in STAFF_ROLES}
+        for u in by_id.values():
+            roles = role_of.get(u["sourcedId"], set())
+            if "student" in roles:
+                continue
+            staff_role = next((roles_known[r] for r in sorted(roles) if r in roles_known), None)
+            guardian_role = next((r for r in sorted(roles) if r in GUARDIAN_ROLES), None)
+            orgs = [o for o in [u.get("primaryOrgSourcedId", "")] + _split_list(u.get("orgSourcedIds", ""))
+                    if org_type.get(o) == "school"]
+            if staff_role:
+                staff_n += 1
+                self.add("staff", u["_file"], u["_row"], staff_id=u["sourcedId"],
+                         first_name=u.get("preferredGivenName") or u["givenName"] or None,
+                         last_name=u.get("preferredFamilyName") or u["familyName"],
+                         role=staff_role, school_id=orgs[0] if orgs else None,
+                         email=u.get("email") or None)
+            elif guardian_role:
+                linked = [a for a in _split_list(u.get("agentSourcedIds", ""))
+                          if "student" in role_of.get(a, set())]
+                linked += [s for s, v in by_id.items() if u["sourcedId"] in
+                           _split_list(v.get("agentSourcedIds", "")) and "student" in role_of.get(s, set())
+                           and s not in linked]
+                if not linked:
+                    self.r.notice(f"{u['_file']}: {guardian_role} {u['sourcedId']!r} (row {u['_row']}) is "
+                                  f"linked to no student (agentSourcedIds); not read")
+                for sid in linked:
+                    guardian_n += 1
+                    self.add("guardians", u["_file"], u["_row"], guardian_id=u["sourcedId"],
+                             student_id=sid, first_name=u["givenName"] or None,
+                             last_name=u["familyName"], relationship=guardian_role,
+                             email=u.get("email") or None)
+        for e in enroll.to_dict("records"):
+            if e["classSourcedId"] not in class_info:
+                continue
+            role = e["role"].lower()
+            self.add("enrollments", e["_file"], e["_row"], classroom_id=e["classSourcedId"],
+                     person_id=e["userSourcedId"], role=role if role in ENROLLMENT_ROLES else role,
+                     primary=e.get("primary") or None)
+        self.out.setdefault("staff", [])
+        self.out.setdefault("guardians", [])
 
     def _students(self, users, students_set, classroom_of, class_info, role_org, org_type):
         demo = self.r.get("demographics")
@@ -984,6 +1018,12 @@ class _Builder:
             n += 1
             sid = u["sourcedId"]
             classroom = classroom_of.get(sid)
+            if classroom is None and self.r.lost_enrollments.get(sid):
+                file, row = self.r.lost_enrollments[sid][0]
+                self.side.append(_prob("students", u["_file"], u["_row"], "sourcedId", sid,
+                                       f"no class to file this student in: their enrollment "
+                                       f"({file} row {row}) was rejected; fix that row"))
+                continue
             d = demo_by.get(sid, {})
             school = ""
             if org_type.get(u.get("primaryOrgSourcedId", "")) == "school":
@@ -1075,10 +1115,6 @@ class _Builder:
         if not len(results) and not len(items):
             return
         cats = dict(zip(r.get("categories")["sourcedId"], r.get("categories")["title"]))
-        unknown_cats = sorted({t for t in cats.values() if _kind_of(t) is None})
-        if unknown_cats:
-            r.warn(f"categories.csv titles {', '.join(map(repr, unknown_cats))} are not an evidence "
-                   f"kind (formative, summative, retake, observation, self); read as formative")
         scales, class_scale = {}, defaultdict(list)
         for s in r.get("scoreScales").to_dict("records"):
             scales[s["sourcedId"]] = (ScoreScale(s["scoreScaleValue"]), s["_file"], s["_row"], s["title"])
@@ -1111,75 +1147,224 @@ class _Builder:
                     tid = okey
                 o["_target"] = tid
                 store[o[key]].append(o)
+        if not any(objectives_li.values()) and not any(objectives_res.values()) and len(items):
+            for li_id, links in self._line_item_targets(items, lookup).items():
+                objectives_li[li_id].extend(links)
         item_by = {li["sourcedId"]: li for li in items.to_dict("records")}
         if lookup is None:
             self._synth_targets(objectives_li, objectives_res, item_by, results, class_info)
-        source_col = "metadata.coachkit.source" in items.columns
-        skipped = defaultdict(int)
-        for res in results.to_dict("records"):
-            li = item_by.get(res["lineItemSourcedId"])
-            if li is None:
-                continue
-            status = res["scoreStatus"].lower()
-            if status in SKIP_SCORE_STATUS or res.get("inProgress", "").lower() == "true" \
-                    or res.get("missing", "").lower() == "true":
-                skipped["exempt, not submitted, in progress or missing"] += 1
-                continue
-            links = objectives_res.get(res["sourcedId"]) or objectives_li.get(li["sourcedId"]) or []
-            if not links:
-                skipped["no learning objective (lineItemLearningObjectiveIds.csv or "
-                        "resultLearningObjectiveIds.csv)"] += 1
-                continue
-            scale_id = res_scale.get(res["sourcedId"]) or li_scale.get(li["sourcedId"])
-            if not scale_id and len(class_scale.get(li["classSourcedId"], [])) == 1:
-                scale_id = class_scale[li["classSourcedId"]][0]
-            scale = scales.get(scale_id)
-            kind = _kind_of(cats.get(li["categorySourcedId"], "")) or "formative"
-            source = li.get("metadata.coachkit.source", "") if source_col else \
-                (r.system_name or "oneroster")
-            date = _date_text(res["scoreDate"], res["_file"], r.warn)
-            for link in links:
-                own = "score" in link and (link.get("score") or link.get("textScore"))
-                text = (link.get("textScore", "") if own else res.get("textScore", "")) or ""
-                raw_score = link.get("score", "") if own else res.get("score", "")
-                score = _float(raw_score)
-                where = (link["_file"], link["_row"]) if own else (res["_file"], res["_row"])
-                column = "textScore" if text else "score"
-                if not text and score is None:
-                    if raw_score:
-                        self._reject_result(res, where, column, raw_score, "could not read it; "
-                                            "expected a number")
-                    else:
-                        skipped["no score or textScore"] += 1
-                    continue
-                if scale is not None:
-                    sc, sfile, srow, stitle = scale
-                    if not sc.usable:
-                        self._reject_result(res, (sfile, srow), "scoreScaleValue", sc.text,
-                                            f"score scale {scale_id!r} does not map onto the 1-4 "
-                                            f"proficiency scale; write pairs such as "
-                                            f"{{Proficient:3}} or {{80-89:3}}")
-                        continue
-                    level = sc.level(text, score)
-                    if level is None:
-                        self._reject_result(res, where, column, text or raw_score,
-                                            f"not on score scale {scale_id!r} ({sc.describe()})")
-                        continue
+        self._evidence(results, items, objectives_li, objectives_res, cats, scales, class_scale,
+                       li_scale, res_scale)
+
+    def _line_item_targets(self, items, lookup) -> dict[str, list]:
+        """Line items -> targets where the export has no learning-objective files (OneRoster
+        1.0/1.1, or a 1.2 gradebook without them), by ``line_item_targets``:
+
+        * ``"title"`` (the default when targets are known): a target code written in the
+          line item's title as a word ("3.OA.A.1 Quiz", "Unit 2 test [3.OA.A.1]");
+        * the name of a lineItems.csv column the district fills with a target code, CASE
+          identifier or target id (e.g. ``"metadata.standardCode"``);
+        * a mapping file (CSV ``lineItem,target``): ``lineItem`` is a line item's sourcedId
+          or its title, ``target`` a code, identifier or target id.
+        """
+        how = self.r.line_item_targets
+        r = self.r
+        label = items["_file"].iat[0] if len(items) else "lineItems.csv"
+        if how is None:
+            if lookup is None:
+                r.notice(f"{label}: this OneRoster {r.version} gradebook ties no line item to a "
+                         f"target (no learning-objective files); its results are not evidence. Say "
+                         f"how with load_oneroster(..., targets=<CASE package>) (line-item titles "
+                         f"holding target codes), line_item_targets='<lineItems column>' or "
+                         f"line_item_targets='<mapping.csv with lineItem,target>'")
+                return {}
+            how = "title"
+        links: dict[str, list] = defaultdict(list)
+
+        def link(li, value):
+            value = str(value).strip()
+            if lookup is not None:
+                tid = lookup.get(self._objective_key(value), lookup.get(value))
+                if tid is None:
+                    self.problem("lineItems", li["_file"], li["_row"], column, value,
+                                 "not a target in the CASE package or targets given; correct the "
+                                 "code or load the framework that holds it")
+                    return
+            else:
+                tid = value
+            links[li["sourcedId"]].append({"learningObjectiveId": value, "_target": tid,
+                                           "_file": li["_file"], "_row": li["_row"]})
+
+        records = items.to_dict("records")
+        if how == "title":
+            column = "title"
+            codes = sorted((k for k in lookup if k and not normalize_uuid(k)), key=len, reverse=True)
+            pattern = re.compile(r"(?<![0-9A-Za-z.])(" + "|".join(map(re.escape, codes)) +
+                                 r")(?![0-9A-Za-z])") if codes else None
+            unmatched = 0
+            for li in records:
+                m = pattern.search(li["title"]) if pattern else None
+                if m:
+                    link(li, m.group(1))
                 else:
-                    lo, hi = _float(li.get("resultValueMin", "")), _float(li.get("resultValueMax", ""))
-                    level = _level_without_scale(text, score, lo, hi)
-                    if level is None:
-                        rng = f" on a {lo:g}-{hi:g} line item" if lo is not None and hi is not None else ""
-                        self._reject_result(res, where, column, text or raw_score,
-                                            f"not on the 1-4 scale{rng} and no score scale applies; "
-                                            f"link a scoreScale that maps it onto 1-4 "
-                                            f"(lineItemScoreScales.csv)")
-                        continue
-                self.add("evidence", res["_file"], res["_row"], student_id=res["studentSourcedId"],
-                         target_id=link["_target"], date=date, score=f"{level:.7g}", kind=kind,
-                         source=source or None)
+                    unmatched += 1
+            r.notice(f"{label}: line items tied to targets by the target code in their title: "
+                     f"{len(records) - unmatched} of {len(records)} matched"
+                     + (f"; the results of the other {unmatched} are not evidence" if unmatched else ""))
+        elif Path(str(how)).suffix.lower() == ".csv" and Path(str(how)).exists():
+            column = "title"
+            m = pd.read_csv(how, dtype=str, keep_default_na=False)
+            cols = {c.strip().lower().replace("_", ""): c for c in m.columns}
+            if "lineitem" not in cols or "target" not in cols:
+                raise CoachkitDataError(
+                    f"{how}, row 1 (the header): expected the columns lineItem,target, got "
+                    f"{','.join(m.columns)}", file=str(how), row=1, column="lineItem")
+            by_key = defaultdict(list)
+            for k, t in zip(m[cols["lineitem"]], m[cols["target"]]):
+                by_key[k.strip()].append(t)
+            for li in records:
+                for t in by_key.get(li["sourcedId"], []) or by_key.get(li["title"].strip(), []):
+                    link(li, t)
+            r.notice(f"{label}: line items tied to targets by {how}: {len(links)} of "
+                     f"{len(records)} matched")
+        else:
+            column = str(how)
+            shown = {r.column_shown(label, c): c for c in items.columns}
+            col = shown.get(column, column if column in items.columns else None)
+            if col is None:
+                raise CoachkitDataError(
+                    f"{label}, row 1 (the header): no column {column!r} to read targets from "
+                    f"(found columns: {', '.join(k for k in shown if not k.startswith('_'))}); name "
+                    f"the lineItems column that holds target codes", file=label, row=1, column=column)
+            for li in records:
+                for v in _split_list(li[col]):
+                    link(li, v)
+            r.notice(f"{label}: line items tied to targets by their {column!r} column: "
+                     f"{len(links)} of {len(records)} have one")
+        return links
+
+    def _evidence(self, results, items, objectives_li, objectives_res, cats, scales, class_scale,
+                  li_scale, res_scale):
+        """results x their targets -> evidence rows, one column at a time (no per-row Python)."""
+        r = self.r
+        skipped: dict[str, int] = defaultdict(int)
+        R = results[results["lineItemSourcedId"].isin(items["sourcedId"])]
+        low = lambda c: R[c].str.lower() if c in R.columns else pd.Series("", index=R.index)
+        skip = low("scoreStatus").isin(SKIP_SCORE_STATUS) | (low("inProgress") == "true") | \
+            (low("missing") == "true")
+        if skip.any():
+            skipped["exempt, not submitted, in progress or missing"] += int(skip.sum())
+        R = R[~skip.to_numpy()]
+        keep = ["sourcedId", "lineItemSourcedId", "studentSourcedId", "score", "textScore",
+                "scoreDate", "_file", "_row"]
+        R = R[keep].assign(_pos=np.arange(int((~skip).sum())))
+        res_rows = [(k, o["_target"], o.get("score", ""), o.get("textScore", ""), o["_file"], o["_row"])
+                    for k, links in objectives_res.items() for o in links]
+        res_links = pd.DataFrame(res_rows, columns=["sourcedId", "_target", "l_score", "l_text",
+                                                    "l_file", "l_row"])
+        li_links = pd.DataFrame([(k, o["_target"]) for k, links in objectives_li.items() for o in links],
+                                columns=["lineItemSourcedId", "_target"])
+        has_res = R["sourcedId"].isin(res_links["sourcedId"]).to_numpy()
+        A = R[has_res].merge(res_links, on="sourcedId", how="inner")
+        A["own"] = (A["l_score"].fillna("") != "") | (A["l_text"].fillna("") != "")
+        B = R[~has_res].merge(li_links, on="lineItemSourcedId", how="left")
+        nolink = B["_target"].isna().to_numpy()
+        if nolink.any():
+            skipped["no target for its line item (learning-objective files, or line_item_targets=)"] \
+                += int(nolink.sum())
+        B = B[~nolink]
+        for c in ("l_score", "l_text", "l_file"):
+            B[c] = ""
+        B["l_row"], B["own"] = 0, False
+        E = pd.concat([A, B], ignore_index=True).sort_values("_pos", kind="stable", ignore_index=True)
+        if not len(E):
+            for why, k in skipped.items():
+                r.notice(f"results.csv: {k} results are not evidence: {why}")
+            return
+        own = E["own"].to_numpy(dtype=bool)
+        text = np.where(own, E["l_text"].fillna(""), E["textScore"].fillna("")).astype(object)
+        raw = np.where(own, E["l_score"].fillna(""), E["score"].fillna("")).astype(object)
+        it = items.set_index("sourcedId")
+        li = E["lineItemSourcedId"]
+        cls = li.map(it["classSourcedId"])
+        single = {c: v[0] for c, v in class_scale.items() if len(v) == 1}
+        scale_id = E["sourcedId"].map(res_scale).astype(object).fillna(
+            li.map(li_scale).astype(object)).fillna(cls.map(single).astype(object)).fillna("")
+        lo, hi = li.map(it["resultValueMin"]).fillna(""), li.map(it["resultValueMax"]).fillna("")
+        key = pd.DataFrame({"s": scale_id.to_numpy(), "t": text, "r": raw, "lo": lo.to_numpy(),
+                            "hi": hi.to_numpy()})
+        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(key))
+        verdicts = [self._level(*u, scales) for u in uniq]
+        level = np.array([v[0] for v in verdicts], dtype=float)[codes]
+        status = np.array([v[1] for v in verdicts], dtype=object)[codes]
+        empty = status == "empty"
+        if empty.any():
+            skipped["no score or textScore"] += int(empty.sum())
+        bad = status == "bad"
+        if bad.any():
+            reason = np.array([v[2] for v in verdicts], dtype=object)[codes][bad]
+            column = np.array([v[3] for v in verdicts], dtype=object)[codes][bad]
+            value = np.array([v[4] for v in verdicts], dtype=object)[codes][bad]
+            suffix = np.where(own[bad] & (column != "scoreScaleValue"),
+                              " (" + E["l_file"].to_numpy(dtype=object)[bad].astype(str) + " row " +
+                              E["l_row"].astype(str).to_numpy(dtype=object)[bad] + ")", "")
+            side = pd.DataFrame({"table": "evidence", "file": E["_file"].to_numpy()[bad],
+                                 "row": E["_row"].to_numpy()[bad], "column": column, "value": value,
+                                 "reason": reason + suffix})
+            self.side.extend(side.to_dict("records"))
+        ok = status == "ok"
+        E = E[ok]
+        level = level[ok]
+        titles = E["lineItemSourcedId"].map(it["categorySourcedId"]).fillna("").map(cats).fillna("")
+        kind = titles.map({t: self.r.kinds.kind(t) for t in titles.unique()})
+        if "metadata.coachkit.source" in items.columns:
+            source = E["lineItemSourcedId"].map(it["metadata.coachkit.source"]).fillna("")
+        else:
+            source = pd.Series(r.system_name or "oneroster", index=E.index)
+        dates = E["scoreDate"].fillna("")
+        date = dates.map({d: _date_text(d, E["_file"].iat[0], r.warn) for d in dates.unique()})
+        lv_codes, lv_uniq = pd.factorize(level)
+        score = np.array([f"{x:.7g}" for x in lv_uniq], dtype=object)[lv_codes]
+        self.out["evidence"] = pd.DataFrame({
+            "student_id": E["studentSourcedId"].to_numpy(), "target_id": E["_target"].to_numpy(),
+            "date": date.to_numpy(), "score": score, "kind": kind.to_numpy(),
+            "source": source.where(source != "", None).to_numpy(),
+            "_file": E["_file"].to_numpy(), "_row": E["_row"].to_numpy()})
+        if self.r.kinds.seen:
+            r.notice(f"categories read as evidence kinds: {self.r.kinds.describe()}")
         for why, k in skipped.items():
             r.notice(f"results.csv: {k} results are not evidence: {why}")
+
+    @staticmethod
+    def _level(scale_id, text, raw_score, lo_text, hi_text, scales):
+        """One distinct (scale, textScore, score, line-item range) -> (level, ok|empty|bad,
+        reason, column, value)."""
+        score = _float(raw_score)
+        column = "textScore" if text else "score"
+        if not text and score is None:
+            if raw_score:
+                return np.nan, "bad", "could not read it; expected a number", column, raw_score
+            return np.nan, "empty", "", column, ""
+        scale = scales.get(scale_id)
+        if scale is not None:
+            sc, sfile, srow, stitle = scale
+            if not sc.usable:
+                return (np.nan, "bad", f"score scale {scale_id!r} does not map onto the 1-4 "
+                        f"proficiency scale; write pairs such as {{Proficient:3}} or {{80-89:3}} "
+                        f"({sfile} row {srow})", "scoreScaleValue", sc.text)
+            level = sc.level(text, score)
+            if level is None:
+                return (np.nan, "bad", f"not on score scale {scale_id!r} ({sc.describe()})",
+                        column, text or raw_score)
+            return level, "ok", "", column, ""
+        lo, hi = _float(lo_text), _float(hi_text)
+        level = _level_without_scale(text, score, lo, hi)
+        if level is None:
+            rng = f" on a {lo:g}-{hi:g} line item" if lo is not None and hi is not None else ""
+            return (np.nan, "bad", f"not on the 1-4 scale{rng} and no score scale applies; link a "
+                    f"scoreScale that maps it onto 1-4 (lineItemScoreScales.csv)", column,
+                    text or raw_score)
+        return level, "ok", "", column, ""
 
     def _reject_result(self, res, where, column, value, reason):
         file, row = where
@@ -1231,7 +1416,8 @@ def _canonical(name: str, rows: list[dict]):
     """Raw rows with _file/_row -> (typed df indexed 0…n-1, problems by position, file, row arrays)."""
     from .files import coerce_table
     cols = [c.name for c in TABLES[name].columns]
-    raw = pd.DataFrame(rows, columns=cols + ["_file", "_row"])
+    raw = rows.reindex(columns=cols + ["_file", "_row"]) if isinstance(rows, pd.DataFrame) \
+        else pd.DataFrame(rows, columns=cols + ["_file", "_row"])
     files = raw.pop("_file").to_numpy(dtype=object)
     rownums = raw.pop("_row").to_numpy(dtype=object)
     text = raw.astype(object).where(raw.notna(), "").astype(str)
@@ -1252,7 +1438,8 @@ def _remap(rejected: pd.DataFrame, where: dict) -> pd.DataFrame:
     return out
 
 
-def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Dataset:
+def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_item_targets=None,
+                   kinds=None) -> Dataset:
     """Read a OneRoster 1.2 CSV export (zip or folder) into a Dataset.
 
     ``path_or_zip`` may be a list of exports applied in order: a bulk export, then the delta
@@ -1265,11 +1452,26 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
     row, field, what was found and the fix; errors="report" loads every good record and
     lists the rest in ``ds.rejected``. Departures from the binding that can be read
     safely come as :class:`OneRosterWarning`.
+
+    The version (1.0, 1.1, 1.2) comes from the manifest, or from the headers when there is
+    none, and each file is read by that version's binding. ``line_item_targets`` says how
+    line items map onto targets in a gradebook without learning-objective files (1.1):
+    ``"title"`` (target codes in the titles; the default when targets are known), a
+    lineItems column name, or a ``lineItem,target`` CSV file (see docs/data-sources.md).
+    ``kinds`` is the district's category -> evidence kind file (CSV ``category,kind``, YAML,
+    TOML or a dict) overriding the default word map of :mod:`coachkit.io.kinds`; a
+    ``category_kinds.csv`` inside the export is used when ``kinds`` is not given.
     """
     from .files import _check_errors, assemble, one_row_each
     _check_errors(errors)
     paths = list(path_or_zip) if isinstance(path_or_zip, (list, tuple)) else [path_or_zip]
-    reader = _Reader(errors)
+    if kinds is None:
+        first = Path(paths[0])
+        found = [first / f"category_kinds{x}" for x in (".csv", ".yaml", ".toml")] if first.is_dir() else []
+        kinds = next((f for f in found if f.exists()), None)
+    kind_map = CategoryKinds(read_kind_map(kinds), source=str(kinds) if not isinstance(kinds, dict)
+                             else "kinds=") if kinds is not None else CategoryKinds()
+    reader = _Reader(errors, kinds=kind_map, line_item_targets=line_item_targets)
     try:
         for p in paths:
             reader.read_package(p)
@@ -1304,7 +1506,7 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
                     continue
             if rows is None and name not in CORE_TABLES:
                 continue
-            df, problems, files, rownums = _canonical(name, rows or [])
+            df, problems, files, rownums = _canonical(name, rows if rows is not None else [])
             parsed[name] = (df, problems, None)
             where[name] = (files, rownums)
         ds = assemble(parsed, errors="report", source=", ".join(map(str, paths)))
