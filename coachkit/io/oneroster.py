@@ -338,7 +338,11 @@ def _read_csv(pkg: _Package, member: str, warn) -> pd.DataFrame:
     text = _decode(pkg.read_bytes(member), label, warn)
     if not text.strip():
         return pd.DataFrame()
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    try:    # pyarrow's reader is several times faster on big results files
+        df = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False,
+                         engine="pyarrow")
+    except Exception:   # ragged rows and other oddities: the C reader copes or says where
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     df.columns = [str(c).strip() for c in df.columns]
     return df.apply(lambda s: s.str.strip())
 
@@ -430,6 +434,43 @@ def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     return props, (pd.DataFrame(problems) if problems else no_problems())
 
 
+def _records(df) -> list[dict]:
+    """Rows as dicts; via object columns, as iterating Arrow-backed strings cell by cell is slow."""
+    cols = list(df.columns)
+    data = [df[c].to_numpy(dtype=object) for c in cols]
+    return [dict(zip(cols, row)) for row in zip(*data)]
+
+
+def _isin(values, among) -> np.ndarray:
+    """values.isin(among) through object hash tables (Arrow string isin walks Python lists)."""
+    left = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    return left.isin(pd.Series(np.asarray(among, dtype=object), dtype=object).unique()).to_numpy()
+
+
+def _lookup(keys, mapping: dict) -> np.ndarray:
+    """mapping[key] for each key ('' where there is none), through the distinct keys."""
+    codes, uniq = pd.factorize(pd.Series(np.asarray(keys, dtype=object), dtype=object))
+    found = np.array([mapping.get(u, "") for u in uniq] + [""], dtype=object)
+    return found[codes]          # code -1 (a missing key) picks the trailing ""
+
+
+def _categorical(values, fn) -> pd.Categorical:
+    """fn applied to each distinct value, as a Categorical (None -> missing)."""
+    codes, uniq = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object))
+    out = [fn(u) for u in uniq]
+    cats = list(dict.fromkeys(o for o in out if o is not None))
+    remap = np.array([cats.index(o) if o is not None else -1 for o in out] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=cats)
+
+
+def _factorize_first(key: np.ndarray):
+    """(codes, position of each distinct key's first row)."""
+    codes, uniq = pd.factorize(key)
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(key))[::-1]
+    return codes, first
+
+
 def _prob(table, file, row, column, value, reason) -> dict:
     return {"table": table, "file": file, "row": row, "column": column, "value": value,
             "reason": reason}
@@ -482,7 +523,7 @@ class _Reader:
         pkg = _Package(path, self.warn)
         try:
             props, problems = _manifest(pkg, self.warn)
-            self.problems.extend(problems.to_dict("records"))
+            self.problems.extend(_records(problems))
             self.version = props.get("oneroster.version", self.version)
             if self.version not in SPECS:
                 self.version = "1.2"
@@ -634,20 +675,24 @@ class _Reader:
         self._merge(name, df, mode)
 
     def _merge(self, name, df, mode):
-        deleting = df["status"] == "tobedeleted"
-        gone = set(df.loc[deleting, "sourcedId"])
+        deleting = (df["status"] == "tobedeleted").to_numpy()
+        gone = set(df["sourcedId"][deleting].tolist())
         active = df[~deleting]
+        ids = active["sourcedId"]
         old = self.records.get(name)
         if mode == "bulk" or old is None:
             if old is not None:     # records a new bulk file no longer lists
-                gone |= set(old["sourcedId"]) - set(active["sourcedId"])
+                gone |= set(old["sourcedId"][~old["sourcedId"].isin(ids)].tolist())
             merged = active
         else:
-            keep = old[~old["sourcedId"].isin(set(active["sourcedId"]) | gone)]
+            keep = old[~(old["sourcedId"].isin(ids) | old["sourcedId"].isin(list(gone)))]
             merged = pd.concat([keep, active], ignore_index=True)
-        self.deleted[name] = (self.deleted[name] | gone) - set(active["sourcedId"])
-        for s in active["sourcedId"]:
-            self.rejected_ids[name].pop(s, None)
+        if self.deleted[name] or gone:
+            back = set(ids[ids.isin(list(self.deleted[name] | gone))].tolist())
+            self.deleted[name] = (self.deleted[name] | gone) - back
+        if self.rejected_ids[name]:
+            for sid in ids[ids.isin(list(self.rejected_ids[name]))].tolist():
+                self.rejected_ids[name].pop(sid, None)
         self.records[name] = merged.reset_index(drop=True)
         self.modes[name] = mode
 
@@ -674,7 +719,7 @@ class _Reader:
                     values = values.str.split(",").explode().str.strip()
                 pos = np.asarray(values.index)
                 values = values.fillna("").to_numpy(dtype=object)
-                ok = (values == "") | pd.Series(values).isin(known).to_numpy()
+                ok = (values == "") | _isin(values, known)
                 essential = (name, col) not in OPTIONAL_REFERENCES
                 for i, ref in zip(pos[~ok], values[~ok]):
                     if not keep[i]:
@@ -874,38 +919,38 @@ class _Builder:
         orgs, classes, courses = r.get("orgs"), r.get("classes"), r.get("courses")
         users, roles, enroll = r.get("users"), r.get("roles"), r.get("enrollments")
         org_type = dict(zip(orgs["sourcedId"], orgs["type"].str.lower()))
-        for o in orgs.to_dict("records"):
+        for o in _records(orgs):
             if o["type"].lower() == "school":
                 self.add("schools", o["_file"], o["_row"], school_id=o["sourcedId"], name=o["name"])
         # teachers and students: roles.csv (1.2), else users.role (1.1), else enrollments
         role_of: dict[str, set] = defaultdict(set)
         role_org: dict[str, list] = defaultdict(list)
-        for x in roles.sort_values("roleType", key=lambda s: s.str.lower() != "primary",
-                                   kind="stable").to_dict("records"):
+        for x in _records(roles.sort_values("roleType", key=lambda s: s.str.lower() != "primary",
+                                            kind="stable")):
             role_of[x["userSourcedId"]].add(x["role"].lower())
             if x["role"].lower() == "student":
                 role_org[x["userSourcedId"]].append(x["orgSourcedId"])
         if "role" in users.columns:
             legacy = users[~users["sourcedId"].isin(list(role_of))]
-            for u in legacy.to_dict("records"):
+            for u in _records(legacy):
                 role_of[u["sourcedId"]].add(str(u["role"]).lower())
                 if str(u["role"]).lower() == "student":
                     role_org[u["sourcedId"]].extend(_split_list(u.get("orgSourcedIds", "")))
         if not len(roles) and "role" not in users.columns and len(users):
             self.r.warn("no roles.csv and no role column in users.csv: users took their roles "
                         "from enrollments.csv")
-            for e in enroll.to_dict("records"):
+            for e in _records(enroll):
                 role_of[e["userSourcedId"]].add(e["role"].lower())
         name_of = {}
-        for u in users.to_dict("records"):
+        for u in _records(users):
             display = u.get("metadata.coachkit.displayName", "")
             name_of[u["sourcedId"]] = display or " ".join(x for x in (u["givenName"], u["familyName"]) if x)
         # classes -> classrooms
-        course = {c["sourcedId"]: c for c in courses.to_dict("records")}
+        course = {c["sourcedId"]: c for c in _records(courses)}
         primary_teacher: dict[str, str] = {}
         is_primary: dict[str, bool] = {}
         by_student: dict[str, list] = defaultdict(list)
-        for e in enroll.to_dict("records"):
+        for e in _records(enroll):
             role = e["role"].lower()
             if role == "teacher":
                 cls, prim = e["classSourcedId"], e["primary"].lower() == "true"
@@ -915,7 +960,7 @@ class _Builder:
             elif role == "student":
                 by_student[e["userSourcedId"]].append(e)
         class_info = {}
-        for c in classes.to_dict("records"):
+        for c in _records(classes):
             crs = course.get(c["courseSourcedId"])
             grade = _grade_text(c["grades"]) or (_grade_text(crs["grades"]) if crs else "")
             subject = _first(c["subjects"]) or (_first(crs["subjects"]) if crs else "")
@@ -934,7 +979,7 @@ class _Builder:
             classroom_of[uid] = es[0]["classSourcedId"]
         # student grades fill classes without one
         user_grades = dict(zip(users["sourcedId"], users["grades"]))
-        for c in classes.to_dict("records"):
+        for c in _records(classes):
             info = class_info[c["sourcedId"]]
             if not info["grade"]:
                 gs = [_grade_text(user_grades[u]) for u, cls in classroom_of.items()
@@ -958,7 +1003,7 @@ class _Builder:
         """Teachers, administrators and aides -> staff; guardians, parents and relatives ->
         guardians (one row per student they are linked to); enrollments -> enrollments."""
         staff_n, guardian_n = 0, 0
-        by_id = {u["sourcedId"]: u for u in users.to_dict("records")}
+        by_id = {u["sourcedId"]: u for u in _records(users)}
         roles_known = {r.lower(): r for r in STAFF_ROLES}
         for u in by_id.values():
             roles = role_of.get(u["sourcedId"], set())
@@ -990,7 +1035,7 @@ class _Builder:
                              student_id=sid, first_name=u["givenName"] or None,
                              last_name=u["familyName"], relationship=guardian_role,
                              email=u.get("email") or None)
-        for e in enroll.to_dict("records"):
+        for e in _records(enroll):
             if e["classSourcedId"] not in class_info:
                 continue
             role = e["role"].lower()
@@ -1002,7 +1047,7 @@ class _Builder:
 
     def _students(self, users, students_set, classroom_of, class_info, role_org, org_type):
         demo = self.r.get("demographics")
-        demo_by = {d["sourcedId"]: d for d in demo.to_dict("records")}
+        demo_by = {d["sourcedId"]: d for d in _records(demo)}
         flag_cols = {}
         for table in (demo, users):
             for c in table.columns:
@@ -1012,7 +1057,7 @@ class _Builder:
                         flag_cols[key] = (table is demo, c)
         absent = [k for k in FLAG_COLUMNS if k not in flag_cols]
         n = 0
-        for u in users.to_dict("records"):
+        for u in _records(users):
             if u["sourcedId"] not in students_set:
                 continue
             n += 1
@@ -1056,7 +1101,7 @@ class _Builder:
     def _cycles(self):
         sessions = self.r.get("academicSessions")
         cyc = sessions[sessions["type"].str.lower() == CYCLE_TYPE]
-        for k, s in enumerate(cyc.to_dict("records"), start=1):
+        for k, s in enumerate(_records(cyc), start=1):
             cid = s.get("metadata.coachkit.cycleId", "")
             if not cid:
                 m = re.search(r"(\d+)\s*$", s["title"]) or re.search(r"(\d+)\s*$", s["sourcedId"])
@@ -1116,7 +1161,7 @@ class _Builder:
             return
         cats = dict(zip(r.get("categories")["sourcedId"], r.get("categories")["title"]))
         scales, class_scale = {}, defaultdict(list)
-        for s in r.get("scoreScales").to_dict("records"):
+        for s in _records(r.get("scoreScales")):
             scales[s["sourcedId"]] = (ScoreScale(s["scoreScaleValue"]), s["_file"], s["_row"], s["title"])
             class_scale[s["classSourcedId"]].append(s["sourcedId"])
         lis, rss = r.get("lineItemScoreScales"), r.get("resultScoreScales")
@@ -1127,7 +1172,7 @@ class _Builder:
         objectives_res: dict[str, list] = defaultdict(list)
         for name, store, key in (("lineItemLearningObjectiveIds", objectives_li, "lineItemSourcedId"),
                                  ("resultLearningObjectiveIds", objectives_res, "resultSourcedId")):
-            for o in r.get(name).to_dict("records"):
+            for o in _records(r.get(name)):
                 src = o["source"]
                 if src.lower() not in ("case", "unknown") and not src.startswith("ext:"):
                     r.warn(f"{o['_file']}: source {src!r} is not in the binding's vocabulary "
@@ -1150,7 +1195,7 @@ class _Builder:
         if not any(objectives_li.values()) and not any(objectives_res.values()) and len(items):
             for li_id, links in self._line_item_targets(items, lookup).items():
                 objectives_li[li_id].extend(links)
-        item_by = {li["sourcedId"]: li for li in items.to_dict("records")}
+        item_by = {li["sourcedId"]: li for li in _records(items)}
         if lookup is None:
             self._synth_targets(objectives_li, objectives_res, item_by, results, class_info)
         self._evidence(results, items, objectives_li, objectives_res, cats, scales, class_scale,
@@ -1195,7 +1240,7 @@ class _Builder:
             links[li["sourcedId"]].append({"learningObjectiveId": value, "_target": tid,
                                            "_file": li["_file"], "_row": li["_row"]})
 
-        records = items.to_dict("records")
+        records = _records(items)
         if how == "title":
             column = "title"
             codes = sorted((k for k in lookup if k and not normalize_uuid(k)), key=len, reverse=True)
@@ -1248,7 +1293,7 @@ class _Builder:
         """results x their targets -> evidence rows, one column at a time (no per-row Python)."""
         r = self.r
         skipped: dict[str, int] = defaultdict(int)
-        R = results[results["lineItemSourcedId"].isin(items["sourcedId"])]
+        R = results[_isin(results["lineItemSourcedId"], items["sourcedId"])]
         low = lambda c: R[c].str.lower() if c in R.columns else pd.Series("", index=R.index)
         skip = low("scoreStatus").isin(SKIP_SCORE_STATUS) | (low("inProgress") == "true") | \
             (low("missing") == "true")
@@ -1264,7 +1309,7 @@ class _Builder:
                                                     "l_file", "l_row"])
         li_links = pd.DataFrame([(k, o["_target"]) for k, links in objectives_li.items() for o in links],
                                 columns=["lineItemSourcedId", "_target"])
-        has_res = R["sourcedId"].isin(res_links["sourcedId"]).to_numpy()
+        has_res = _isin(R["sourcedId"], res_links["sourcedId"])
         A = R[has_res].merge(res_links, on="sourcedId", how="inner")
         A["own"] = (A["l_score"].fillna("") != "") | (A["l_text"].fillna("") != "")
         B = R[~has_res].merge(li_links, on="lineItemSourcedId", how="left")
@@ -1285,15 +1330,25 @@ class _Builder:
         text = np.where(own, E["l_text"].fillna(""), E["textScore"].fillna("")).astype(object)
         raw = np.where(own, E["l_score"].fillna(""), E["score"].fillna("")).astype(object)
         it = items.set_index("sourcedId")
-        li = E["lineItemSourcedId"]
-        cls = li.map(it["classSourcedId"])
+        li_pos = it.index.get_indexer(E["lineItemSourcedId"])      # every result's line item
+
+        def item_col(c):
+            return it[c].to_numpy(dtype=object)[li_pos] if c in it.columns else \
+                np.full(len(E), "", dtype=object)
+
         single = {c: v[0] for c, v in class_scale.items() if len(v) == 1}
-        scale_id = E["sourcedId"].map(res_scale).astype(object).fillna(
-            li.map(li_scale).astype(object)).fillna(cls.map(single).astype(object)).fillna("")
-        lo, hi = li.map(it["resultValueMin"]).fillna(""), li.map(it["resultValueMax"]).fillna("")
-        key = pd.DataFrame({"s": scale_id.to_numpy(), "t": text, "r": raw, "lo": lo.to_numpy(),
-                            "hi": hi.to_numpy()})
-        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(key))
+        scale_id = _lookup(E["sourcedId"], res_scale)
+        scale_id = np.where(scale_id == "", _lookup(E["lineItemSourcedId"], li_scale), scale_id)
+        scale_id = np.where(scale_id == "", _lookup(item_col("classSourcedId"), single), scale_id)
+        parts = [scale_id, text, raw, item_col("resultValueMin"), item_col("resultValueMax")]
+        key = np.zeros(len(E), dtype=np.int64)
+        firsts = []
+        for part in parts:      # one integer per distinct combination, column by column
+            c, u = pd.factorize(pd.Series(part, dtype=object))
+            key = key * (len(u) + 1) + c
+            firsts.append(np.asarray(part, dtype=object))
+        codes, first_of = _factorize_first(key)
+        uniq = [tuple(f[i] for f in firsts) for i in first_of]
         verdicts = [self._level(*u, scales) for u in uniq]
         level = np.array([v[0] for v in verdicts], dtype=float)[codes]
         status = np.array([v[1] for v in verdicts], dtype=object)[codes]
@@ -1311,25 +1366,40 @@ class _Builder:
             side = pd.DataFrame({"table": "evidence", "file": E["_file"].to_numpy()[bad],
                                  "row": E["_row"].to_numpy()[bad], "column": column, "value": value,
                                  "reason": reason + suffix})
-            self.side.extend(side.to_dict("records"))
+            self.side.extend(_records(side))
         ok = status == "ok"
         E = E[ok]
         level = level[ok]
-        titles = E["lineItemSourcedId"].map(it["categorySourcedId"]).fillna("").map(cats).fillna("")
-        kind = titles.map({t: self.r.kinds.kind(t) for t in titles.unique()})
+        titles = _lookup(item_col("categorySourcedId")[ok], cats)
+        kind = _categorical(titles, lambda t: self.r.kinds.kind(t))
         if "metadata.coachkit.source" in items.columns:
-            source = E["lineItemSourcedId"].map(it["metadata.coachkit.source"]).fillna("")
+            source = _categorical(item_col("metadata.coachkit.source")[ok], lambda v: v or None)
         else:
-            source = pd.Series(r.system_name or "oneroster", index=E.index)
-        dates = E["scoreDate"].fillna("")
-        date = dates.map({d: _date_text(d, E["_file"].iat[0], r.warn) for d in dates.unique()})
-        lv_codes, lv_uniq = pd.factorize(level)
-        score = np.array([f"{x:.7g}" for x in lv_uniq], dtype=object)[lv_codes]
+            source = pd.Categorical([r.system_name or "oneroster"]).take(np.zeros(len(E), dtype=int))
+        date_text = _categorical(E["scoreDate"].to_numpy(dtype=object),
+                                 lambda d: _date_text(d or "", E["_file"].iat[0], r.warn))
+        when = pd.to_datetime(pd.Series(date_text.categories, dtype=object), format="ISO8601",
+                              errors="coerce")
+        date = when.to_numpy()[date_text.codes]
+        bad_date = pd.isna(date) & (date_text.codes >= 0)
+        missing_date = date_text.codes < 0
+        if bad_date.any() or missing_date.any():
+            for mask, why in ((bad_date, "could not read it; expected a date as YYYY-MM-DD"),
+                              (missing_date, "empty cell; scoreDate is required")):
+                if mask.any():
+                    self.side.extend(_records(pd.DataFrame({
+                        "table": "evidence", "file": E["_file"].to_numpy()[mask],
+                        "row": E["_row"].to_numpy()[mask], "column": "scoreDate",
+                        "value": E["scoreDate"].to_numpy(dtype=object)[mask], "reason": why})))
+            good = ~(bad_date | missing_date)
+            E, level, date = E[good], level[good], date[good]
+            kind, source = kind[good], source[good]
         self.out["evidence"] = pd.DataFrame({
-            "student_id": E["studentSourcedId"].to_numpy(), "target_id": E["_target"].to_numpy(),
-            "date": date.to_numpy(), "score": score, "kind": kind.to_numpy(),
-            "source": source.where(source != "", None).to_numpy(),
-            "_file": E["_file"].to_numpy(), "_row": E["_row"].to_numpy()})
+            "student_id": pd.Categorical(E["studentSourcedId"].to_numpy(dtype=object)),
+            "target_id": pd.Categorical(E["_target"].to_numpy(dtype=object)),
+            "date": date, "score": level.astype("float32"), "kind": kind, "source": source,
+            "_file": pd.Categorical(E["_file"].to_numpy(dtype=object)),
+            "_row": E["_row"].to_numpy()})
         if self.r.kinds.seen:
             r.notice(f"categories read as evidence kinds: {self.r.kinds.describe()}")
         for why, k in skipped.items():
@@ -1379,7 +1449,10 @@ class _Builder:
     def _synth_targets(self, objectives_li, objectives_res, item_by, results, class_info):
         """No CASE package: one target per learning objective id, named after its line item."""
         first: dict[str, dict] = {}
-        res_item = dict(zip(results["sourcedId"], results["lineItemSourcedId"]))
+        wanted = results["sourcedId"].isin(list(objectives_res)) if objectives_res else \
+            np.zeros(len(results), dtype=bool)
+        res_item = dict(zip(results["sourcedId"][wanted].tolist(),
+                            results["lineItemSourcedId"][wanted].tolist()))
         for key, links in list(objectives_li.items()) + list(objectives_res.items()):
             for o in links:
                 li = item_by.get(key) or item_by.get(res_item.get(key, ""))
@@ -1420,7 +1493,13 @@ def _canonical(name: str, rows: list[dict]):
         else pd.DataFrame(rows, columns=cols + ["_file", "_row"])
     files = raw.pop("_file").to_numpy(dtype=object)
     rownums = raw.pop("_row").to_numpy(dtype=object)
-    text = raw.astype(object).where(raw.notna(), "").astype(str)
+    if isinstance(rows, pd.DataFrame):    # typed columns (evidence) need no parsing
+        text = raw.copy()
+        for c in raw.columns:
+            if raw[c].dtype == object:
+                text[c] = raw[c].where(raw[c].notna(), "").astype(str)
+    else:
+        text = raw.astype(object).where(raw.notna(), "").astype(str)
     df, problems = coerce_table(text, name, first_row=0)
     df.index = pd.RangeIndex(len(df))
     return df, problems, files, rownums
@@ -1714,7 +1793,7 @@ def write_oneroster(dataset: Dataset, folder, *, case_file: str | None = "case.j
     table("lineItems", lineitems)
     table("lineItemLearningObjectiveIds", li_lo)
     table("lineItemScoreScales", li_scale)
-    table("results", results.to_dict("records") if len(results) else [])
+    table("results", _records(results) if len(results) else [])
     manifest = [("manifest.version", "1.0"), ("oneroster.version", "1.2")]
     for name in ONEROSTER_FILES:
         manifest.append((f"file.{name}", "bulk" if name in files and len(files[name]) else "absent"))
