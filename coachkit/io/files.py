@@ -82,14 +82,15 @@ def coerce_table(raw: pd.DataFrame, name: str, *, file: str | None = None,
             f"{label}: more than one column reads as {sorted(dups)[0]!r} "
             f"(found columns: {', '.join(map(str, raw.columns))}); keep one",
             table=name, file=file, column=sorted(dups)[0])
+    header = [str(c) for c in raw.columns]     # as the file has them, for messages
     raw = raw.set_axis(renamed, axis=1)
     missing = [c for c in t.required if c not in raw.columns]
     if missing:
         raise CoachkitDataError(
             f"{label}, row 1 (the header): missing column {missing[0]!r} (found columns: "
-            f"{', '.join(map(str, raw.columns))}); add a {missing[0]!r} column with "
+            f"{', '.join(header)}); add a {missing[0]!r} column with "
             f"{expected(t.column(missing[0]))}", table=name, file=file, row=1,
-            column=missing[0], found=list(raw.columns), expected=t.required)
+            column=missing[0], found=header, expected=t.required)
     raw.index = pd.RangeIndex(first_row, first_row + len(raw))
     typed, found = {}, []
     for col in t.columns:
@@ -189,9 +190,10 @@ def load_dataset(path, *, errors: str = "raise") -> Dataset:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    if path.suffix.lower() == ".zip" or (path.is_dir() and (path / "manifest.csv").exists()):
-        from .oneroster import load_oneroster
-        return load_oneroster(path, errors=errors)
+    from .sources import source_for     # OneRoster, gradebook exports … (coachkit.io.sources)
+    source = source_for(path)
+    if source is not None:
+        return source.load(path, errors=errors)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         sheets = pd.ExcelFile(path).sheet_names
         sources = {s.lower(): (path, s) for s in sheets if s.lower() in TABLES}

@@ -265,7 +265,7 @@ SKIP_SCORE_STATUS = ("exempt", "not submitted")
 
 # ---------------------------------------------------------------------------- reading files
 
-class _Package:
+class Package:
     """One OneRoster export: a zip or a folder. Files are found at the root (or, with a
     warning, inside the single folder a zip tool wrapped them in)."""
 
@@ -333,7 +333,7 @@ def _decode(raw: bytes, label: str, warn) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _read_csv(pkg: _Package, member: str, warn) -> pd.DataFrame:
+def _read_csv(pkg: Package, member: str, warn) -> pd.DataFrame:
     label = pkg.label(member)
     text = _decode(pkg.read_bytes(member), label, warn)
     if not text.strip():
@@ -350,7 +350,7 @@ def _read_csv(pkg: _Package, member: str, warn) -> pd.DataFrame:
 def read_manifest(path) -> dict[str, str]:
     """The manifest's property/value pairs of a OneRoster zip or folder."""
     found: list[str] = []
-    pkg = _Package(path, found.append)
+    pkg = Package(path, found.append)
     try:
         props, problems = _manifest(pkg, found.append)
     finally:
@@ -359,7 +359,7 @@ def read_manifest(path) -> dict[str, str]:
     return props
 
 
-def version_from_headers(pkg: "_Package") -> str | None:
+def version_from_headers(pkg: "Package") -> str | None:
     """No manifest (OneRoster 1.0 has none; some 1.1 tools leave it out): the version the
     headers show. None when the folder holds no OneRoster file at all."""
     def header(name):
@@ -379,7 +379,7 @@ def version_from_headers(pkg: "_Package") -> str | None:
     return "1.2"
 
 
-def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
+def _manifest(pkg: Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     member = pkg.find("manifest")
     label = pkg.label("manifest.csv")
     detected = version_from_headers(pkg) if member is None else None
@@ -520,7 +520,7 @@ class _Reader:
 
     # -- one export ------------------------------------------------------------------------
     def read_package(self, path):
-        pkg = _Package(path, self.warn)
+        pkg = Package(path, self.warn)
         try:
             props, problems = _manifest(pkg, self.warn)
             self.problems.extend(_records(problems))
@@ -559,7 +559,7 @@ class _Reader:
         finally:
             pkg.close()
 
-    def read_file(self, pkg: _Package, name: str, member: str, mode: str):
+    def read_file(self, pkg: Package, name: str, member: str, mode: str):
         label = pkg.label(member)
         df = _read_csv(pkg, member, self.warn)
         header = list(df.columns)
