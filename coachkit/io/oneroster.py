@@ -530,8 +530,9 @@ class _Reader:
             self.versions.append(self.version)
             self.system_name = props.get("source.systemName") or self.system_name
             rows = props.pop("_rows")
-            unlisted = [n for n in ONEROSTER_FILES if f"file.{n}" not in props]
-            if unlisted and len(unlisted) < len(ONEROSTER_FILES):
+            own = [n for n in ONEROSTER_FILES if n in SPECS[self.version]]
+            unlisted = [n for n in own if f"file.{n}" not in props]
+            if unlisted and len(unlisted) < len(own) and rows:
                 self.warn(f"{pkg.label('manifest.csv')}: no file.<name> rows for "
                           f"{', '.join(unlisted)} (the binding requires one per file); read as absent")
             for name in READ_ORDER:
@@ -645,7 +646,7 @@ class _Reader:
             elif c not in ("status", "dateLastModified"):
                 flag((df[c] == "").to_numpy(), c, f"empty cell; {c} is required by the binding")
         status = df["status"].str.lower()
-        if mode == "bulk" and (status != "").any():
+        if mode == "bulk" and version == "1.2" and (status != "").any():
             self.warn(f"{label}: status/dateLastModified filled in a bulk file (the binding "
                       f"leaves them empty in bulk); the data wins: tobedeleted rows are removed")
         if (status != df["status"]).any():
@@ -873,8 +874,8 @@ def _level_without_scale(text: str, score: float | None, lo, hi) -> float | None
         return ScoreScale._level(text)
     if score is None:
         return None
-    if lo is not None and hi is not None and (lo, hi) != (1.0, 4.0):
-        return None
+    if lo is not None and hi is not None and (lo, hi) not in ((1.0, 4.0), (0.0, 4.0)):
+        return None       # a 0-4 line item (0 = no evidence) holds levels 1-4 too
     return score if 1.0 <= score <= 4.0 else None
 
 
@@ -906,6 +907,7 @@ class _Builder:
         self.targets_arg = targets
         self.out: dict[str, list[dict]] = defaultdict(list)
         self.side: list[dict] = []     # problems on rows that feed no canonical row directly
+        self.skipped: list[pd.DataFrame] = []
 
     def add(self, table, file, row, **values):
         values["_file"], values["_row"] = file, row
@@ -1160,6 +1162,10 @@ class _Builder:
         if not len(results) and not len(items):
             return
         cats = dict(zip(r.get("categories")["sourcedId"], r.get("categories")["title"]))
+        for title in cats.values():       # every title, so validate shows how each was read
+            r.kinds.kind(title)
+        if cats:
+            r.notice(f"categories read as evidence kinds: {r.kinds.describe()}")
         scales, class_scale = {}, defaultdict(list)
         for s in _records(r.get("scoreScales")):
             scales[s["sourcedId"]] = (ScoreScale(s["scoreScaleValue"]), s["_file"], s["_row"], s["title"])
@@ -1298,7 +1304,9 @@ class _Builder:
         skip = low("scoreStatus").isin(SKIP_SCORE_STATUS) | (low("inProgress") == "true") | \
             (low("missing") == "true")
         if skip.any():
-            skipped["exempt, not submitted, in progress or missing"] += int(skip.sum())
+            why = "exempt, not submitted, in progress or missing"
+            skipped[why] += int(skip.sum())
+            self._skip(R[skip.to_numpy()], "scoreStatus", why)
         R = R[~skip.to_numpy()]
         keep = ["sourcedId", "lineItemSourcedId", "studentSourcedId", "score", "textScore",
                 "scoreDate", "_file", "_row"]
@@ -1315,8 +1323,9 @@ class _Builder:
         B = R[~has_res].merge(li_links, on="lineItemSourcedId", how="left")
         nolink = B["_target"].isna().to_numpy()
         if nolink.any():
-            skipped["no target for its line item (learning-objective files, or line_item_targets=)"] \
-                += int(nolink.sum())
+            why = "no target for its line item (learning-objective files, or line_item_targets=)"
+            skipped[why] += int(nolink.sum())
+            self._skip(B[nolink].drop_duplicates("_pos"), "lineItemSourcedId", why)
         B = B[~nolink]
         for c in ("l_score", "l_text", "l_file"):
             B[c] = ""
@@ -1355,6 +1364,7 @@ class _Builder:
         empty = status == "empty"
         if empty.any():
             skipped["no score or textScore"] += int(empty.sum())
+            self._skip(E[empty], "score", "no score or textScore")
         bad = status == "bad"
         if bad.any():
             reason = np.array([v[2] for v in verdicts], dtype=object)[codes][bad]
@@ -1400,10 +1410,17 @@ class _Builder:
             "date": date, "score": level.astype("float32"), "kind": kind, "source": source,
             "_file": pd.Categorical(E["_file"].to_numpy(dtype=object)),
             "_row": E["_row"].to_numpy()})
-        if self.r.kinds.seen:
-            r.notice(f"categories read as evidence kinds: {self.r.kinds.describe()}")
         for why, k in skipped.items():
             r.notice(f"results.csv: {k} results are not evidence: {why}")
+
+    def _skip(self, rows, column, why):
+        """Results that are not evidence, kept with their reason (rows in = loaded + rejected
+        + skipped)."""
+        self.skipped.append(pd.DataFrame({
+            "table": "evidence", "file": rows["_file"].to_numpy(dtype=object),
+            "row": rows["_row"].to_numpy(), "column": column,
+            "value": rows[column].to_numpy(dtype=object) if column in rows else None,
+            "reason": why}))
 
     @staticmethod
     def _level(scale_id, text, raw_score, lo_text, hi_text, scales):
@@ -1601,7 +1618,10 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_ite
         raise_first(canonical_rejects, "OneRoster export")
     rejected = pd.concat([p for p in (one_row_each(side), canonical_rejects) if len(p)]
                          or [no_problems()], ignore_index=True)
-    return ds.replace(rejected=rejected)
+    ds = ds.replace(rejected=rejected)
+    ds.evidence.attrs["skipped"] = pd.concat(builder.skipped, ignore_index=True) \
+        if builder.skipped else no_problems()
+    return ds
 
 
 # ---------------------------------------------------------------------------- writing
