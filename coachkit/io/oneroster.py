@@ -458,8 +458,9 @@ def _categorical(values, fn) -> pd.Categorical:
     """fn applied to each distinct value, as a Categorical (None -> missing)."""
     codes, uniq = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object))
     out = [fn(u) for u in uniq]
-    cats = list(dict.fromkeys(o for o in out if o is not None))
-    remap = np.array([cats.index(o) if o is not None else -1 for o in out] + [-1], dtype=np.int64)
+    cats = sorted(set(o for o in out if o is not None))     # sorted, as astype("category") does
+    where = {c: i for i, c in enumerate(cats)}
+    remap = np.array([where[o] if o is not None else -1 for o in out] + [-1], dtype=np.int64)
     return pd.Categorical.from_codes(remap[codes], categories=cats)
 
 
