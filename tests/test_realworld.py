@@ -209,3 +209,21 @@ def test_validate_says_what_it_detected_and_how_it_read_it(name):
         assert "categories read as evidence kinds" in text and "'Tests & Quizzes' -> summative" in text
     if name.startswith("canvas_outcome"):
         assert "rows rejected" in text and "outcome score" in text and "rows skipped" in text
+
+
+def test_a_dataset_folder_with_a_gradebook_export_in_place_of_evidence(tmp_path):
+    (tmp_path / "schools.csv").write_text("school_id,name\nmv,Mesa Verde\n")
+    (tmp_path / "classrooms.csv").write_text("classroom_id,school_id,grade,teacher\nc5,mv,5,Lena Begay\n")
+    (tmp_path / "students.csv").write_text(
+        "student_id,first_name,last_name,grade,classroom_id,school_id,ell,iep,home_language\n"
+        "S1001,Ana,Soto,5,c5,mv,no,no,Spanish\nS1002,Leo,Begay,5,c5,mv,no,no,Navajo\n")
+    (tmp_path / "targets.csv").write_text(
+        "target_id,subject,grade,sequence,unit,code,statement\n"
+        "t1,math,5,1,Fractions,5.NF.A.1,Add and subtract fractions\n"
+        "t3,math,5,2,Fractions,5.NF.B.3,Interpret a fraction as division\n")
+    shutil.copy(DATA / "powerschool_standards" / "standard_grades.csv", tmp_path / "q1_grades.csv")
+    ds, notes = quietly(ck.load_dataset, tmp_path, errors="report")
+    assert any("detected a PowerSchool" in n for n in notes)
+    assert set(ds.evidence["target_id"]) == {"t1", "t3"}
+    assert set(ds.evidence["student_id"]) == {"S1001", "S1002"}
+    assert ds.students["home_language"].tolist() == ["Spanish", "Navajo"]     # the roster's

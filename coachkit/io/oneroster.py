@@ -1356,6 +1356,7 @@ class _Builder:
         for part in parts:      # one integer per distinct combination, column by column
             c, u = pd.factorize(pd.Series(part, dtype=object))
             key = key * (len(u) + 1) + c
+            key = pd.factorize(key)[0].astype(np.int64)     # renumbered: never overflows
             firsts.append(np.asarray(part, dtype=object))
         codes, first_of = _factorize_first(key)
         uniq = [tuple(f[i] for f in firsts) for i in first_of]
