@@ -106,23 +106,6 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         C("source", "category", required=False, nullable=True),
     ), references=(("student_id", "students", "student_id"),
                    ("target_id", "targets", "target_id")), big=True),
-    # People other than students, and who is in which class: from rostering exports
-    # (OneRoster), kept for role-scoped access (a teacher sees their classes).
-    Table("staff", (
-        C("staff_id", "id"), C("first_name", "text", nullable=True), C("last_name", "text"),
-        C("role", "category", allowed=STAFF_ROLES), C("school_id", "id", required=False, nullable=True),
-        C("email", "text", required=False, nullable=True),
-    ), key=("staff_id",)),
-    Table("guardians", (
-        C("guardian_id", "id"), C("student_id", "id"), C("first_name", "text", nullable=True),
-        C("last_name", "text"), C("relationship", "category", allowed=GUARDIAN_ROLES),
-        C("email", "text", required=False, nullable=True),
-    ), key=("guardian_id", "student_id"), references=(("student_id", "students", "student_id"),)),
-    Table("enrollments", (
-        C("classroom_id", "id"), C("person_id", "id"), C("role", "category", allowed=ENROLLMENT_ROLES),
-        C("primary", "bool", required=False, nullable=True),
-    ), key=("classroom_id", "person_id"),
-        references=(("classroom_id", "classrooms", "classroom_id"),)),
     Table("cycles", (
         C("cycle_id", "int", dtype="int16", low=1), C("start", "date"), C("end", "date"),
         C("school_year", "category"),
@@ -150,6 +133,23 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         C("rating", "float", dtype="float32", low=1, high=4),
         C("note", "text", required=False, nullable=True),
     ), key=("school_id", "year", "condition")),
+    # People other than students, and who is in which class: from rostering exports
+    # (OneRoster), kept for role-scoped access (a teacher sees their classes).
+    Table("staff", (
+        C("staff_id", "id"), C("first_name", "text", nullable=True), C("last_name", "text"),
+        C("role", "category", allowed=STAFF_ROLES), C("school_id", "id", required=False, nullable=True),
+        C("email", "text", required=False, nullable=True),
+    ), key=("staff_id",)),
+    Table("guardians", (
+        C("guardian_id", "id"), C("student_id", "id"), C("first_name", "text", nullable=True),
+        C("last_name", "text"), C("relationship", "category", allowed=GUARDIAN_ROLES),
+        C("email", "text", required=False, nullable=True),
+    ), key=("guardian_id", "student_id"), references=(("student_id", "students", "student_id"),)),
+    Table("enrollments", (
+        C("classroom_id", "id"), C("person_id", "id"), C("role", "category", allowed=ENROLLMENT_ROLES),
+        C("primary", "bool", required=False, nullable=True),
+    ), key=("classroom_id", "person_id"),
+        references=(("classroom_id", "classrooms", "classroom_id"),)),
 ]}
 
 # Tables a dataset must have; the others may be absent (empty).

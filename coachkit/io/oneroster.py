@@ -1,4 +1,9 @@
-"""OneRoster 1.2 CSV (1EdTech) <-> the canonical tables.
+"""OneRoster 1.0, 1.1 and 1.2 CSV (1EdTech) <-> the canonical tables.
+
+The version comes from the manifest (or the headers when there is none: 1.0 has no
+manifest) and each file is read by its own binding (``SPECS``); 1.1 gradebooks reach
+targets through ``line_item_targets`` (line-item titles, a column, or a mapping file).
+What follows describes the 1.2 binding, the one ``write_oneroster`` writes.
 
 Follows the *OneRoster 1.2 CSV Binding* (Final Release, 1EdTech): a zip (or folder) of
 CSV files with ``manifest.csv`` (``propertyName,value``: ``manifest.version``,
@@ -13,6 +18,8 @@ What lands where (see docs/data-sources.md for the full mapping):
 
 * ``orgs.csv`` type ``school`` -> **schools**
 * ``classes.csv`` (+ ``courses.csv``, the primary teacher's enrollment) -> **classrooms**
+* ``users.csv`` teachers/administrators -> **staff**, guardians/parents -> **guardians**,
+  ``enrollments.csv`` -> **enrollments**
 * ``users.csv`` with a ``student`` role in ``roles.csv`` (+ ``enrollments.csv`` for the
   classroom, ``demographics.csv`` for birth date and the ELL/IEP/home-language
   extension columns) -> **students**
@@ -449,6 +456,8 @@ def _isin(values, among) -> np.ndarray:
 
 def _lookup(keys, mapping: dict) -> np.ndarray:
     """mapping[key] for each key ('' where there is none), through the distinct keys."""
+    if not mapping:
+        return np.full(len(keys), "", dtype=object)
     codes, uniq = pd.factorize(pd.Series(np.asarray(keys, dtype=object), dtype=object))
     found = np.array([mapping.get(u, "") for u in uniq] + [""], dtype=object)
     return found[codes]          # code -1 (a missing key) picks the trailing ""
