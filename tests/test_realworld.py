@@ -198,7 +198,8 @@ def test_oneroster_11_missing_column_is_judged_by_the_11_binding(tmp_path):
 @pytest.mark.parametrize("name", ["canvas_outcome_results/outcome_results.csv",
                                   "canvas_mastery_gradebook/learning_mastery_export.csv",
                                   "powerschool_standards/standard_grades.csv",
-                                  "oneroster_11_bulk", "oneroster_10"])
+                                  "oneroster_11_bulk", "oneroster_10",
+                                  "case_levels/sel_levels.json"])
 def test_validate_says_what_it_detected_and_how_it_read_it(name):
     from coachkit.commands import validate
     out = CliRunner().invoke(validate, [str(DATA / name)])
@@ -207,6 +208,9 @@ def test_validate_says_what_it_detected_and_how_it_read_it(name):
     assert ("detected a" in text) or ("OneRoster" in text) or ("categories read as" in text)
     if "oneroster_11" in name:
         assert "categories read as evidence kinds" in text and "'Tests & Quizzes' -> summative" in text
+    if name.startswith("case_levels"):
+        assert "detected a CASE 1.0 package" in text and "3 support items" in text
+        assert "grade=3" in text and out.exit_code == 1
     if name.startswith("canvas_outcome"):
         assert "rows rejected" in text and "outcome score" in text and "rows skipped" in text
 

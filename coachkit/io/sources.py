@@ -90,3 +90,27 @@ register_source(Source("oneroster", _is_oneroster, _load_oneroster))
 register_source(Source("gradebook export", _gradebook_file, _load_gradebook))
 register_source(Source("dataset folder with a gradebook export",
                        lambda p: _gradebook_in_folder(p) is not None, _load_folder_with_gradebook))
+
+
+def _is_case(path: Path) -> bool:
+    if not (path.is_file() and path.suffix.lower() == ".json"):
+        return False
+    head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    return "CFDocument" in head or "CFPackage" in head
+
+
+def _load_case(path, *, errors):
+    """A CASE framework alone: a dataset holding only its targets (for coachkit validate)."""
+    import warnings
+
+    from ..dataset import Dataset
+    from .case import CaseWarning, load_case_details
+    targets, rejected, _ = load_case_details(path, errors=errors)
+    skipped = targets.attrs.get("skipped")
+    warnings.warn(f"{path}: detected a CASE 1.0 package: {len(targets)} targets, {len(rejected)} "
+                  f"rejected, {0 if skipped is None else len(skipped)} support items (examples, "
+                  f"tasks, notes) skipped", CaseWarning, stacklevel=3)
+    return Dataset(targets=targets, rejected=rejected, source=str(path))
+
+
+register_source(Source("CASE package", _is_case, _load_case))
