@@ -1547,7 +1547,7 @@ def _remap(rejected: pd.DataFrame, where: dict) -> pd.DataFrame:
 
 def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_item_targets=None,
                    kinds=None) -> Dataset:
-    """Read a OneRoster 1.2 CSV export (zip or folder) into a Dataset.
+    """Read a OneRoster 1.0, 1.1 or 1.2 CSV export (zip or folder) into a Dataset.
 
     ``path_or_zip`` may be a list of exports applied in order: a bulk export, then the delta
     exports that followed it. ``targets`` is the continuum the learning objectives point at:
