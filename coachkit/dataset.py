@@ -125,6 +125,10 @@ class Dataset:
     survey_items: pd.DataFrame = field(default_factory=lambda: empty_table("survey_items"))
     survey_responses: pd.DataFrame = field(default_factory=lambda: empty_table("survey_responses"))
     conditions: pd.DataFrame = field(default_factory=lambda: empty_table("conditions"))
+    # people and class membership from rostering exports (for role-scoped access)
+    staff: pd.DataFrame = field(default_factory=lambda: empty_table("staff"))
+    guardians: pd.DataFrame = field(default_factory=lambda: empty_table("guardians"))
+    enrollments: pd.DataFrame = field(default_factory=lambda: empty_table("enrollments"))
     rejected: pd.DataFrame = field(default_factory=no_problems, compare=False)
     source: str | None = field(default=None, compare=False)
 

@@ -32,6 +32,10 @@ LEVELS = {1: "Beginning", 2: "Developing", 3: "Proficient", 4: "Extending"}
 STAGES = ("i-learn", "i-practice", "i-show")
 EVIDENCE_KINDS = ("formative", "summative", "retake", "observation", "self")
 RESPONDENTS = ("student", "staff")
+STAFF_ROLES = ("teacher", "administrator", "aide", "proctor", "counselor", "principal",
+               "districtAdministrator", "siteAdministrator", "systemAdministrator")
+GUARDIAN_ROLES = ("guardian", "parent", "relative")
+ENROLLMENT_ROLES = ("student", "teacher", "aide", "proctor", "administrator", "guardian")
 CONDITIONS = (
     "shared vision", "culture", "agency", "transparency", "partnerships", "curriculum",
     "instruction", "comprehensive assessment system", "flexible learning environments",
@@ -129,6 +133,23 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         C("rating", "float", dtype="float32", low=1, high=4),
         C("note", "text", required=False, nullable=True),
     ), key=("school_id", "year", "condition")),
+    # People other than students, and who is in which class: from rostering exports
+    # (OneRoster), kept for role-scoped access (a teacher sees their classes).
+    Table("staff", (
+        C("staff_id", "id"), C("first_name", "text", nullable=True), C("last_name", "text"),
+        C("role", "category", allowed=STAFF_ROLES), C("school_id", "id", required=False, nullable=True),
+        C("email", "text", required=False, nullable=True),
+    ), key=("staff_id",)),
+    Table("guardians", (
+        C("guardian_id", "id"), C("student_id", "id"), C("first_name", "text", nullable=True),
+        C("last_name", "text"), C("relationship", "category", allowed=GUARDIAN_ROLES),
+        C("email", "text", required=False, nullable=True),
+    ), key=("guardian_id", "student_id"), references=(("student_id", "students", "student_id"),)),
+    Table("enrollments", (
+        C("classroom_id", "id"), C("person_id", "id"), C("role", "category", allowed=ENROLLMENT_ROLES),
+        C("primary", "bool", required=False, nullable=True),
+    ), key=("classroom_id", "person_id"),
+        references=(("classroom_id", "classrooms", "classroom_id"),)),
 ]}
 
 # Tables a dataset must have; the others may be absent (empty).

@@ -97,3 +97,35 @@ def test_not_a_case_package(tmp_path):
     p.write_text('{"items": []}')
     with pytest.raises(CoachkitDataError, match="no CFDocument"):
         load_case(p)
+
+
+LEVELS = Path(__file__).parent / "data" / "realworld" / "case_levels" / "sel_levels.json"
+
+
+def test_level_framework_reads_with_a_grade_map_and_skips_support_items():
+    t = load_case(LEVELS, grades={"Level 1": 3, "Level 2": 4})
+    items = json.loads(LEVELS.read_text())["CFItems"]
+    skipped = t.attrs["skipped"]
+    structure = 5     # two competencies, three levels
+    assert len(items) == len(t) + len(t.attrs["rejected"]) + len(skipped) + structure
+    assert sorted(skipped["value"]) == ["Accessibility Note", "Example", "Task"]
+    grade_of = dict(zip(t["statement"], t["grade"]))
+    assert grade_of["I can choose a strategy to manage strong feelings."] == 4
+    assert grade_of["I can take turns in a small-group conversation."] == 3
+    # items without humanCodingScheme get a code from the coded ancestor and their position
+    assert set(t["code"]) >= {"SM.1", "SM.2", "SM.2.a"}
+    again = load_case(LEVELS, grades={"Level 1": 3, "Level 2": 4})
+    assert list(again["code"]) == list(t["code"])          # stable
+
+
+def test_one_grade_for_a_framework_without_levels():
+    t = load_case(LEVELS, grade="K")
+    assert (t["grade"] == 0).all() and len(t) == 4
+
+
+def test_missing_grade_names_the_fix():
+    with pytest.raises(CoachkitDataError, match=r"grade=3.*grades="):
+        load_case(LEVELS)
+    t = load_case(LEVELS, errors="report")
+    assert len(t) == 0 and len(t.attrs["rejected"]) == 4
+    assert (t.attrs["rejected"]["column"] == "educationLevel").all()

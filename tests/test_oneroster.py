@@ -74,7 +74,7 @@ def test_bulk_export_into_canonical_tables():
                    ("u-s3", B, 4.0, "summative"), ("u-s3", C, 2.0, "summative")]
     assert (ev["source"] == "Mesa SIS").all()
     assert ds.cycles["end"].tolist() == [pd.Timestamp("2025-09-14"), pd.Timestamp("2025-10-26")]
-    assert any("exempt" in w for w in warned) and any("no learning objective" in w for w in warned)
+    assert any("exempt" in w for w in warned) and any("no target for its line item" in w for w in warned)
     ds.validate()
     with warnings.catch_warnings():                 # the fixture follows the binding strictly
         warnings.simplefilter("error", OneRosterWarning)
@@ -177,16 +177,18 @@ def test_score_not_on_the_scale_rejects_the_result(bulk):
     assert len(ds.evidence) == 2 and len(ds.evidence) + len(rej) == 4
 
 
-def test_missing_manifest(bulk, tmp_path):
+def test_missing_manifest_reads_the_version_from_the_headers(bulk, tmp_path):
     (bulk / "manifest.csv").unlink()
-    with pytest.raises(CoachkitDataError, match="no manifest.csv") as err:
-        load_oneroster(bulk)
-    assert err.value.file.endswith("manifest.csv") and err.value.column == "propertyName"
+    ds, warned = load(bulk, errors="report")
+    assert any("no manifest.csv; the headers read as OneRoster 1.2" in w for w in warned)
+    full, _ = load(DATA / "bulk", errors="report")
+    assert (len(ds.students), len(ds.evidence)) == (len(full.students), len(full.evidence))
     z = tmp_path / "nomanifest.zip"
     with zipfile.ZipFile(z, "w") as out:
-        out.write(bulk / "users.csv", "users.csv")
-    with pytest.raises(CoachkitDataError, match="no manifest.csv"):
+        out.write(bulk / "case.json", "notes.json")     # nothing OneRoster in it
+    with pytest.raises(CoachkitDataError, match="no manifest.csv") as err:
         ck.load_dataset(z)
+    assert err.value.file.endswith("manifest.csv") and err.value.column == "propertyName"
 
 
 def test_wrong_version_and_listed_file_missing(bulk):
@@ -240,7 +242,52 @@ def test_round_trip_canonical_oneroster_canonical(tmp_path, target):
                         dtype=str, keep_default_na=False)
     assert "role" not in users.columns                       # 1.2: roles live in roles.csv
     back, warned = load(out)
+    warned = [w for w in warned if not w.startswith("categories read as evidence kinds")]
     assert not warned and len(back.rejected) == 0
     for name in CANONICAL:
         a = getattr(ds, name).reset_index(drop=True)
         pd.testing.assert_frame_equal(a, getattr(back, name)[list(a.columns)], obj=name)
+
+
+def test_a_bad_optional_reference_is_a_notice_not_a_cascade(bulk):
+    edit(bulk / "orgs.csv", "school,040000100123,org-district", "school,040000100123,org-gone")
+    ds, warned = load(bulk, errors="report")
+    full, _ = load(DATA / "bulk", errors="report")
+    assert len(ds.rejected) == 0
+    for name in ("schools", "classrooms", "students", "evidence"):
+        assert len(getattr(ds, name)) == len(getattr(full, name)), name
+    assert any("parentSourcedId that is not in orgs.csv" in w and "'org-gone'" in w for w in warned)
+
+
+def test_a_student_whose_enrollments_were_rejected_is_rejected_for_that_reason(bulk):
+    # u-s2's two enrollments both point at a class that is not there
+    edit(bulk / "enrollments.csv", "e-u-s2-m,,,cls-m3a", "e-u-s2-m,,,cls-nope")
+    edit(bulk / "enrollments.csv", "e-u-s2-hr,,,cls-hr3a", "e-u-s2-hr,,,cls-nope")
+    ds, _ = load(bulk, errors="report")
+    st = ds.rejected[ds.rejected["table"] == "students"]
+    assert len(st) == 1 and st.iloc[0]["value"] == "u-s2"
+    assert "enrollment" in st.iloc[0]["reason"] and "enrollments.csv row" in st.iloc[0]["reason"]
+    assert not ds.rejected["reason"].str.contains("classroom_id: empty cell").any()
+
+
+def test_teachers_are_staff_not_students(bulk):
+    ds, _ = load(bulk, errors="report")
+    assert "u-t1" in set(ds.staff["staff_id"]) and "u-t1" not in set(ds.students["student_id"])
+    assert set(ds.enrollments["role"]) == {"teacher", "student"}
+    users = pd.read_csv(bulk / "users.csv", dtype=str, keep_default_na=False)
+    users.loc[users["sourcedId"] == "u-t1", "givenName"] = ""
+    users.to_csv(bulk / "users.csv", index=False)
+    ds, _ = load(bulk, errors="report")
+    rej = ds.rejected[ds.rejected["column"] == "givenName"]     # a teacher's row: not "students"
+    assert set(rej["table"]) == {"users"} and len(rej) == 1
+
+
+def test_a_district_kind_file_overrides_the_word_map(bulk):
+    ds, warned = load(bulk, errors="report")
+    assert any("'Homework' -> formative (word 'homework')" in w for w in warned)
+    (bulk / "category_kinds.csv").write_text("category,kind\nHOMEWORK!,observation\n")
+    ds, warned = load(bulk, errors="report")
+    assert any("'Homework' -> observation (district map" in w for w in warned)
+    (bulk / "category_kinds.csv").write_text("category,kind\nHomework,quiz-ish\n")
+    with pytest.raises(CoachkitDataError, match=r"row 2, column 'kind'.*quiz-ish"):
+        load_oneroster(bulk)

@@ -47,7 +47,9 @@ from ..dataset import no_problems, raise_first
 from ..errors import CoachkitDataError
 from ..schema import TABLES
 
-__all__ = ["load_case", "write_case", "read_case_package", "case_identifier", "CaseWarning"]
+__all__ = ["load_case", "write_case", "read_case_package", "case_identifier", "CaseWarning",
+           "load_case_details", "loads_json", "unwrap_package", "case_targets", "coerce_targets",
+           "normalize_uuid", "parse_grade_code", "case_package", "GRADE_CODES"]
 
 # Namespace for deterministic UUIDs made from coachkit's local ids (uuid5).
 COACHKIT_NS = uuid.UUID("6f1d3c8e-2b0a-5c47-9e1f-7a4b8c2d0e13")
@@ -56,6 +58,13 @@ NOTE_RE = re.compile(r"^\s*coachkit\.(target_id|portrait_attribute)\s*:\s*(.*?)\
 ASSOCIATION_TYPES = ("isChildOf", "isPeerOf", "isPartOf", "exactMatchOf", "precedes",
                      "isRelatedTo", "replacedBy", "exemplar", "hasSkillLevel")
 GRADE_CODES = {0: "KG", **{g: f"{g:02d}" for g in range(1, 13)}}
+# CFItemTypes that explain a standard rather than state one (compared lower-case, letters only,
+# a trailing s ignored): skipped and counted, never rejected.
+SUPPORT_ITEM_TYPES = ("example", "exemplar", "task", "sample task", "performance task example",
+                      "note", "teacher note", "accessibility", "accessibility note",
+                      "clarification", "clarification statement", "boundary", "assessment boundary",
+                      "assessment limit", "misconception", "vocabulary", "resource",
+                      "essential question", "evidence statement", "comment")
 
 
 class CaseWarning(UserWarning):
@@ -109,12 +118,12 @@ def read_case_package(path) -> tuple[dict, str]:
         with zipfile.ZipFile(path) as z:
             names = [n for n in z.namelist() if n.lower().endswith(".json")]
             for n in names:
-                data = _loads(z.read(n), f"{path}/{n}")
+                data = loads_json(z.read(n), f"{path}/{n}")
                 if isinstance(data, dict) and ("CFDocument" in data or "CFPackage" in data):
-                    return _unwrap(data), f"{path}/{n}"
+                    return unwrap_package(data), f"{path}/{n}"
         raise CoachkitDataError(f"{path}: no CASE package (.json with a CFDocument) inside",
                                 file=str(path))
-    return _unwrap(_loads(path.read_bytes(), str(path))), str(path)
+    return unwrap_package(loads_json(path.read_bytes(), str(path))), str(path)
 
 
 def _looks_like_case(p: Path) -> bool:
@@ -125,7 +134,7 @@ def _looks_like_case(p: Path) -> bool:
     return "CFDocument" in head or "CFPackage" in head
 
 
-def _loads(raw: bytes, label: str):
+def loads_json(raw: bytes, label: str):
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -134,7 +143,7 @@ def _loads(raw: bytes, label: str):
                                 file=label) from err
 
 
-def _unwrap(data) -> dict:
+def unwrap_package(data) -> dict:
     if isinstance(data, dict) and "CFDocument" not in data and isinstance(data.get("CFPackage"), dict):
         warnings.warn("CASE package wrapped in a 'CFPackage' object; the binding puts "
                       "CFDocument at the top level. Read it anyway.", CaseWarning, stacklevel=3)
@@ -147,9 +156,22 @@ def _problem(file, row, column, value, reason, table="targets") -> dict:
             "value": value, "reason": reason}
 
 
-def _case_targets(package, *, id_from: str = "identifier", label: str = "CFPackage"):
+def _type_word(item) -> str:
+    return re.sub(r"[^a-z]+", " ", str(item.get("CFItemType") or "").lower()).strip()
+
+
+def is_support_item(item) -> bool:
+    """Examples, tasks, notes and the like: items that explain a standard, not standards."""
+    word = _type_word(item)
+    return bool(word) and (word in SUPPORT_ITEM_TYPES or word.rstrip("s") in SUPPORT_ITEM_TYPES)
+
+
+def case_targets(package, *, id_from: str = "identifier", label: str = "CFPackage",
+                 grade=None, grades: dict | None = None, skipped: list | None = None):
     """Package dict -> (raw targets DataFrame indexed by CFItems position, problems, identifier map,
-    document dict)."""
+    document dict). Support items (examples, tasks, notes …) go to ``skipped`` when given."""
+    levels = {str(k).strip().lower(): v for k, v in (grades or {}).items()}
+    default_grade = grade
     if not isinstance(package, dict) or not isinstance(package.get("CFDocument"), dict):
         raise CoachkitDataError(f"{label}: no CFDocument object; a CASE package is "
                                 f'{{"CFDocument": {{…}}, "CFItems": […], "CFAssociations": […]}}',
@@ -161,6 +183,7 @@ def _case_targets(package, *, id_from: str = "identifier", label: str = "CFPacka
     problems: list[dict] = []
     doc_id = str(doc.get("identifier") or "").strip().lower()
     by_id: dict[str, int] = {}
+    support: set[str] = set()
     for pos, it in enumerate(items, start=1):
         ident = str(it.get("identifier") or "").strip().lower()
         if not ident:
@@ -170,6 +193,13 @@ def _case_targets(package, *, id_from: str = "identifier", label: str = "CFPacka
         if ident in by_id:
             problems.append(_problem(items_file, pos, "identifier", ident,
                                      f"duplicate identifier; already on CFItems item {by_id[ident]}"))
+            continue
+        if is_support_item(it):
+            support.add(ident)
+            if skipped is not None:
+                skipped.append(_problem(f"{label}#CFItems", pos, "CFItemType", it.get("CFItemType"),
+                                        "not a standard (an example, task or note that explains "
+                                        "one); skipped"))
             continue
         if not UUID_RE.match(ident):
             warnings.warn(f"{items_file} item {pos}: identifier {ident!r} is not a UUID as CASE "
@@ -186,6 +216,8 @@ def _case_targets(package, *, id_from: str = "identifier", label: str = "CFPacka
             continue
         origin = str((a.get("originNodeURI") or {}).get("identifier") or "").strip().lower()
         dest = str((a.get("destinationNodeURI") or {}).get("identifier") or "").strip().lower()
+        if origin in support or dest in support:
+            continue      # an example or note hanging off a standard (or the reverse)
         if origin not in by_id:
             problems.append(_problem(assoc_file, pos, "originNodeURI.identifier", origin or None,
                                      "bad reference: not the identifier of a CFItem in this package"))
@@ -245,13 +277,16 @@ def _case_targets(package, *, id_from: str = "identifier", label: str = "CFPacka
         while p in by_id and p not in chain:
             chain.append(p)
             p = parent.get(p, (doc_id,))[0]
-        grade = _grade_of(it, [items[by_id[c] - 1] for c in chain], label, pos)
+        ancestors = [items[by_id[c] - 1] for c in chain]
+        grade = _grade_of(it, ancestors, levels)
+        if grade is None and default_grade is not None:
+            grade = str(default_grade)
         subject = next((items[by_id[c] - 1].get("fullStatement") for c in chain
                         if str(items[by_id[c] - 1].get("CFItemType") or "").lower() == "subject"),
                        None) or (doc_subjects[0] if doc_subjects else doc.get("title"))
         unit = items[by_id[chain[0]] - 1].get("fullStatement") if chain else doc.get("title")
         notes = dict(NOTE_RE.findall(str(it.get("notes") or "")))
-        code = it.get("humanCodingScheme")
+        code = it.get("humanCodingScheme") or generated_code(it, ancestors, ident)
         if id_from in ("code", "humanCodingScheme"):
             target_id = code
         elif id_from == "identifier":
@@ -270,16 +305,35 @@ def _case_targets(package, *, id_from: str = "identifier", label: str = "CFPacka
     return raw, problems, ident_of, doc
 
 
-def _grade_of(item, ancestors, label, pos):
+def _grade_of(item, ancestors, levels: dict):
+    """The item's grade: its (or the nearest ancestor's) educationLevel, read as a grade or
+    through ``levels`` (level name -> grade); else a level named by an ancestor's statement
+    or code (level-based frameworks put levels in the tree)."""
     for node in [item, *ancestors]:
-        levels = node.get("educationLevel")
-        if not levels:
+        found = node.get("educationLevel")
+        if not found:
             continue
-        if isinstance(levels, str):
-            levels = [s for s in re.split(r"[,\s]+", levels) if s]
-        grades = [g for g in (parse_grade_code(x) for x in levels) if g is not None]
-        return str(min(grades)) if grades else str(levels[0])
+        if isinstance(found, str):
+            found = [s for s in re.split(r"[,\s]+", found) if s] if not levels else [found]
+        mapped = [levels.get(str(x).strip().lower()) for x in found]
+        grades = [g for g in (parse_grade_code(x if m is None else m) for x, m in zip(found, mapped))
+                  if g is not None]
+        return str(min(grades)) if grades else str(found[0])
+    for node in [item, *ancestors]:
+        for field in ("fullStatement", "humanCodingScheme", "abbreviatedStatement"):
+            key = str(node.get(field) or "").strip().lower()
+            if key in levels:
+                return str(levels[key])
     return None
+
+
+def generated_code(item, ancestors, ident: str) -> str:
+    """A stable code for an item without humanCodingScheme: the nearest coded ancestor's code
+    and the item's listEnumeration, else the first 8 characters of its identifier."""
+    base = next((a.get("humanCodingScheme") for a in ancestors if a.get("humanCodingScheme")), "")
+    enum = str(item.get("listEnumeration") or "").strip()
+    tail = enum if enum else ident[:8].upper()
+    return f"{base}.{tail}" if base else f"item-{tail}" if enum else f"CASE-{tail}"
 
 
 def _apply_precedes(leaves, rank, precedes, label):
@@ -322,7 +376,7 @@ def _sequences(raw: pd.DataFrame) -> pd.Series:
     return seq
 
 
-def _coerce_targets(raw: pd.DataFrame, file: str):
+def coerce_targets(raw: pd.DataFrame, file: str):
     """Raw targets (index = CFItems position) -> (typed, problems with CFItems positions)."""
     from .pipeline import coerce_table
     text = raw.astype(object).where(raw.notna(), "").astype(str)
@@ -331,6 +385,10 @@ def _coerce_targets(raw: pd.DataFrame, file: str):
     df.index = positions
     if len(problems):
         problems["row"] = problems["row"].map(lambda r: positions[r] if r is not None and r == r else r)
+        no_grade = (problems["column"] == "grade") & problems["value"].isna()
+        problems.loc[no_grade, "reason"] = (
+            "empty cell; no educationLevel on the item or its ancestors: say which grade with "
+            "load_case(..., grade=3), or map the framework's levels with grades={'Level 1': 3, …}")
         problems["column"] = problems["column"].map(CASE_FIELD.get).fillna(problems["column"])
     return df, problems
 
@@ -340,27 +398,39 @@ CASE_FIELD = {"target_id": "identifier", "code": "humanCodingScheme", "statement
               "subject": "subject"}
 
 
-def load_case(path, *, id_from: str = "identifier", errors: str = "raise") -> pd.DataFrame:
+def load_case(path, *, id_from: str = "identifier", errors: str = "raise", grade=None,
+              grades: dict | None = None) -> pd.DataFrame:
     """Read a CASE 1.0 package (JSON file, folder or zip) into the ``targets`` table.
 
     errors="raise" stops at the first problem with a CoachkitDataError naming the file,
     the item (its position in CFItems or CFAssociations), the field and the fix;
     errors="report" keeps every good target and puts the rest in ``df.attrs["rejected"]``.
     ``df.attrs["case_document"]`` keeps the CFDocument so :func:`write_case` can write it back.
+
+    Frameworks without ``educationLevel`` (proficiency levels, portrait of a graduate, SEL):
+    ``grade=`` is the grade of every target that has none; ``grades=`` maps level names
+    (an ``educationLevel`` value, or the statement or code of an ancestor item such as
+    "Level 2") onto grades. Items without ``humanCodingScheme`` get a stable generated code
+    (:func:`generated_code`). Support items (``CFItemType`` Example, Task, Note … see
+    ``SUPPORT_ITEM_TYPES``) are not targets: they are listed in ``df.attrs["skipped"]``,
+    not rejected. CFItems in = targets + rejected + skipped + structure (non-leaf items).
     """
-    targets, rejected, _ = _load_case(path, id_from=id_from, errors=errors)
+    targets, rejected, _ = load_case_details(path, id_from=id_from, errors=errors, grade=grade,
+                                             grades=grades)
     return targets
 
 
-def _load_case(path, *, id_from="identifier", errors="raise"):
-    from .pipeline import one_row_each, check_errors as _check_errors
-    _check_errors(errors)
+def load_case_details(path, *, id_from="identifier", errors="raise", grade=None, grades=None):
+    from .pipeline import check_errors, one_row_each
+    check_errors(errors)
     package, label = read_case_package(path)
-    raw, found, ident_of, doc = _case_targets(package, id_from=id_from, label=label)
+    skipped: list[dict] = []
+    raw, found, ident_of, doc = case_targets(package, id_from=id_from, label=label, grade=grade,
+                                             grades=grades, skipped=skipped)
     structural = pd.DataFrame(found) if found else no_problems()
     if errors == "raise":
         raise_first(structural, "CASE package")
-    df, problems = _coerce_targets(raw, f"{label}#CFItems")
+    df, problems = coerce_targets(raw, f"{label}#CFItems")
     if errors == "raise":
         raise_first(problems, "CASE package")
     if len(problems):
@@ -372,6 +442,7 @@ def _load_case(path, *, id_from="identifier", errors="raise"):
     df.attrs["rejected"] = rejected
     df.attrs["case_document"] = {k: v for k, v in doc.items() if k != "CFPackageURI"}
     df.attrs["case_identifiers"] = ident_of
+    df.attrs["skipped"] = pd.DataFrame(skipped) if skipped else no_problems()
     return df, rejected, ident_of
 
 

@@ -15,16 +15,14 @@ import pandas as pd
 from ..dataset import Dataset
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, TABLES
-from .oneroster import load_oneroster
 from .coerce import local_zone
 from .pipeline import assemble, check_errors, coerce_table, finish, one_row_each
-from .read import EXCEL_SUFFIXES, PARQUET_SUFFIXES, detect_encoding, read_cells
+from .read import SUFFIXES, detect_encoding, read_cells, table_files
 from .sql import load_sql
 
 __all__ = ["load_dataset", "load_table", "read_table", "save_dataset", "table_files",
            "detect_encoding", "SUFFIXES"]
 
-SUFFIXES = (".csv", ".txt") + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 
 
 def _table_name_for(path: Path, table: str | None) -> str:
@@ -64,17 +62,6 @@ def load_table(path, table: str | None = None, *, errors: str = "raise",
     return df
 
 
-def table_files(folder: Path) -> dict[str, Path]:
-    """The table files in a folder, by table name (first suffix in SUFFIXES wins)."""
-    found = {}
-    for p in sorted(folder.iterdir(), key=lambda p: (SUFFIXES.index(p.suffix.lower())
-                                                     if p.suffix.lower() in SUFFIXES else 99)):
-        stem = p.stem.lower().replace(" ", "_").replace("-", "_")
-        if p.suffix.lower() in SUFFIXES and stem in TABLES and stem not in found:
-            found[stem] = p
-    return found
-
-
 def load_dataset(path, *, errors: str = "raise", time_zone=None) -> Dataset:
     """Load a dataset from a folder of table files, an Excel workbook, a OneRoster folder or
     zip, or a SQLAlchemy database URL.
@@ -95,8 +82,10 @@ def load_dataset(path, *, errors: str = "raise", time_zone=None) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    if path.suffix.lower() == ".zip" or (path.is_dir() and (path / "manifest.csv").exists()):
-        return load_oneroster(path, errors=errors)
+    from .sources import source_for     # OneRoster, gradebook exports … (coachkit.io.sources)
+    source = source_for(path)
+    if source is not None:
+        return source.load(path, errors=errors)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         try:
             sheets = pd.ExcelFile(path).sheet_names

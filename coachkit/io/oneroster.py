@@ -1,4 +1,9 @@
-"""OneRoster 1.2 CSV (1EdTech) <-> the canonical tables.
+"""OneRoster 1.0, 1.1 and 1.2 CSV (1EdTech) <-> the canonical tables.
+
+The version comes from the manifest (or the headers when there is none: 1.0 has no
+manifest) and each file is read by its own binding (``SPECS``); 1.1 gradebooks reach
+targets through ``line_item_targets`` (line-item titles, a column, or a mapping file).
+What follows describes the 1.2 binding, the one ``write_oneroster`` writes.
 
 Follows the *OneRoster 1.2 CSV Binding* (Final Release, 1EdTech): a zip (or folder) of
 CSV files with ``manifest.csv`` (``propertyName,value``: ``manifest.version``,
@@ -13,6 +18,8 @@ What lands where (see docs/data-sources.md for the full mapping):
 
 * ``orgs.csv`` type ``school`` -> **schools**
 * ``classes.csv`` (+ ``courses.csv``, the primary teacher's enrollment) -> **classrooms**
+* ``users.csv`` teachers/administrators -> **staff**, guardians/parents -> **guardians**,
+  ``enrollments.csv`` -> **enrollments**
 * ``users.csv`` with a ``student`` role in ``roles.csv`` (+ ``enrollments.csv`` for the
   classroom, ``demographics.csv`` for birth date and the ELL/IEP/home-language
   extension columns) -> **students**
@@ -46,10 +53,11 @@ import pandas as pd
 
 from ..dataset import Dataset, no_problems, raise_first
 from ..errors import CoachkitDataError
-from ..schema import CORE_TABLES, LEVELS, TABLES
-from .case import (GRADE_CODES, _load_case, case_identifier, case_package, normalize_uuid,
+from ..schema import CORE_TABLES, ENROLLMENT_ROLES, GUARDIAN_ROLES, LEVELS, STAFF_ROLES, TABLES
+from .case import (GRADE_CODES, load_case_details, case_identifier, case_package, normalize_uuid,
                    parse_grade_code)
 from .coerce import LEVEL_WORDS, STAGE_SCORES
+from .kinds import CategoryKinds, read_kind_map
 
 __all__ = ["load_oneroster", "write_oneroster", "read_manifest", "OneRosterWarning", "OneRosterNotice",
            "ONEROSTER_FILES", "SPEC"]
@@ -119,6 +127,70 @@ SPEC: dict[str, list[tuple[str, str]]] = {
                       ("preferredGivenName", N), ("preferredMiddleName", N),
                       ("preferredFamilyName", N), ("primaryOrgSourcedId", N), ("pronouns", N)],
 }
+# OneRoster 1.1 CSV binding (Final Release, IMS 2017), section 3: 13 data files, roles on
+# users.csv (role, orgSourcedIds), lineItems tied to a gradingPeriodSourcedId, no school on
+# line items, no score scales and no learning objectives.
+SPEC_11: dict[str, list[tuple[str, str]]] = {
+    "academicSessions": _META + [("title", Y), ("type", Y), ("startDate", Y), ("endDate", Y),
+                                 ("parentSourcedId", N), ("schoolYear", Y)],
+    "categories": _META + [("title", Y)],
+    "classes": _META + [("title", Y), ("grades", N), ("courseSourcedId", Y), ("classCode", N),
+                        ("classType", Y), ("location", N), ("schoolSourcedId", Y),
+                        ("termSourcedIds", Y), ("subjects", N), ("subjectCodes", N), ("periods", N)],
+    "classResources": _META + [("title", N), ("classSourcedId", Y), ("resourceSourcedId", Y)],
+    "courses": _META + [("schoolYearSourcedId", N), ("title", Y), ("courseCode", N), ("grades", N),
+                        ("orgSourcedId", Y), ("subjects", N), ("subjectCodes", N)],
+    "courseResources": _META + [("title", N), ("courseSourcedId", Y), ("resourceSourcedId", Y)],
+    "demographics": SPEC["demographics"],
+    "enrollments": _META + [("classSourcedId", Y), ("schoolSourcedId", Y), ("userSourcedId", Y),
+                            ("role", Y), ("primary", N), ("beginDate", N), ("endDate", N)],
+    "lineItems": _META + [("title", Y), ("description", N), ("assignDate", Y), ("dueDate", Y),
+                          ("classSourcedId", Y), ("categorySourcedId", Y),
+                          ("gradingPeriodSourcedId", Y), ("resultValueMin", Y),
+                          ("resultValueMax", Y)],
+    "orgs": _META + [("name", Y), ("type", Y), ("identifier", N), ("parentSourcedId", N)],
+    "resources": _META + [("vendorResourceId", Y), ("title", N), ("roles", N), ("importance", N),
+                          ("vendorId", N), ("applicationId", N)],
+    "results": _META + [("lineItemSourcedId", Y), ("studentSourcedId", Y), ("scoreStatus", Y),
+                        ("score", Y), ("scoreDate", Y), ("comment", N)],
+    "users": _META + [("enabledUser", Y), ("orgSourcedIds", Y), ("role", Y), ("username", Y),
+                      ("userIds", N), ("givenName", Y), ("familyName", Y), ("middleName", N),
+                      ("identifier", N), ("email", N), ("sms", N), ("phone", N),
+                      ("agentSourcedIds", N), ("grades", N), ("password", N)],
+}
+# OneRoster 1.0 CSV (IMS 2015): seven files, no manifest, singular grade/termSourcedId/agents,
+# demographics keyed by userSourcedId, status may be "inactive".
+SPEC_10: dict[str, list[tuple[str, str]]] = {
+    "orgs": _META + [("name", Y), ("type", Y), ("identifier", N), ("parentSourcedId", N)],
+    "users": _META + [("orgSourcedIds", Y), ("role", Y), ("username", Y), ("userId", N),
+                      ("givenName", Y), ("familyName", Y), ("identifier", N), ("email", N),
+                      ("sms", N), ("phone", N), ("agents", N)],
+    "courses": _META + [("schoolYearId", N), ("title", Y), ("courseCode", N), ("grade", N),
+                        ("orgSourcedId", Y), ("subjects", N)],
+    "classes": _META + [("title", Y), ("grade", N), ("courseSourcedId", Y), ("classCode", N),
+                        ("classType", Y), ("location", N), ("schoolSourcedId", Y),
+                        ("termSourcedId", Y), ("subjects", N)],
+    "enrollments": _META + [("classSourcedId", Y), ("schoolSourcedId", Y), ("userSourcedId", Y),
+                            ("role", Y), ("primary", N)],
+    "academicSessions": _META + [("title", Y), ("type", Y), ("startDate", Y), ("endDate", Y),
+                                 ("parentSourcedId", N)],
+    "demographics": [("userSourcedId", Y), ("status", D), ("dateLastModified", D),
+                     ("birthdate", N), ("sex", N), ("americanIndianOrAlaskaNative", N),
+                     ("asian", N), ("blackOrAfricanAmerican", N),
+                     ("nativeHawaiianOrOtherPacificIslander", N), ("white", N),
+                     ("demographicRaceTwoOrMoreRaces", N), ("hispanicOrLatinoEthnicity", N),
+                     ("countryOfBirthCode", N), ("stateOfBirthAbbreviation", N), ("cityOfBirth", N),
+                     ("publicSchoolResidenceStatus", N)],
+}
+# A version's column name -> the name the reader works with (1.2's), per file.
+AS_12 = {
+    "1.1": {"lineItems": {"gradingPeriodSourcedId": "academicSessionSourcedId"}},
+    "1.0": {"users": {"userId": "userIds", "agents": "agentSourcedIds"},
+            "courses": {"schoolYearId": "schoolYearSourcedId", "grade": "grades"},
+            "classes": {"grade": "grades", "termSourcedId": "termSourcedIds"},
+            "demographics": {"userSourcedId": "sourcedId", "birthdate": "birthDate"}},
+}
+SPECS = {"1.2": SPEC, "1.1": SPEC_11, "1.0": SPEC_10}
 # The manifest's file.<name> rows, in the order of the binding's Table 3.1.
 ONEROSTER_FILES = ("academicSessions", "categories", "classes", "classResources", "courses",
                    "courseResources", "demographics", "enrollments", "lineItemLearningObjectiveIds",
@@ -161,13 +233,25 @@ REFERENCES = [
     ("resultScoreScales", "scoreScaleSourcedId", "scoreScales", False),
     ("resultLearningObjectiveIds", "resultSourcedId", "results", False),
 ]
+# References coachkit can do without: a bad one is a notice and the record stays.
+OPTIONAL_REFERENCES = {
+    ("academicSessions", "parentSourcedId"), ("orgs", "parentSourcedId"),
+    ("courses", "orgSourcedId"), ("courses", "schoolYearSourcedId"),
+    ("classes", "courseSourcedId"), ("classes", "termSourcedIds"),
+    ("users", "primaryOrgSourcedId"), ("roles", "orgSourcedId"),
+    ("enrollments", "schoolSourcedId"), ("scoreScales", "orgSourcedId"),
+    ("scoreScales", "courseSourcedId"), ("scoreScales", "classSourcedId"),
+    ("lineItems", "categorySourcedId"), ("lineItems", "academicSessionSourcedId"),
+    ("lineItems", "schoolSourcedId"), ("results", "classSourcedId"),
+}
 # Files in dependency order (a file's references point to files before it).
 READ_ORDER = ("orgs", "academicSessions", "categories", "courses", "classes", "users", "roles",
               "demographics", "enrollments", "scoreScales", "lineItems", "lineItemScoreScales",
               "lineItemLearningObjectiveIds", "results", "resultScoreScales",
               "resultLearningObjectiveIds")
 # Which canonical table a rejected row of a file feeds (other files keep their own name).
-FEEDS = {"orgs": "schools", "classes": "classrooms", "users": "students", "results": "evidence",
+# users.csv holds students, staff and guardians alike: its rows keep the file's name.
+FEEDS = {"orgs": "schools", "classes": "classrooms", "results": "evidence",
          "academicSessions": "cycles"}
 GUID_RE = re.compile(r"^[0-9A-Za-z.\-_/@]+$")
 CYCLE_TYPE = "ext:cycle"
@@ -182,23 +266,13 @@ FLAG_COLUMNS = {
     "home_language": ("homelanguage", "homelanguagecode", "languagespokenathome", "primarylanguage",
                       "nativelanguage", "firstlanguage"),
 }
-# Category titles -> evidence kind (lower-cased, punctuation removed); unknown -> formative.
-KIND_WORDS = {
-    "formative": ("formative", "practice", "classwork", "homework", "quiz", "quizzes",
-                  "exit ticket", "exit tickets", "check for understanding", "daily work"),
-    "summative": ("summative", "test", "tests", "exam", "exams", "assessment", "assessments",
-                  "unit test", "unit assessment", "performance task", "project"),
-    "retake": ("retake", "retakes", "reassessment", "reassessments", "redo", "recovery"),
-    "observation": ("observation", "observations", "teacher observation", "conference",
-                    "conferences", "anecdotal"),
-    "self": ("self", "self assessment", "selfassessment", "self reflection", "reflection"),
-}
+NO_TEACHER = "(no teacher listed)"
 SKIP_SCORE_STATUS = ("exempt", "not submitted")
 
 
 # ---------------------------------------------------------------------------- reading files
 
-class _Package:
+class Package:
     """One OneRoster export: a zip or a folder. Files are found at the root (or, with a
     warning, inside the single folder a zip tool wrapped them in)."""
 
@@ -266,12 +340,16 @@ def _decode(raw: bytes, label: str, warn) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _read_csv(pkg: _Package, member: str, warn) -> pd.DataFrame:
+def _read_csv(pkg: Package, member: str, warn) -> pd.DataFrame:
     label = pkg.label(member)
     text = _decode(pkg.read_bytes(member), label, warn)
     if not text.strip():
         return pd.DataFrame()
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    try:    # pyarrow's reader is several times faster on big results files
+        df = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False,
+                         engine="pyarrow")
+    except Exception:   # ragged rows and other oddities: the C reader copes or says where
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     df.columns = [str(c).strip() for c in df.columns]
     return df.apply(lambda s: s.str.strip())
 
@@ -279,7 +357,7 @@ def _read_csv(pkg: _Package, member: str, warn) -> pd.DataFrame:
 def read_manifest(path) -> dict[str, str]:
     """The manifest's property/value pairs of a OneRoster zip or folder."""
     found: list[str] = []
-    pkg = _Package(path, found.append)
+    pkg = Package(path, found.append)
     try:
         props, problems = _manifest(pkg, found.append)
     finally:
@@ -288,9 +366,37 @@ def read_manifest(path) -> dict[str, str]:
     return props
 
 
-def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
+def version_from_headers(pkg: "Package") -> str | None:
+    """No manifest (OneRoster 1.0 has none; some 1.1 tools leave it out): the version the
+    headers show. None when the folder holds no OneRoster file at all."""
+    def header(name):
+        member = pkg.find(name)
+        if member is None:
+            return None
+        first = _decode(pkg.read_bytes(member)[:4096], pkg.label(member), lambda m: None)
+        return [c.strip().strip('"') for c in first.splitlines()[0].split(",")] if first.strip() else []
+    users, demo, items = header("users"), header("demographics"), header("lineItems")
+    if users is None and header("orgs") is None and header("enrollments") is None:
+        return None
+    if (users and ({"agents", "userId"} & set(users))) or (demo and "userSourcedId" in demo):
+        return "1.0"
+    if (users and "role" in users and pkg.find("roles") is None) or \
+            (items and "gradingPeriodSourcedId" in items):
+        return "1.1"
+    return "1.2"
+
+
+def _manifest(pkg: Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     member = pkg.find("manifest")
     label = pkg.label("manifest.csv")
+    detected = version_from_headers(pkg) if member is None else None
+    if member is None and detected is not None:
+        warn(f"{pkg.path}: no manifest.csv; the headers read as OneRoster {detected}, and every "
+             f"file present was read as bulk")
+        props = {"oneroster.version": detected, "_rows": {}}
+        for name in ONEROSTER_FILES:
+            props[f"file.{name}"] = "bulk" if pkg.find(name) else "absent"
+        return props, no_problems()
     if member is None:
         raise CoachkitDataError(
             f"{label}: no manifest.csv in this OneRoster export; add a manifest.csv with the "
@@ -316,14 +422,10 @@ def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     if version is None:
         problems.append(_prob("manifest", label, None, "propertyName", None,
                               "no oneroster.version row; add oneroster.version,1.2"))
-    elif version == "1.1":
-        warn(f"{label}, row {rows['oneroster.version']}: oneroster.version is 1.1, not 1.2; read "
-             f"as 1.2 where the files agree (users.role and users.orgSourcedIds are used when "
-             f"there is no roles.csv)")
-    elif version != "1.2":
+    elif version not in SPECS:
         problems.append(_prob("manifest", label, rows["oneroster.version"], "value", version,
-                              "oneroster.version must be 1.2 (this reader follows the OneRoster "
-                              "1.2 CSV binding)"))
+                              "oneroster.version must be 1.0, 1.1 or 1.2 (the OneRoster CSV "
+                              "bindings this reader follows)"))
     if "manifest.version" not in props:
         warn(f"{label}: no manifest.version row (the binding requires manifest.version,1.0)")
     for k, v in props.items():
@@ -339,6 +441,46 @@ def _manifest(pkg: _Package, warn) -> tuple[dict[str, str], pd.DataFrame]:
     return props, (pd.DataFrame(problems) if problems else no_problems())
 
 
+def _records(df) -> list[dict]:
+    """Rows as dicts; via object columns, as iterating Arrow-backed strings cell by cell is slow."""
+    cols = list(df.columns)
+    data = [df[c].to_numpy(dtype=object) for c in cols]
+    return [dict(zip(cols, row)) for row in zip(*data)]
+
+
+def _isin(values, among) -> np.ndarray:
+    """values.isin(among) through object hash tables (Arrow string isin walks Python lists)."""
+    left = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    return left.isin(pd.Series(np.asarray(among, dtype=object), dtype=object).unique()).to_numpy()
+
+
+def _lookup(keys, mapping: dict) -> np.ndarray:
+    """mapping[key] for each key ('' where there is none), through the distinct keys."""
+    if not mapping:
+        return np.full(len(keys), "", dtype=object)
+    codes, uniq = pd.factorize(pd.Series(np.asarray(keys, dtype=object), dtype=object))
+    found = np.array([mapping.get(u, "") for u in uniq] + [""], dtype=object)
+    return found[codes]          # code -1 (a missing key) picks the trailing ""
+
+
+def _categorical(values, fn) -> pd.Categorical:
+    """fn applied to each distinct value, as a Categorical (None -> missing)."""
+    codes, uniq = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object))
+    out = [fn(u) for u in uniq]
+    cats = sorted(set(o for o in out if o is not None))     # sorted, as astype("category") does
+    where = {c: i for i, c in enumerate(cats)}
+    remap = np.array([where[o] if o is not None else -1 for o in out] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=cats)
+
+
+def _factorize_first(key: np.ndarray):
+    """(codes, position of each distinct key's first row)."""
+    codes, uniq = pd.factorize(key)
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(key))[::-1]
+    return codes, first
+
+
 def _prob(table, file, row, column, value, reason) -> dict:
     return {"table": table, "file": file, "row": row, "column": column, "value": value,
             "reason": reason}
@@ -351,8 +493,10 @@ def _split_list(v: str) -> list[str]:
 class _Reader:
     """Reads one or more exports into merged OneRoster records, then into canonical tables."""
 
-    def __init__(self, errors: str):
+    def __init__(self, errors: str, *, kinds=None, line_item_targets=None):
         self.errors = errors
+        self.kinds = kinds if kinds is not None else CategoryKinds()
+        self.line_item_targets = line_item_targets
         self.warned: list[str] = []
         self.problems: list[dict] = []
         self.records: dict[str, pd.DataFrame] = {}
@@ -363,6 +507,14 @@ class _Reader:
         self.system_name: str | None = None
         self.case_packages: list[tuple[dict, str]] = []
         self.version = "1.2"
+        self.versions: list[str] = []
+        self.loose: dict[tuple, list] = defaultdict(list)
+        self.lost_enrollments: dict[str, list] = defaultdict(list)
+        # (file label, reader's column name) -> the header as the file has it
+        self.shown: dict[tuple[str, str], str] = {}
+
+    def column_shown(self, label, column):
+        return self.shown.get((label, column), column)
 
     def warn(self, message: str):
         if message not in self.warned:
@@ -378,15 +530,19 @@ class _Reader:
 
     # -- one export ------------------------------------------------------------------------
     def read_package(self, path):
-        pkg = _Package(path, self.warn)
+        pkg = Package(path, self.warn)
         try:
             props, problems = _manifest(pkg, self.warn)
-            self.problems.extend(problems.to_dict("records"))
+            self.problems.extend(_records(problems))
             self.version = props.get("oneroster.version", self.version)
+            if self.version not in SPECS:
+                self.version = "1.2"
+            self.versions.append(self.version)
             self.system_name = props.get("source.systemName") or self.system_name
             rows = props.pop("_rows")
-            unlisted = [n for n in ONEROSTER_FILES if f"file.{n}" not in props]
-            if unlisted and len(unlisted) < len(ONEROSTER_FILES):
+            own = [n for n in ONEROSTER_FILES if n in SPECS[self.version]]
+            unlisted = [n for n in own if f"file.{n}" not in props]
+            if unlisted and len(unlisted) < len(own) and rows:
                 self.warn(f"{pkg.label('manifest.csv')}: no file.<name> rows for "
                           f"{', '.join(unlisted)} (the binding requires one per file); read as absent")
             for name in READ_ORDER:
@@ -405,8 +561,8 @@ class _Reader:
                 self.read_file(pkg, name, member, mode)
             for member in pkg.json_members():
                 try:
-                    from .case import _loads, _unwrap
-                    data = _unwrap(_loads(pkg.read_bytes(member), pkg.label(member)))
+                    from .case import loads_json, unwrap_package
+                    data = unwrap_package(loads_json(pkg.read_bytes(member), pkg.label(member)))
                 except CoachkitDataError:
                     continue
                 if isinstance(data, dict) and "CFDocument" in data:
@@ -414,10 +570,17 @@ class _Reader:
         finally:
             pkg.close()
 
-    def read_file(self, pkg: _Package, name: str, member: str, mode: str):
+    def read_file(self, pkg: Package, name: str, member: str, mode: str):
         label = pkg.label(member)
         df = _read_csv(pkg, member, self.warn)
-        spec = SPEC[name]
+        header = list(df.columns)
+        version = self.version
+        if name not in SPECS[version]:
+            self.warn(f"{label}: {name}.csv is not a OneRoster {version} file; read it by the "
+                      f"1.2 binding")
+            version = "1.2"
+        spec = SPECS[version][name]
+        binding = f"OneRoster {version} binding"
         names = [c for c, _ in spec]
         if df.empty and not len(df.columns):
             self.warn(f"{label}: empty file (the binding requires a header row)")
@@ -437,7 +600,7 @@ class _Reader:
             self.warn(f"{label}: header case differs from the binding ({', '.join(case_off)}); "
                       f"headers are case-sensitive. Read them anyway")
         df = df.rename(columns=rename)
-        if name == "users" and "role" in df.columns:
+        if name == "users" and "role" in df.columns and version == "1.2":
             extra = [c for c in extra if c not in ("role", "orgSourcedIds")]
             self.warn(f"{label}: users.csv has a 'role' column (OneRoster 1.1); in 1.2 roles live "
                       f"in roles.csv. Used it for users that roles.csv does not cover")
@@ -453,9 +616,9 @@ class _Reader:
         if missing:
             raise CoachkitDataError(
                 f"{label}, row 1: missing column {missing[0]!r} (found columns: "
-                f"{', '.join(df.columns)}); the OneRoster 1.2 binding requires "
+                f"{', '.join(header)}); the {binding} requires "
                 f"{', '.join(need)}", table=FEEDS.get(name, name), file=label, row=1,
-                column=missing[0], found=list(df.columns), expected=need)
+                column=missing[0], found=header, expected=need)
         absent = [c for c in names if c not in df.columns]
         if absent:
             self.warn(f"{label}: optional columns absent: {', '.join(absent)} (the binding lists "
@@ -464,15 +627,28 @@ class _Reader:
                 df[c] = ""
         if not len(df):
             self.warn(f"{label}: no data rows (the binding does not permit empty files)")
+        # from here on the reader works with 1.2's names; messages show the file's own
+        original = {rename.get(c, c): c for c in header}
+        to_12 = AS_12.get(version, {}).get(name, {})
+        df = df.rename(columns=to_12)
+        for c in df.columns:
+            self.shown[(label, c)] = original.get(c, original.get(
+                next((k for k, v in to_12.items() if v == c), c), c))
+        for c, _ in SPEC.get(name, []):
+            if c not in df.columns:
+                df[c] = ""
         df["_file"], df["_row"] = label, np.arange(2, len(df) + 2)
         bad = np.zeros(len(df), dtype=bool)
 
         def flag(mask, column, reason, value=None):
+            shown = self.column_shown(label, column)
             for i in np.flatnonzero(mask & ~bad):
-                self.problem(name, label, int(df["_row"].iat[i]), column,
-                             df[column].iat[i] if value is None else value, reason)
+                self.problem(name, label, int(df["_row"].iat[i]), shown,
+                             df[column].iat[i] if value is None else value,
+                             reason.replace(column, shown))
             bad[mask] = True
 
+        need = [to_12.get(c, c) for c in need]
         for c in need:
             if c in ("status", "dateLastModified") and mode == "delta":
                 flag((df[c] == "").to_numpy(), c, f"empty cell; {c} is required in a delta file "
@@ -480,13 +656,14 @@ class _Reader:
             elif c not in ("status", "dateLastModified"):
                 flag((df[c] == "").to_numpy(), c, f"empty cell; {c} is required by the binding")
         status = df["status"].str.lower()
-        if mode == "bulk" and (status != "").any():
+        if mode == "bulk" and version == "1.2" and (status != "").any():
             self.warn(f"{label}: status/dateLastModified filled in a bulk file (the binding "
                       f"leaves them empty in bulk); the data wins: tobedeleted rows are removed")
         if (status != df["status"]).any():
             self.warn(f"{label}: status values in the wrong case; the binding's are active, tobedeleted")
         if (status == "inactive").any():
-            self.warn(f"{label}: status 'inactive' (OneRoster 1.0) read as tobedeleted")
+            if version != "1.0":
+                self.warn(f"{label}: status 'inactive' (OneRoster 1.0) read as tobedeleted")
             status = status.replace("inactive", "tobedeleted")
         flag((~status.isin(("", *STATUSES))).to_numpy(), "status",
              "unknown value; expected active or tobedeleted")
@@ -496,14 +673,9 @@ class _Reader:
         if len(odd):
             self.warn(f"{label}: sourcedIds with characters outside the binding's GUID set "
                       f"(0-9 a-z A-Z . - _ / @), e.g. {odd.iat[0]!r}; read them anyway")
-        first_row = {}
-        dup = np.zeros(len(df), dtype=bool)
-        for i, s in enumerate(ids):
-            if s in first_row and s:
-                dup[i] = True
-            else:
-                first_row.setdefault(s, int(df["_row"].iat[i]))
+        dup = (ids.duplicated(keep="first") & (ids != "")).to_numpy()
         if dup.any():
+            first_row = dict(zip(ids[~dup][::-1], df["_row"][~dup][::-1].astype(int)))
             for i in np.flatnonzero(dup & ~bad):
                 self.problem(name, label, int(df["_row"].iat[i]), "sourcedId", ids.iat[i],
                              f"duplicate sourcedId; already on row {first_row[ids.iat[i]]}")
@@ -514,27 +686,33 @@ class _Reader:
         self._merge(name, df, mode)
 
     def _merge(self, name, df, mode):
-        deleting = df["status"] == "tobedeleted"
-        gone = set(df.loc[deleting, "sourcedId"])
+        deleting = (df["status"] == "tobedeleted").to_numpy()
+        gone = set(df["sourcedId"][deleting].tolist())
         active = df[~deleting]
+        ids = active["sourcedId"]
         old = self.records.get(name)
         if mode == "bulk" or old is None:
             if old is not None:     # records a new bulk file no longer lists
-                gone |= set(old["sourcedId"]) - set(active["sourcedId"])
+                gone |= set(old["sourcedId"][~old["sourcedId"].isin(ids)].tolist())
             merged = active
         else:
-            keep = old[~old["sourcedId"].isin(set(active["sourcedId"]) | gone)]
+            keep = old[~(old["sourcedId"].isin(ids) | old["sourcedId"].isin(list(gone)))]
             merged = pd.concat([keep, active], ignore_index=True)
-        self.deleted[name] = (self.deleted[name] | gone) - set(active["sourcedId"])
-        for s in active["sourcedId"]:
-            self.rejected_ids[name].pop(s, None)
+        if self.deleted[name] or gone:
+            back = set(ids[ids.isin(list(self.deleted[name] | gone))].tolist())
+            self.deleted[name] = (self.deleted[name] | gone) - back
+        if self.rejected_ids[name]:
+            for sid in ids[ids.isin(list(self.rejected_ids[name]))].tolist():
+                self.rejected_ids[name].pop(sid, None)
         self.records[name] = merged.reset_index(drop=True)
         self.modes[name] = mode
 
     # -- references ------------------------------------------------------------------------
     def check_references(self):
-        """Drop rows whose GUID references point at nothing (a problem) or at a deleted record
-        (removed with it, as the binding's tobedeleted says), file by file in dependency order."""
+        """Drop rows whose essential GUID references point at nothing (a problem) or at a
+        deleted record (removed with it, as the binding's tobedeleted says), file by file in
+        dependency order. A bad optional reference (an org's parent, a class's term) is a
+        notice: the row stays and only the link is ignored."""
         refs = defaultdict(list)
         for f, col, target, is_list in REFERENCES:
             refs[f].append((col, target, is_list))
@@ -546,32 +724,48 @@ class _Reader:
             for col, target, is_list in refs.get(name, []):
                 if target not in self.records and not self.deleted[target] and not self.rejected_ids[target]:
                     continue      # the referenced file is not in the export: nothing to check
-                known = set(self.records[target]["sourcedId"]) if target in self.records else set()
-                for i, v in enumerate(df[col]):
-                    if not keep[i] or not v:
+                known = self.records[target]["sourcedId"] if target in self.records else pd.Series([], dtype=str)
+                values = df[col]
+                if is_list:
+                    values = values.str.split(",").explode().str.strip()
+                pos = np.asarray(values.index)
+                values = values.fillna("").to_numpy(dtype=object)
+                ok = (values == "") | _isin(values, known)
+                essential = (name, col) not in OPTIONAL_REFERENCES
+                for i, ref in zip(pos[~ok], values[~ok]):
+                    if not keep[i]:
                         continue
-                    for ref in (_split_list(v) if is_list else [v]):
-                        if ref in known:
-                            continue
-                        if ref in self.deleted[target]:
+                    if ref in self.deleted[target]:
+                        if essential:
                             keep[i] = False
                             self.dropped[name] += 1
-                        elif ref in self.rejected_ids[target]:
-                            f, r = self.rejected_ids[target][ref]
-                            self._bad(df, i, name, col, ref, f"refers to {target}.csv sourcedId "
-                                      f"{ref!r}, which was rejected ({f} row {r})")
-                            keep[i] = False
-                        else:
-                            self._bad(df, i, name, col, ref, f"bad GUID reference: no sourcedId "
-                                      f"{ref!r} in {target}.csv; add that record or correct the id")
-                            keep[i] = False
-                        break
+                    elif not essential:
+                        self.loose[(name, col, target)].append(
+                            (df["_file"].iat[i], int(df["_row"].iat[i]), ref))
+                    elif ref in self.rejected_ids[target]:
+                        f, r = self.rejected_ids[target][ref]
+                        self._bad(df, i, name, col, ref, f"refers to {target}.csv sourcedId "
+                                  f"{ref!r}, which was rejected ({f} row {r})")
+                        keep[i] = False
+                    else:
+                        self._bad(df, i, name, col, ref, f"bad GUID reference: no sourcedId "
+                                  f"{ref!r} in {target}.csv; add that record or correct the id")
+                        keep[i] = False
             if not keep.all():
                 for i in np.flatnonzero(~keep):    # what hangs off a dropped row goes too
                     sid = df["sourcedId"].iat[i]
                     if sid not in self.rejected_ids[name]:
                         self.deleted[name].add(sid)
+                if name == "enrollments":
+                    for i in np.flatnonzero(~keep):
+                        self.lost_enrollments[df["userSourcedId"].iat[i]].append(
+                            (df["_file"].iat[i], int(df["_row"].iat[i])))
                 self.records[name] = df[keep].reset_index(drop=True)
+        for (name, col, target), found in self.loose.items():
+            file, row, ref = found[0]
+            self.notice(f"{file}: {len(found)} {name} records have a {self.column_shown(file, col)} "
+                        f"that is not in {target}.csv (e.g. {ref!r} on row {row}); the records "
+                        f"were kept and the link ignored (it is optional for coachkit)")
 
     def report_deleted(self):
         for name, n in self.dropped.items():
@@ -580,7 +774,7 @@ class _Reader:
 
     def _bad(self, df, i, name, col, value, reason):
         label, row = df["_file"].iat[i], int(df["_row"].iat[i])
-        self.problem(name, label, row, col, value, reason)
+        self.problem(name, label, row, self.column_shown(label, col), value, reason)
         self.rejected_ids[name][df["sourcedId"].iat[i]] = (label, row)
 
     def get(self, name) -> pd.DataFrame:
@@ -610,15 +804,6 @@ def _norm(name: str) -> str:
     name = name[len("metadata."):] if name.lower().startswith("metadata.") else name
     name = name.split(":", 1)[-1] if name.lower().startswith("ext:") else name
     return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
-def _kind_of(title: str) -> str | None:
-    t = re.sub(r"[^0-9a-z ]+", " ", str(title).lower()).strip()
-    t = re.sub(r"\s+", " ", t)
-    for kind, words in KIND_WORDS.items():
-        if t in words or t.replace(" ", "") in words:
-            return kind
-    return None
 
 
 class ScoreScale:
@@ -699,8 +884,8 @@ def _level_without_scale(text: str, score: float | None, lo, hi) -> float | None
         return ScoreScale._level(text)
     if score is None:
         return None
-    if lo is not None and hi is not None and (lo, hi) != (1.0, 4.0):
-        return None
+    if lo is not None and hi is not None and (lo, hi) not in ((1.0, 4.0), (0.0, 4.0)):
+        return None       # a 0-4 line item (0 = no evidence) holds levels 1-4 too
     return score if 1.0 <= score <= 4.0 else None
 
 
@@ -732,6 +917,7 @@ class _Builder:
         self.targets_arg = targets
         self.out: dict[str, list[dict]] = defaultdict(list)
         self.side: list[dict] = []     # problems on rows that feed no canonical row directly
+        self.skipped: list[pd.DataFrame] = []
 
     def add(self, table, file, row, **values):
         values["_file"], values["_row"] = file, row
@@ -745,38 +931,38 @@ class _Builder:
         orgs, classes, courses = r.get("orgs"), r.get("classes"), r.get("courses")
         users, roles, enroll = r.get("users"), r.get("roles"), r.get("enrollments")
         org_type = dict(zip(orgs["sourcedId"], orgs["type"].str.lower()))
-        for o in orgs.to_dict("records"):
+        for o in _records(orgs):
             if o["type"].lower() == "school":
                 self.add("schools", o["_file"], o["_row"], school_id=o["sourcedId"], name=o["name"])
         # teachers and students: roles.csv (1.2), else users.role (1.1), else enrollments
         role_of: dict[str, set] = defaultdict(set)
         role_org: dict[str, list] = defaultdict(list)
-        for x in roles.sort_values("roleType", key=lambda s: s.str.lower() != "primary",
-                                   kind="stable").to_dict("records"):
+        for x in _records(roles.sort_values("roleType", key=lambda s: s.str.lower() != "primary",
+                                            kind="stable")):
             role_of[x["userSourcedId"]].add(x["role"].lower())
             if x["role"].lower() == "student":
                 role_org[x["userSourcedId"]].append(x["orgSourcedId"])
         if "role" in users.columns:
             legacy = users[~users["sourcedId"].isin(list(role_of))]
-            for u in legacy.to_dict("records"):
+            for u in _records(legacy):
                 role_of[u["sourcedId"]].add(str(u["role"]).lower())
                 if str(u["role"]).lower() == "student":
                     role_org[u["sourcedId"]].extend(_split_list(u.get("orgSourcedIds", "")))
         if not len(roles) and "role" not in users.columns and len(users):
             self.r.warn("no roles.csv and no role column in users.csv: users took their roles "
                         "from enrollments.csv")
-            for e in enroll.to_dict("records"):
+            for e in _records(enroll):
                 role_of[e["userSourcedId"]].add(e["role"].lower())
         name_of = {}
-        for u in users.to_dict("records"):
+        for u in _records(users):
             display = u.get("metadata.coachkit.displayName", "")
             name_of[u["sourcedId"]] = display or " ".join(x for x in (u["givenName"], u["familyName"]) if x)
         # classes -> classrooms
-        course = {c["sourcedId"]: c for c in courses.to_dict("records")}
+        course = {c["sourcedId"]: c for c in _records(courses)}
         primary_teacher: dict[str, str] = {}
         is_primary: dict[str, bool] = {}
         by_student: dict[str, list] = defaultdict(list)
-        for e in enroll.to_dict("records"):
+        for e in _records(enroll):
             role = e["role"].lower()
             if role == "teacher":
                 cls, prim = e["classSourcedId"], e["primary"].lower() == "true"
@@ -786,7 +972,7 @@ class _Builder:
             elif role == "student":
                 by_student[e["userSourcedId"]].append(e)
         class_info = {}
-        for c in classes.to_dict("records"):
+        for c in _records(classes):
             crs = course.get(c["courseSourcedId"])
             grade = _grade_text(c["grades"]) or (_grade_text(crs["grades"]) if crs else "")
             subject = _first(c["subjects"]) or (_first(crs["subjects"]) if crs else "")
@@ -805,7 +991,7 @@ class _Builder:
             classroom_of[uid] = es[0]["classSourcedId"]
         # student grades fill classes without one
         user_grades = dict(zip(users["sourcedId"], users["grades"]))
-        for c in classes.to_dict("records"):
+        for c in _records(classes):
             info = class_info[c["sourcedId"]]
             if not info["grade"]:
                 gs = [_grade_text(user_grades[u]) for u, cls in classroom_of.items()
@@ -813,18 +999,67 @@ class _Builder:
                 info["grade"] = max(sorted(set(gs)), key=gs.count) if gs else ""
             self.add("classrooms", c["_file"], c["_row"], classroom_id=c["sourcedId"],
                      school_id=c["schoolSourcedId"], grade=info["grade"],
-                     teacher=primary_teacher.get(c["sourcedId"], ""), subject=info["subject"] or None)
+                     teacher=primary_teacher.get(c["sourcedId"]) or NO_TEACHER,
+                     subject=info["subject"] or None)
         missing_teacher = [c for c in class_info if not primary_teacher.get(c)]
         if missing_teacher:
             self.r.notice(f"{len(missing_teacher)} classes have no teacher enrollment (e.g. "
-                        f"{missing_teacher[0]!r}); add a teacher row to enrollments.csv")
+                          f"{missing_teacher[0]!r}); kept, with the teacher {NO_TEACHER!r}. Add a "
+                          f"teacher row to enrollments.csv to name one")
+        self._people(users, role_of, org_type, enroll, class_info)
         self._students(users, students_set, classroom_of, class_info, role_org, org_type)
         self._cycles()
         self._gradebook(class_info)
 
+    def _people(self, users, role_of, org_type, enroll, class_info):
+        """Teachers, administrators and aides -> staff; guardians, parents and relatives ->
+        guardians (one row per student they are linked to); enrollments -> enrollments."""
+        staff_n, guardian_n = 0, 0
+        by_id = {u["sourcedId"]: u for u in _records(users)}
+        roles_known = {r.lower(): r for r in STAFF_ROLES}
+        for u in by_id.values():
+            roles = role_of.get(u["sourcedId"], set())
+            if "student" in roles:
+                continue
+            staff_role = next((roles_known[r] for r in sorted(roles) if r in roles_known), None)
+            guardian_role = next((r for r in sorted(roles) if r in GUARDIAN_ROLES), None)
+            orgs = [o for o in [u.get("primaryOrgSourcedId", "")] + _split_list(u.get("orgSourcedIds", ""))
+                    if org_type.get(o) == "school"]
+            if staff_role:
+                staff_n += 1
+                self.add("staff", u["_file"], u["_row"], staff_id=u["sourcedId"],
+                         first_name=u.get("preferredGivenName") or u["givenName"] or None,
+                         last_name=u.get("preferredFamilyName") or u["familyName"],
+                         role=staff_role, school_id=orgs[0] if orgs else None,
+                         email=u.get("email") or None)
+            elif guardian_role:
+                linked = [a for a in _split_list(u.get("agentSourcedIds", ""))
+                          if "student" in role_of.get(a, set())]
+                linked += [s for s, v in by_id.items() if u["sourcedId"] in
+                           _split_list(v.get("agentSourcedIds", "")) and "student" in role_of.get(s, set())
+                           and s not in linked]
+                if not linked:
+                    self.r.notice(f"{u['_file']}: {guardian_role} {u['sourcedId']!r} (row {u['_row']}) is "
+                                  f"linked to no student (agentSourcedIds); not read")
+                for sid in linked:
+                    guardian_n += 1
+                    self.add("guardians", u["_file"], u["_row"], guardian_id=u["sourcedId"],
+                             student_id=sid, first_name=u["givenName"] or None,
+                             last_name=u["familyName"], relationship=guardian_role,
+                             email=u.get("email") or None)
+        for e in _records(enroll):
+            if e["classSourcedId"] not in class_info:
+                continue
+            role = e["role"].lower()
+            self.add("enrollments", e["_file"], e["_row"], classroom_id=e["classSourcedId"],
+                     person_id=e["userSourcedId"], role=role if role in ENROLLMENT_ROLES else role,
+                     primary=e.get("primary") or None)
+        self.out.setdefault("staff", [])
+        self.out.setdefault("guardians", [])
+
     def _students(self, users, students_set, classroom_of, class_info, role_org, org_type):
         demo = self.r.get("demographics")
-        demo_by = {d["sourcedId"]: d for d in demo.to_dict("records")}
+        demo_by = {d["sourcedId"]: d for d in _records(demo)}
         flag_cols = {}
         for table in (demo, users):
             for c in table.columns:
@@ -834,12 +1069,18 @@ class _Builder:
                         flag_cols[key] = (table is demo, c)
         absent = [k for k in FLAG_COLUMNS if k not in flag_cols]
         n = 0
-        for u in users.to_dict("records"):
+        for u in _records(users):
             if u["sourcedId"] not in students_set:
                 continue
             n += 1
             sid = u["sourcedId"]
             classroom = classroom_of.get(sid)
+            if classroom is None and self.r.lost_enrollments.get(sid):
+                file, row = self.r.lost_enrollments[sid][0]
+                self.side.append(_prob("students", u["_file"], u["_row"], "sourcedId", sid,
+                                       f"no class to file this student in: their enrollment "
+                                       f"({file} row {row}) was rejected; fix that row"))
+                continue
             d = demo_by.get(sid, {})
             school = ""
             if org_type.get(u.get("primaryOrgSourcedId", "")) == "school":
@@ -872,7 +1113,7 @@ class _Builder:
     def _cycles(self):
         sessions = self.r.get("academicSessions")
         cyc = sessions[sessions["type"].str.lower() == CYCLE_TYPE]
-        for k, s in enumerate(cyc.to_dict("records"), start=1):
+        for k, s in enumerate(_records(cyc), start=1):
             cid = s.get("metadata.coachkit.cycleId", "")
             if not cid:
                 m = re.search(r"(\d+)\s*$", s["title"]) or re.search(r"(\d+)\s*$", s["sourcedId"])
@@ -890,9 +1131,9 @@ class _Builder:
         t = self.targets_arg
         packages = self.r.case_packages
         if t is None and packages:
-            from .case import _case_targets
+            from .case import case_targets
             pkg, label = packages[0]
-            raw, found, ident_of, _ = _case_targets(pkg, label=label)
+            raw, found, ident_of, _ = case_targets(pkg, label=label)
             for p in found:
                 self.side.append(p)
             self.case_raw = raw
@@ -931,12 +1172,12 @@ class _Builder:
         if not len(results) and not len(items):
             return
         cats = dict(zip(r.get("categories")["sourcedId"], r.get("categories")["title"]))
-        unknown_cats = sorted({t for t in cats.values() if _kind_of(t) is None})
-        if unknown_cats:
-            r.warn(f"categories.csv titles {', '.join(map(repr, unknown_cats))} are not an evidence "
-                   f"kind (formative, summative, retake, observation, self); read as formative")
+        for title in cats.values():       # every title, so validate shows how each was read
+            r.kinds.kind(title)
+        if cats:
+            r.notice(f"categories read as evidence kinds: {r.kinds.describe()}")
         scales, class_scale = {}, defaultdict(list)
-        for s in r.get("scoreScales").to_dict("records"):
+        for s in _records(r.get("scoreScales")):
             scales[s["sourcedId"]] = (ScoreScale(s["scoreScaleValue"]), s["_file"], s["_row"], s["title"])
             class_scale[s["classSourcedId"]].append(s["sourcedId"])
         lis, rss = r.get("lineItemScoreScales"), r.get("resultScoreScales")
@@ -947,7 +1188,7 @@ class _Builder:
         objectives_res: dict[str, list] = defaultdict(list)
         for name, store, key in (("lineItemLearningObjectiveIds", objectives_li, "lineItemSourcedId"),
                                  ("resultLearningObjectiveIds", objectives_res, "resultSourcedId")):
-            for o in r.get(name).to_dict("records"):
+            for o in _records(r.get(name)):
                 src = o["source"]
                 if src.lower() not in ("case", "unknown") and not src.startswith("ext:"):
                     r.warn(f"{o['_file']}: source {src!r} is not in the binding's vocabulary "
@@ -967,75 +1208,261 @@ class _Builder:
                     tid = okey
                 o["_target"] = tid
                 store[o[key]].append(o)
-        item_by = {li["sourcedId"]: li for li in items.to_dict("records")}
+        if not any(objectives_li.values()) and not any(objectives_res.values()) and len(items):
+            for li_id, links in self._line_item_targets(items, lookup).items():
+                objectives_li[li_id].extend(links)
+        item_by = {li["sourcedId"]: li for li in _records(items)}
         if lookup is None:
             self._synth_targets(objectives_li, objectives_res, item_by, results, class_info)
-        source_col = "metadata.coachkit.source" in items.columns
-        skipped = defaultdict(int)
-        for res in results.to_dict("records"):
-            li = item_by.get(res["lineItemSourcedId"])
-            if li is None:
-                continue
-            status = res["scoreStatus"].lower()
-            if status in SKIP_SCORE_STATUS or res.get("inProgress", "").lower() == "true" \
-                    or res.get("missing", "").lower() == "true":
-                skipped["exempt, not submitted, in progress or missing"] += 1
-                continue
-            links = objectives_res.get(res["sourcedId"]) or objectives_li.get(li["sourcedId"]) or []
-            if not links:
-                skipped["no learning objective (lineItemLearningObjectiveIds.csv or "
-                        "resultLearningObjectiveIds.csv)"] += 1
-                continue
-            scale_id = res_scale.get(res["sourcedId"]) or li_scale.get(li["sourcedId"])
-            if not scale_id and len(class_scale.get(li["classSourcedId"], [])) == 1:
-                scale_id = class_scale[li["classSourcedId"]][0]
-            scale = scales.get(scale_id)
-            kind = _kind_of(cats.get(li["categorySourcedId"], "")) or "formative"
-            source = li.get("metadata.coachkit.source", "") if source_col else \
-                (r.system_name or "oneroster")
-            date = _date_text(res["scoreDate"], res["_file"], r.warn)
-            for link in links:
-                own = "score" in link and (link.get("score") or link.get("textScore"))
-                text = (link.get("textScore", "") if own else res.get("textScore", "")) or ""
-                raw_score = link.get("score", "") if own else res.get("score", "")
-                score = _float(raw_score)
-                where = (link["_file"], link["_row"]) if own else (res["_file"], res["_row"])
-                column = "textScore" if text else "score"
-                if not text and score is None:
-                    if raw_score:
-                        self._reject_result(res, where, column, raw_score, "could not read it; "
-                                            "expected a number")
-                    else:
-                        skipped["no score or textScore"] += 1
-                    continue
-                if scale is not None:
-                    sc, sfile, srow, stitle = scale
-                    if not sc.usable:
-                        self._reject_result(res, (sfile, srow), "scoreScaleValue", sc.text,
-                                            f"score scale {scale_id!r} does not map onto the 1-4 "
-                                            f"proficiency scale; write pairs such as "
-                                            f"{{Proficient:3}} or {{80-89:3}}")
-                        continue
-                    level = sc.level(text, score)
-                    if level is None:
-                        self._reject_result(res, where, column, text or raw_score,
-                                            f"not on score scale {scale_id!r} ({sc.describe()})")
-                        continue
+        self._evidence(results, items, objectives_li, objectives_res, cats, scales, class_scale,
+                       li_scale, res_scale)
+
+    def _line_item_targets(self, items, lookup) -> dict[str, list]:
+        """Line items -> targets where the export has no learning-objective files (OneRoster
+        1.0/1.1, or a 1.2 gradebook without them), by ``line_item_targets``:
+
+        * ``"title"`` (the default when targets are known): a target code written in the
+          line item's title as a word ("3.OA.A.1 Quiz", "Unit 2 test [3.OA.A.1]");
+        * the name of a lineItems.csv column the district fills with a target code, CASE
+          identifier or target id (e.g. ``"metadata.standardCode"``);
+        * a mapping file (CSV ``lineItem,target``): ``lineItem`` is a line item's sourcedId
+          or its title, ``target`` a code, identifier or target id.
+        """
+        how = self.r.line_item_targets
+        r = self.r
+        label = items["_file"].iat[0] if len(items) else "lineItems.csv"
+        if how is None:
+            if lookup is None:
+                r.notice(f"{label}: this OneRoster {r.version} gradebook ties no line item to a "
+                         f"target (no learning-objective files); its results are not evidence. Say "
+                         f"how with load_oneroster(..., targets=<CASE package>) (line-item titles "
+                         f"holding target codes), line_item_targets='<lineItems column>' or "
+                         f"line_item_targets='<mapping.csv with lineItem,target>'")
+                return {}
+            how = "title"
+        links: dict[str, list] = defaultdict(list)
+
+        def link(li, value):
+            value = str(value).strip()
+            if lookup is not None:
+                tid = lookup.get(self._objective_key(value), lookup.get(value))
+                if tid is None:
+                    self.problem("lineItems", li["_file"], li["_row"], column, value,
+                                 "not a target in the CASE package or targets given; correct the "
+                                 "code or load the framework that holds it")
+                    return
+            else:
+                tid = value
+            links[li["sourcedId"]].append({"learningObjectiveId": value, "_target": tid,
+                                           "_file": li["_file"], "_row": li["_row"]})
+
+        records = _records(items)
+        if how == "title":
+            column = "title"
+            codes = sorted((k for k in lookup if k and not normalize_uuid(k)), key=len, reverse=True)
+            pattern = re.compile(r"(?<![0-9A-Za-z.])(" + "|".join(map(re.escape, codes)) +
+                                 r")(?![0-9A-Za-z])") if codes else None
+            unmatched = 0
+            for li in records:
+                m = pattern.search(li["title"]) if pattern else None
+                if m:
+                    link(li, m.group(1))
                 else:
-                    lo, hi = _float(li.get("resultValueMin", "")), _float(li.get("resultValueMax", ""))
-                    level = _level_without_scale(text, score, lo, hi)
-                    if level is None:
-                        rng = f" on a {lo:g}-{hi:g} line item" if lo is not None and hi is not None else ""
-                        self._reject_result(res, where, column, text or raw_score,
-                                            f"not on the 1-4 scale{rng} and no score scale applies; "
-                                            f"link a scoreScale that maps it onto 1-4 "
-                                            f"(lineItemScoreScales.csv)")
-                        continue
-                self.add("evidence", res["_file"], res["_row"], student_id=res["studentSourcedId"],
-                         target_id=link["_target"], date=date, score=f"{level:.7g}", kind=kind,
-                         source=source or None)
+                    unmatched += 1
+            r.notice(f"{label}: line items tied to targets by the target code in their title: "
+                     f"{len(records) - unmatched} of {len(records)} matched"
+                     + (f"; the results of the other {unmatched} are not evidence" if unmatched else ""))
+        elif Path(str(how)).suffix.lower() == ".csv" and Path(str(how)).exists():
+            column = "title"
+            m = pd.read_csv(how, dtype=str, keep_default_na=False)
+            cols = {c.strip().lower().replace("_", ""): c for c in m.columns}
+            if "lineitem" not in cols or "target" not in cols:
+                raise CoachkitDataError(
+                    f"{how}, row 1 (the header): expected the columns lineItem,target, got "
+                    f"{','.join(m.columns)}", file=str(how), row=1, column="lineItem")
+            by_key = defaultdict(list)
+            for k, t in zip(m[cols["lineitem"]], m[cols["target"]]):
+                by_key[k.strip()].append(t)
+            for li in records:
+                for t in by_key.get(li["sourcedId"], []) or by_key.get(li["title"].strip(), []):
+                    link(li, t)
+            r.notice(f"{label}: line items tied to targets by {how}: {len(links)} of "
+                     f"{len(records)} matched")
+        else:
+            column = str(how)
+            shown = {r.column_shown(label, c): c for c in items.columns}
+            col = shown.get(column, column if column in items.columns else None)
+            if col is None:
+                raise CoachkitDataError(
+                    f"{label}, row 1 (the header): no column {column!r} to read targets from "
+                    f"(found columns: {', '.join(k for k in shown if not k.startswith('_'))}); name "
+                    f"the lineItems column that holds target codes", file=label, row=1, column=column)
+            for li in records:
+                for v in _split_list(li[col]):
+                    link(li, v)
+            r.notice(f"{label}: line items tied to targets by their {column!r} column: "
+                     f"{len(links)} of {len(records)} have one")
+        return links
+
+    def _evidence(self, results, items, objectives_li, objectives_res, cats, scales, class_scale,
+                  li_scale, res_scale):
+        """results x their targets -> evidence rows, one column at a time (no per-row Python)."""
+        r = self.r
+        skipped: dict[str, int] = defaultdict(int)
+        R = results[_isin(results["lineItemSourcedId"], items["sourcedId"])]
+        low = lambda c: R[c].str.lower() if c in R.columns else pd.Series("", index=R.index)
+        skip = low("scoreStatus").isin(SKIP_SCORE_STATUS) | (low("inProgress") == "true") | \
+            (low("missing") == "true")
+        if skip.any():
+            why = "exempt, not submitted, in progress or missing"
+            skipped[why] += int(skip.sum())
+            self._skip(R[skip.to_numpy()], "scoreStatus", why)
+        R = R[~skip.to_numpy()]
+        keep = ["sourcedId", "lineItemSourcedId", "studentSourcedId", "score", "textScore",
+                "scoreDate", "_file", "_row"]
+        R = R[keep].assign(_pos=np.arange(int((~skip).sum())))
+        res_rows = [(k, o["_target"], o.get("score", ""), o.get("textScore", ""), o["_file"], o["_row"])
+                    for k, links in objectives_res.items() for o in links]
+        res_links = pd.DataFrame(res_rows, columns=["sourcedId", "_target", "l_score", "l_text",
+                                                    "l_file", "l_row"])
+        li_links = pd.DataFrame([(k, o["_target"]) for k, links in objectives_li.items() for o in links],
+                                columns=["lineItemSourcedId", "_target"])
+        has_res = _isin(R["sourcedId"], res_links["sourcedId"])
+        A = R[has_res].merge(res_links, on="sourcedId", how="inner")
+        A["own"] = (A["l_score"].fillna("") != "") | (A["l_text"].fillna("") != "")
+        B = R[~has_res].merge(li_links, on="lineItemSourcedId", how="left")
+        nolink = B["_target"].isna().to_numpy()
+        if nolink.any():
+            why = "no target for its line item (learning-objective files, or line_item_targets=)"
+            skipped[why] += int(nolink.sum())
+            self._skip(B[nolink].drop_duplicates("_pos"), "lineItemSourcedId", why)
+        B = B[~nolink]
+        for c in ("l_score", "l_text", "l_file"):
+            B[c] = ""
+        B["l_row"], B["own"] = 0, False
+        E = pd.concat([A, B], ignore_index=True).sort_values("_pos", kind="stable", ignore_index=True)
+        if not len(E):
+            for why, k in skipped.items():
+                r.notice(f"results.csv: {k} results are not evidence: {why}")
+            return
+        own = E["own"].to_numpy(dtype=bool)
+        text = np.where(own, E["l_text"].fillna(""), E["textScore"].fillna("")).astype(object)
+        raw = np.where(own, E["l_score"].fillna(""), E["score"].fillna("")).astype(object)
+        it = items.set_index("sourcedId")
+        li_pos = it.index.get_indexer(E["lineItemSourcedId"])      # every result's line item
+
+        def item_col(c):
+            return it[c].to_numpy(dtype=object)[li_pos] if c in it.columns else \
+                np.full(len(E), "", dtype=object)
+
+        single = {c: v[0] for c, v in class_scale.items() if len(v) == 1}
+        scale_id = _lookup(E["sourcedId"], res_scale)
+        scale_id = np.where(scale_id == "", _lookup(E["lineItemSourcedId"], li_scale), scale_id)
+        scale_id = np.where(scale_id == "", _lookup(item_col("classSourcedId"), single), scale_id)
+        parts = [scale_id, text, raw, item_col("resultValueMin"), item_col("resultValueMax")]
+        key = np.zeros(len(E), dtype=np.int64)
+        firsts = []
+        for part in parts:      # one integer per distinct combination, column by column
+            c, u = pd.factorize(pd.Series(part, dtype=object))
+            key = key * (len(u) + 1) + c
+            key = pd.factorize(key)[0].astype(np.int64)     # renumbered: never overflows
+            firsts.append(np.asarray(part, dtype=object))
+        codes, first_of = _factorize_first(key)
+        uniq = [tuple(f[i] for f in firsts) for i in first_of]
+        verdicts = [self._level(*u, scales) for u in uniq]
+        level = np.array([v[0] for v in verdicts], dtype=float)[codes]
+        status = np.array([v[1] for v in verdicts], dtype=object)[codes]
+        empty = status == "empty"
+        if empty.any():
+            skipped["no score or textScore"] += int(empty.sum())
+            self._skip(E[empty], "score", "no score or textScore")
+        bad = status == "bad"
+        if bad.any():
+            reason = np.array([v[2] for v in verdicts], dtype=object)[codes][bad]
+            column = np.array([v[3] for v in verdicts], dtype=object)[codes][bad]
+            value = np.array([v[4] for v in verdicts], dtype=object)[codes][bad]
+            suffix = np.where(own[bad] & (column != "scoreScaleValue"),
+                              " (" + E["l_file"].to_numpy(dtype=object)[bad].astype(str) + " row " +
+                              E["l_row"].astype(str).to_numpy(dtype=object)[bad] + ")", "")
+            side = pd.DataFrame({"table": "evidence", "file": E["_file"].to_numpy()[bad],
+                                 "row": E["_row"].to_numpy()[bad], "column": column, "value": value,
+                                 "reason": reason + suffix})
+            self.side.extend(_records(side))
+        ok = status == "ok"
+        E = E[ok]
+        level = level[ok]
+        titles = _lookup(item_col("categorySourcedId")[ok], cats)
+        kind = _categorical(titles, lambda t: self.r.kinds.kind(t))
+        if "metadata.coachkit.source" in items.columns:
+            source = _categorical(item_col("metadata.coachkit.source")[ok], lambda v: v or None)
+        else:
+            source = pd.Categorical([r.system_name or "oneroster"]).take(np.zeros(len(E), dtype=int))
+        date_text = _categorical(E["scoreDate"].to_numpy(dtype=object),
+                                 lambda d: _date_text(d or "", E["_file"].iat[0], r.warn))
+        when = pd.to_datetime(pd.Series(date_text.categories, dtype=object), format="ISO8601",
+                              errors="coerce")
+        date = when.to_numpy()[date_text.codes]
+        bad_date = pd.isna(date) & (date_text.codes >= 0)
+        missing_date = date_text.codes < 0
+        if bad_date.any() or missing_date.any():
+            for mask, why in ((bad_date, "could not read it; expected a date as YYYY-MM-DD"),
+                              (missing_date, "empty cell; scoreDate is required")):
+                if mask.any():
+                    self.side.extend(_records(pd.DataFrame({
+                        "table": "evidence", "file": E["_file"].to_numpy()[mask],
+                        "row": E["_row"].to_numpy()[mask], "column": "scoreDate",
+                        "value": E["scoreDate"].to_numpy(dtype=object)[mask], "reason": why})))
+            good = ~(bad_date | missing_date)
+            E, level, date = E[good], level[good], date[good]
+            kind, source = kind[good], source[good]
+        self.out["evidence"] = pd.DataFrame({
+            "student_id": pd.Categorical(E["studentSourcedId"].to_numpy(dtype=object)),
+            "target_id": pd.Categorical(E["_target"].to_numpy(dtype=object)),
+            "date": date, "score": level.astype("float32"), "kind": kind, "source": source,
+            "_file": pd.Categorical(E["_file"].to_numpy(dtype=object)),
+            "_row": E["_row"].to_numpy()})
         for why, k in skipped.items():
             r.notice(f"results.csv: {k} results are not evidence: {why}")
+
+    def _skip(self, rows, column, why):
+        """Results that are not evidence, kept with their reason (rows in = loaded + rejected
+        + skipped)."""
+        self.skipped.append(pd.DataFrame({
+            "table": "evidence", "file": rows["_file"].to_numpy(dtype=object),
+            "row": rows["_row"].to_numpy(), "column": column,
+            "value": rows[column].to_numpy(dtype=object) if column in rows else None,
+            "reason": why}))
+
+    @staticmethod
+    def _level(scale_id, text, raw_score, lo_text, hi_text, scales):
+        """One distinct (scale, textScore, score, line-item range) -> (level, ok|empty|bad,
+        reason, column, value)."""
+        score = _float(raw_score)
+        column = "textScore" if text else "score"
+        if not text and score is None:
+            if raw_score:
+                return np.nan, "bad", "could not read it; expected a number", column, raw_score
+            return np.nan, "empty", "", column, ""
+        scale = scales.get(scale_id)
+        if scale is not None:
+            sc, sfile, srow, stitle = scale
+            if not sc.usable:
+                return (np.nan, "bad", f"score scale {scale_id!r} does not map onto the 1-4 "
+                        f"proficiency scale; write pairs such as {{Proficient:3}} or {{80-89:3}} "
+                        f"({sfile} row {srow})", "scoreScaleValue", sc.text)
+            level = sc.level(text, score)
+            if level is None:
+                return (np.nan, "bad", f"not on score scale {scale_id!r} ({sc.describe()})",
+                        column, text or raw_score)
+            return level, "ok", "", column, ""
+        lo, hi = _float(lo_text), _float(hi_text)
+        level = _level_without_scale(text, score, lo, hi)
+        if level is None:
+            rng = f" on a {lo:g}-{hi:g} line item" if lo is not None and hi is not None else ""
+            return (np.nan, "bad", f"not on the 1-4 scale{rng} and no score scale applies; link a "
+                    f"scoreScale that maps it onto 1-4 (lineItemScoreScales.csv)", column,
+                    text or raw_score)
+        return level, "ok", "", column, ""
 
     def _reject_result(self, res, where, column, value, reason):
         file, row = where
@@ -1050,7 +1477,10 @@ class _Builder:
     def _synth_targets(self, objectives_li, objectives_res, item_by, results, class_info):
         """No CASE package: one target per learning objective id, named after its line item."""
         first: dict[str, dict] = {}
-        res_item = dict(zip(results["sourcedId"], results["lineItemSourcedId"]))
+        wanted = results["sourcedId"].isin(list(objectives_res)) if objectives_res else \
+            np.zeros(len(results), dtype=bool)
+        res_item = dict(zip(results["sourcedId"][wanted].tolist(),
+                            results["lineItemSourcedId"][wanted].tolist()))
         for key, links in list(objectives_li.items()) + list(objectives_res.items()):
             for o in links:
                 li = item_by.get(key) or item_by.get(res_item.get(key, ""))
@@ -1087,10 +1517,17 @@ def _canonical(name: str, rows: list[dict]):
     """Raw rows with _file/_row -> (typed df indexed 0…n-1, problems by position, file, row arrays)."""
     from .pipeline import coerce_table
     cols = [c.name for c in TABLES[name].columns]
-    raw = pd.DataFrame(rows, columns=cols + ["_file", "_row"])
+    raw = rows.reindex(columns=cols + ["_file", "_row"]) if isinstance(rows, pd.DataFrame) \
+        else pd.DataFrame(rows, columns=cols + ["_file", "_row"])
     files = raw.pop("_file").to_numpy(dtype=object)
     rownums = raw.pop("_row").to_numpy(dtype=object)
-    text = raw.astype(object).where(raw.notna(), "").astype(str)
+    if isinstance(rows, pd.DataFrame):    # typed columns (evidence) need no parsing
+        text = raw.copy()
+        for c in raw.columns:
+            if raw[c].dtype == object:
+                text[c] = raw[c].where(raw[c].notna(), "").astype(str)
+    else:
+        text = raw.astype(object).where(raw.notna(), "").astype(str)
     df, problems = coerce_table(text, name, first_row=0)
     df.index = pd.RangeIndex(len(df))
     return df, problems, files, rownums
@@ -1108,8 +1545,9 @@ def _remap(rejected: pd.DataFrame, where: dict) -> pd.DataFrame:
     return out
 
 
-def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Dataset:
-    """Read a OneRoster 1.2 CSV export (zip or folder) into a Dataset.
+def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_item_targets=None,
+                   kinds=None) -> Dataset:
+    """Read a OneRoster 1.0, 1.1 or 1.2 CSV export (zip or folder) into a Dataset.
 
     ``path_or_zip`` may be a list of exports applied in order: a bulk export, then the delta
     exports that followed it. ``targets`` is the continuum the learning objectives point at:
@@ -1121,11 +1559,26 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
     row, field, what was found and the fix; errors="report" loads every good record and
     lists the rest in ``ds.rejected``. Departures from the binding that can be read
     safely come as :class:`OneRosterWarning`.
+
+    The version (1.0, 1.1, 1.2) comes from the manifest, or from the headers when there is
+    none, and each file is read by that version's binding. ``line_item_targets`` says how
+    line items map onto targets in a gradebook without learning-objective files (1.1):
+    ``"title"`` (target codes in the titles; the default when targets are known), a
+    lineItems column name, or a ``lineItem,target`` CSV file (see docs/data-sources.md).
+    ``kinds`` is the district's category -> evidence kind file (CSV ``category,kind``, YAML,
+    TOML or a dict) overriding the default word map of :mod:`coachkit.io.kinds`; a
+    ``category_kinds.csv`` inside the export is used when ``kinds`` is not given.
     """
-    from .pipeline import assemble, one_row_each, check_errors as _check_errors
-    _check_errors(errors)
+    from .pipeline import assemble, check_errors, one_row_each
+    check_errors(errors)
     paths = list(path_or_zip) if isinstance(path_or_zip, (list, tuple)) else [path_or_zip]
-    reader = _Reader(errors)
+    if kinds is None:
+        first = Path(paths[0])
+        found = [first / f"category_kinds{x}" for x in (".csv", ".yaml", ".toml")] if first.is_dir() else []
+        kinds = next((f for f in found if f.exists()), None)
+    kind_map = CategoryKinds(read_kind_map(kinds), source=str(kinds) if not isinstance(kinds, dict)
+                             else "kinds=") if kinds is not None else CategoryKinds()
+    reader = _Reader(errors, kinds=kind_map, line_item_targets=line_item_targets)
     try:
         for p in paths:
             reader.read_package(p)
@@ -1144,8 +1597,8 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
             rows = builder.out.get(name)
             if name == "targets" and not rows:
                 if getattr(builder, "case_raw", None) is not None:
-                    from .case import _coerce_targets
-                    df, problems = _coerce_targets(builder.case_raw, builder.case_label)
+                    from .case import coerce_targets
+                    df, problems = coerce_targets(builder.case_raw, builder.case_label)
                     df = df.reset_index(drop=True)
                     # problems carry CFItems positions; keep them by position for _remap
                     pos = {p: i for i, p in enumerate(builder.case_raw.index)}
@@ -1160,7 +1613,7 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
                     continue
             if rows is None and name not in CORE_TABLES:
                 continue
-            df, problems, files, rownums = _canonical(name, rows or [])
+            df, problems, files, rownums = _canonical(name, rows if rows is not None else [])
             parsed[name] = (df, problems, None)
             where[name] = (files, rownums)
         ds = assemble(parsed, errors="report", source=", ".join(map(str, paths)))
@@ -1176,7 +1629,10 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None) -> Datas
         raise_first(canonical_rejects, "OneRoster export")
     rejected = pd.concat([p for p in (one_row_each(side), canonical_rejects) if len(p)]
                          or [no_problems()], ignore_index=True)
-    return ds.replace(rejected=rejected)
+    ds = ds.replace(rejected=rejected)
+    ds.evidence.attrs["skipped"] = pd.concat(builder.skipped, ignore_index=True) \
+        if builder.skipped else no_problems()
+    return ds
 
 
 # ---------------------------------------------------------------------------- writing
@@ -1368,7 +1824,7 @@ def write_oneroster(dataset: Dataset, folder, *, case_file: str | None = "case.j
     table("lineItems", lineitems)
     table("lineItemLearningObjectiveIds", li_lo)
     table("lineItemScoreScales", li_scale)
-    table("results", results.to_dict("records") if len(results) else [])
+    table("results", _records(results) if len(results) else [])
     manifest = [("manifest.version", "1.0"), ("oneroster.version", "1.2")]
     for name in ONEROSTER_FILES:
         manifest.append((f"file.{name}", "bulk" if name in files and len(files[name]) else "absent"))

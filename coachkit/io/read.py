@@ -22,12 +22,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoachkitDataError
+from ..schema import TABLES
 
 __all__ = ["read_cells", "read_raw", "detect_encoding", "decode", "EncodingNotice",
            "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "REPLACEMENT"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+SUFFIXES = (".csv", ".txt") + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 REPLACEMENT = "\ufffd"      # stands in for bytes neither UTF-8 nor Windows-1252
 _HIGH_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
 _MAGIC = {b"PK\x03\x04": "a zip archive (an Excel workbook?)", b"PAR1": "a Parquet file",
@@ -217,3 +219,14 @@ def _unclosed_quote(text: str, label: str):
         f"{label}, {where}: a quote (\") opens a value that never closes, so the rest of "
         f"the file would be read as one cell; close the quote or remove it",
         file=label, row=row, column=column)
+
+
+def table_files(folder: Path) -> dict[str, Path]:
+    """The table files in a folder, by table name (first suffix in SUFFIXES wins)."""
+    found = {}
+    for p in sorted(folder.iterdir(), key=lambda p: (SUFFIXES.index(p.suffix.lower())
+                                                     if p.suffix.lower() in SUFFIXES else 99)):
+        stem = p.stem.lower().replace(" ", "_").replace("-", "_")
+        if p.suffix.lower() in SUFFIXES and stem in TABLES and stem not in found:
+            found[stem] = p
+    return found
