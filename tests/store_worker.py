@@ -55,7 +55,7 @@ def hang(url, meeting_id):
             student_id=f"s{k}", group="1", created_at=t) for k in range(1000)])
         print("in-tx", flush=True)
         time.sleep(120)
-    log._write(write)
+    log.write(write)
 
 
 def loop(url, meeting_id):

@@ -156,16 +156,20 @@ class MeetingLog:
         return read(self.engine, current_version)
 
     # ---- writing -------------------------------------------------------------------
-    def _write(self, fn):
+    def write(self, fn):
+        """Run ``fn(conn)`` in one write transaction with this log's retry policy
+        (``fn`` must be safe to run again from the start). Returns what ``fn`` returns."""
         def count(attempt, exc):
             self.retry_count += 1
         return run_write(self.engine, fn, retries=self.retries, on_retry=count)
 
-    def _text(self, value, table, column, *, required=True, row=None):
+    def check_text(self, value, table, column, *, required=True, row=None):
+        """Free text checked as every writer checks it (this log's ``max_text``)."""
         return v.text(value, table, column, max_len=self.max_text, required=required,
                       row=row)
 
-    def _check_students(self, ids, table, column="student_id"):
+    def check_students(self, ids, table, column="student_id"):
+        """Refuse student ids unknown to the dataset the log was opened with."""
         if self._students is None:
             return
         unknown = [s for s in ids if s not in self._students]
@@ -174,7 +178,8 @@ class MeetingLog:
                    f"{len(unknown)} unknown student id(s); correct them or load the "
                    f"dataset that has them")
 
-    def _check_classroom(self, classroom_id, school_id, grade, row=None):
+    def check_classroom(self, classroom_id, school_id, grade, row=None):
+        """Refuse a classroom unknown to the dataset, or in another school or grade."""
         if self._classrooms is None or classroom_id is None:
             return
         if classroom_id not in self._classrooms:
@@ -207,12 +212,12 @@ class MeetingLog:
         cycle = v.integer(cycle, "meetings", "cycle", low=1, expected="a cycle number (1, 2, ...)")
         date = v.date(date if date is not None else dt.date.today())
         attendees = v.name_list(attendees, "meetings", "attendees")
-        self._check_classroom(classroom_id, school_id, grade)
+        self.check_classroom(classroom_id, school_id, grade)
         m = Meeting(new_id(), school_id, grade, classroom_id, cycle, date, tuple(attendees))
         row = dict(meeting_id=m.meeting_id, school_id=school_id, grade=grade,
                    classroom_id=classroom_id, cycle=cycle, date=date,
                    attendees=json.dumps(list(attendees), ensure_ascii=False), created_at=now())
-        self._write(lambda conn: conn.execute(insert(meetings), [row]))
+        self.write(lambda conn: conn.execute(insert(meetings), [row]))
         return m
 
     def meeting(self, meeting_id) -> Meeting:
@@ -228,7 +233,7 @@ class MeetingLog:
         """Record "we notice..." (``kind="notice"``) or "we wonder..." (``"wonder"``).
         Returns the observation_id. The text is stored exactly as given."""
         kind = v.choice(kind, OBSERVATION_KINDS, "observations", "kind")
-        text = self._text(text, "observations", "text")
+        text = self.check_text(text, "observations", "text")
         source = v.name(source, "observations", "source", required=False)
         oid = new_id()
 
@@ -237,7 +242,7 @@ class MeetingLog:
             conn.execute(insert(observations), [dict(
                 observation_id=oid, meeting_id=mid, kind=kind, text=text, source=source,
                 created_at=now())])
-        self._write(write)
+        self.write(write)
         return oid
 
     def add_commitment(self, meeting, *, action, owner, due_cycle=None, student_ids=(),
@@ -245,12 +250,12 @@ class MeetingLog:
         """Record a commitment: who does what by which cycle, for which students.
         ``due_cycle`` defaults to the cycle after the meeting's and may not be before the
         meeting's cycle. Returns the commitment_id."""
-        action = self._text(action, "commitments", "action")
+        action = self.check_text(action, "commitments", "action")
         owner = v.name(owner, "commitments", "owner")
         target_id = v.name(target_id, "commitments", "target_id", required=False)
         status = v.choice(status, COMMITMENT_STATUSES, "commitments", "status")
         students = v.name_list(student_ids, "commitments", "student_ids")
-        self._check_students(students, "commitments", "student_ids")
+        self.check_students(students, "commitments", "student_ids")
         if due_cycle is not None:
             due_cycle = v.integer(due_cycle, "commitments", "due_cycle", low=1,
                                   expected="a cycle number (1, 2, ...)")
@@ -272,7 +277,7 @@ class MeetingLog:
                 conn.execute(insert(commitment_students), [
                     dict(commitment_id=cid, student_id=s, position=i)
                     for i, s in enumerate(students)])
-        self._write(write)
+        self.write(write)
         return cid
 
     def update_commitment(self, commitment_id, *, status=None, note=None, by=None) -> str:
@@ -282,7 +287,7 @@ class MeetingLog:
         cid = v.name(commitment_id, "commitments", "commitment_id")
         if status is not None:
             v.choice(status, COMMITMENT_STATUSES, "commitments", "status")
-        note = self._text(note, "commitment_updates", "note", required=False)
+        note = self.check_text(note, "commitment_updates", "note", required=False)
         by = v.name(by, "commitment_updates", "updated_by", required=False)
         if status is None and note is None:
             v.fail("commitment_updates", "status", None, "a new status or a note")
@@ -303,7 +308,7 @@ class MeetingLog:
                 values["follow_up"] = note
             conn.execute(update(commitments).where(commitments.c.commitment_id == cid)
                          .values(**values))
-        self._write(write)
+        self.write(write)
         return uid
 
     def adopt_groups(self, meeting, groups: pd.DataFrame, *, changed_by=None, note=None) -> str:
@@ -324,7 +329,7 @@ class MeetingLog:
         if not len(groups):
             v.fail("group_decisions", "student_id", "no rows", "at least one student")
         changed_by = v.name(changed_by, "group_decisions", "changed_by", required=False)
-        note = self._text(note, "group_decisions", "note", required=False)
+        note = self.check_text(note, "group_decisions", "note", required=False)
         aid, t = new_id(), None
         rows = []
         for i, rec in enumerate(groups.to_dict("records")):
@@ -337,25 +342,25 @@ class MeetingLog:
                 group=v.name(g, "group_decisions", "group", row=i),
                 focus_target_id=v.name(rec.get("focus_target_id"), "group_decisions",
                                        "focus_target_id", required=False, row=i),
-                reason=self._text(rec.get("reason"), "group_decisions", "reason",
+                reason=self.check_text(rec.get("reason"), "group_decisions", "reason",
                                   required=False, row=i),
                 changed_by=v.name(rec.get("changed_by"), "group_decisions", "changed_by",
                                   required=False, row=i) or changed_by,
-                note=self._text(rec.get("note"), "group_decisions", "note", required=False,
+                note=self.check_text(rec.get("note"), "group_decisions", "note", required=False,
                                 row=i) or note))
         ids = [r["student_id"] for r in rows]
         dup = sorted({s for s in ids if ids.count(s) > 1}) if len(set(ids)) < len(ids) else []
         if dup:
             v.fail("group_decisions", "student_id", dup[:5], "each student in one group",
                    "A student appears more than once in the grouping table")
-        self._check_students(ids, "group_decisions")
+        self.check_students(ids, "group_decisions")
 
         def write(conn):
             mid = self._meeting_row(conn, meeting)["meeting_id"]
             t = now()
             conn.execute(insert(group_decisions),
                          [dict(r, meeting_id=mid, created_at=t) for r in rows])
-        self._write(write)
+        self.write(write)
         return aid
 
     # ---- reading -------------------------------------------------------------------

@@ -140,23 +140,23 @@ def _check_rows(log, tables):
             json.loads(r["attendees"])
         except ValueError:
             v.fail("meetings", "attendees", r["attendees"], "a JSON list of names", row=i)
-        log._check_classroom(r["classroom_id"], r["school_id"], r["grade"], row=i)
+        log.check_classroom(r["classroom_id"], r["school_id"], r["grade"], row=i)
     for i, r in enumerate(tables["observations"]):
         v.choice(r["kind"], OBSERVATION_KINDS, "observations", "kind", row=i)
-        log._text(r["text"], "observations", "text", row=i)
+        log.check_text(r["text"], "observations", "text", row=i)
     for i, r in enumerate(tables["commitments"]):
         v.choice(r["status"], COMMITMENT_STATUSES, "commitments", "status", row=i)
-        log._text(r["action"], "commitments", "action", row=i)
-        log._text(r["follow_up"], "commitments", "follow_up", required=False, row=i)
+        log.check_text(r["action"], "commitments", "action", row=i)
+        log.check_text(r["follow_up"], "commitments", "follow_up", required=False, row=i)
     for i, r in enumerate(tables["commitment_updates"]):
         v.choice(r["status"], COMMITMENT_STATUSES, "commitment_updates", "status", row=i)
-        log._text(r["note"], "commitment_updates", "note", required=False, row=i)
+        log.check_text(r["note"], "commitment_updates", "note", required=False, row=i)
     for i, r in enumerate(tables["group_decisions"]):
         for c in ("reason", "note"):
-            log._text(r[c], "group_decisions", c, required=False, row=i)
-    log._check_students([r["student_id"] for r in tables["commitment_students"]],
+            log.check_text(r[c], "group_decisions", c, required=False, row=i)
+    log.check_students([r["student_id"] for r in tables["commitment_students"]],
                         "commitment_students")
-    log._check_students([r["student_id"] for r in tables["group_decisions"]],
+    log.check_students([r["student_id"] for r in tables["group_decisions"]],
                         "group_decisions")
 
 
@@ -192,4 +192,4 @@ def import_(log, path) -> dict:
                 conn.execute(insert(t), new)
             added[name] = len(new)
         return added
-    return log._write(write)
+    return log.write(write)
