@@ -121,3 +121,23 @@ def name_list(values, table, column):
     if dup:
         fail(table, column, dup, "each name once", "Remove the repeats.")
     return out
+
+
+def level(value, table, column, *, scale=(1, 4), row=None):
+    """A level on the proficiency scale: a number (3, 2.5, "3") or a level word
+    (Beginning, Developing, Proficient, Extending)."""
+    from ..schema import LEVELS
+    words = {w.lower(): float(n) for n, w in LEVELS.items()}
+    expected = (f"a level from {scale[0]:g} to {scale[1]:g} or a level word "
+                f"({', '.join(LEVELS.values())})")
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    if isinstance(value, bool) or value is None:
+        fail(table, column, value, expected, row=row)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        fail(table, column, value, expected, row=row)
+    if not (scale[0] <= x <= scale[1]):          # also refuses NaN
+        fail(table, column, value, expected, row=row)
+    return x
