@@ -184,7 +184,9 @@ def _show(df, what, fmt):
     neutralised (OWASP CSV injection)."""
     if fmt == "csv":
         from .transfer import spreadsheet_safe_frame
-        click.echo(spreadsheet_safe_frame(df).to_csv(index=False), nl=False)
+        # CRLF rows (RFC 4180): a CR inside a cell is then quoted, never a new row
+        click.echo(spreadsheet_safe_frame(df).to_csv(index=False, lineterminator="\r\n"),
+                   nl=False)
     elif fmt == "json":
         click.echo(df.to_json(orient="records", date_format="iso", force_ascii=False))
     elif not len(df):

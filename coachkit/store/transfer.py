@@ -109,6 +109,10 @@ def table_checksum(name: str, rows) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+TYPE_WORDS = {DateTime: "a date and time (2025-10-10T14:03:07.000000)",
+              Date: "a date (2025-10-10)", Integer: "a whole number", Float: "a number"}
+
+
 def _load(value, col, where):
     if value is None or value == "":
         if not col.nullable:
@@ -128,8 +132,7 @@ def _load(value, col, where):
                 raise ValueError(value)
             return float(value)
     except (TypeError, ValueError, OverflowError):
-        v.fail(where[0], col.name, value, f"a {type(col.type).__name__.lower()} value",
-               row=where[1])
+        v.fail(where[0], col.name, value, TYPE_WORDS[type(col.type)], row=where[1])
     if not isinstance(value, str):
         v.fail(where[0], col.name, value, "text", row=where[1])
     return value
@@ -255,7 +258,7 @@ def _records(path, name, header, rows, *, unescape) -> list[dict]:
                       f"{', '.join(header)}", "Import the files exactly as exported",
                 table=name, column=(unknown or missing)[0])
     out = []
-    for i, r in enumerate(rows):
+    for i, r in enumerate(r for r in rows if r):     # a blank line is no row
         if len(r) != len(header):
             _refuse(path, f"{name}, row {i}: expected {len(header)} cells, got {len(r)}",
                     "The file is damaged; export again", table=name, row=i)
@@ -412,6 +415,8 @@ def _meeting_rule(log, r, i):
     if not isinstance(names, list):
         v.fail("meetings", "attendees", r["attendees"], "a JSON list of names", row=i)
     for n in names:
+        if not isinstance(n, str):
+            v.fail("meetings", "attendees", n, "a name (text) in the attendees list", row=i)
         v.name(n, "meetings", "attendees", row=i)
     if len(set(names)) < len(names):
         v.fail("meetings", "attendees", names, "each name once", row=i)

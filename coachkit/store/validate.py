@@ -36,7 +36,8 @@ def text(value, table, column, *, max_len=MAX_TEXT, required=True, row=None):
         return None
     if len(value) > max_len:
         raise CoachkitDataError(
-            f"Bad meeting-log input: {table}, column {column!r}: the text is {len(value):,} "
+            f"Bad meeting-log input: {table}" + (f", row {row}" if row is not None else "")
+            + f", column {column!r}: the text is {len(value):,} "
             f"characters; the limit is {max_len:,}. Nothing was stored (text is never "
             f"truncated): shorten it, split it into several records, or open the log with "
             f"a larger max_text.", table=table, row=row, column=column,
