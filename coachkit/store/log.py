@@ -157,12 +157,14 @@ class MeetingLog:
         return read(self.engine, current_version)
 
     # ---- writing -------------------------------------------------------------------
-    def write(self, fn):
+    def write(self, fn, *, lock: str | None = None):
         """Run ``fn(conn)`` in one write transaction with this log's retry policy
-        (``fn`` must be safe to run again from the start). Returns what ``fn`` returns."""
+        (``fn`` must be safe to run again from the start). Returns what ``fn`` returns.
+        ``lock`` names a hot record the transaction reads then changes (see
+        :func:`coachkit.store.engine.run_write`)."""
         def count(attempt, exc):
             self.retry_count += 1
-        return run_write(self.engine, fn, retries=self.retries, on_retry=count)
+        return run_write(self.engine, fn, retries=self.retries, on_retry=count, lock=lock)
 
     def check_text(self, value, table, column, *, required=True, row=None):
         """Free text checked as every writer checks it (this log's ``max_text``)."""
@@ -239,7 +241,8 @@ class MeetingLog:
                        created_at=now())
             conn.execute(insert(meetings), [row])
             return row
-        return _to_meeting(self.write(write))
+        key = json.dumps(["meeting", school_id, grade, classroom_id, cycle])
+        return _to_meeting(self.write(write, lock=key))
 
     @staticmethod
     def _same_meeting(conn, school_id, grade, classroom_id, cycle):
@@ -560,7 +563,7 @@ class MeetingLog:
                     removed_at=tm, removed_by=row["author"],
                     removal_note="replaced by a new level"))
             conn.execute(insert(lo), [dict(row, override_id=oid, created_at=tm)])
-        self.write(write)
+        self.write(write, lock=json.dumps(["level", row["student_id"], row["target_id"]]))
         return oid
 
     def remove_level(self, student_id, target_id, *, by, note=None) -> str:
@@ -585,7 +588,7 @@ class MeetingLog:
             conn.execute(update(lo).where(lo.c.override_id == cur).values(
                 removed_at=now(), removed_by=by, removal_note=note))
             return cur
-        return self.write(write)
+        return self.write(write, lock=json.dumps(["level", sid, tid]))
 
     def level_overrides(self, *, student_id=None, target_id=None,
                         current=True) -> pd.DataFrame:
