@@ -254,3 +254,32 @@ def test_one_current_group_per_student_even_with_legacy_duplicate_meetings(db_ur
     cur = log.group_decisions(classroom_id="C1", cycle=2)
     assert sorted(cur["student_id"]) == ["ST1", "ST2"] and set(cur["group"]) == {"C"}
     assert len(log.group_decisions(current=False)) == 4
+
+
+# ---- the documentation's examples run -----------------------------------------------------
+def test_docs_examples_run(tmp_path, monkeypatch):
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+    doc = (Path(__file__).parents[1] / "docs" / "students-goals.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COACHKIT_DB", raising=False)
+    ns: dict = {}
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        exec(compile(block, "docs/students-goals.md", "exec"), ns)
+    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        env.pop("COACHKIT_DB", None)
+        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert "set by Ms. Rivera on 3/14: observed in conference" in r.stdout
+    cli = MeetingLog(tmp_path / "cli.db")
+    assert cli.level_overrides().empty and len(cli.level_overrides(current=False)) == 1
+    assert len(cli.goals(student_id="ST1")) == 2 and len(cli.plans()) == 1
+    assert (tmp_path / "students-export.xlsx").exists()
+    assert "my big sister" in (tmp_path / "plans.csv").read_text(encoding="utf-8")
