@@ -516,7 +516,7 @@ def test_docs_examples_run(tmp_path, monkeypatch):
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
         env.pop("COACHKIT_DB", None)
         r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=240)
         assert r.returncode == 0, r.stderr
     other = MeetingLog(tmp_path / "other.db")
     assert "Both moved up a stage." in set(other.commitments()["follow_up"])
