@@ -283,3 +283,22 @@ def test_docs_examples_run(tmp_path, monkeypatch):
     assert len(cli.goals(student_id="ST1")) == 2 and len(cli.plans()) == 1
     assert (tmp_path / "students-export.xlsx").exists()
     assert "my big sister" in (tmp_path / "plans.csv").read_text(encoding="utf-8")
+
+
+def test_student_recorder_returns_messages_not_exceptions(tmp_path):
+    from coachkit.store import StudentRecorder
+    log = MeetingLog(tmp_path / "log.db")
+    rec = StudentRecorder(log, "ST1", source="widget:student-page", user="ST1")
+    out = rec.goal(text="Read every night")
+    assert out.ok and out.message == "Saved the goal." and out.record_id
+    assert not rec.goal().ok and "Not saved" in rec.goal().message
+    assert rec.reflect(proud="I did it", portrait_attribute="resilient lifelong learners").ok
+    assert not rec.reflect().ok
+    assert rec.plan("T1", actions="practice", helpers=["Ms. R"]).ok
+    teacher = StudentRecorder(log, "ST1", user="Ms. Rivera")
+    assert teacher.set_level("T1", 3, reason="observed in conference").ok
+    assert not teacher.set_level("T1", 7, reason="x").ok
+    assert teacher.remove_level("T1").ok and not teacher.remove_level("T1").ok
+    assert list(log.goals()["author"]) == ["ST1"]
+    assert len(log.reflections()) == 1 and len(log.plans()) == 1
+    assert log.level_overrides(current=False).loc[0, "removed_by"] == "Ms. Rivera"
