@@ -234,7 +234,8 @@ def _set(table, col, value, row=0):
 
 @pytest.mark.parametrize("edit,match", [
     (_set("observations", "text", "a\x00b"), "observations, row 0, column 'text'.*NUL"),
-    (_set("meetings", "classroom_id", "C" * 201), "meetings, row 0, column 'classroom_id'.*limit is 200"),
+    (_set("meetings", "classroom_id", "C" * 201),
+     "meetings, row 0, column 'classroom_id'.*limit is 200"),
     (_set("observations", "observation_id", "f" * 33), "observation_id'.*limit is 32"),
     (_set("commitments", "owner", "o" * 300), "commitments, row 0, column 'owner'"),
     (_set("meetings", "attendees", '"Ms. Rivera, Coach Lee"'), "attendees.*a JSON list"),

@@ -7,10 +7,10 @@ safely across cycles (SQLite by default, any SQLAlchemy URL such as PostgreSQL).
                           date="2025-10-10", attendees=["Ms. Rivera", "Coach Lee"])
     log.add_observation(m, "We notice ...", kind="notice")
     log.set_level("ST1", "T1", 3, author="Ms. Rivera", reason="observed in conference")
-    m = apply_overrides(ck.progress.mastery(ds.evidence), log.level_overrides())
+    mastery = apply_overrides(ck.progress.mastery(ds.evidence), log.level_overrides())
     log.add_goal("ST1", target_id="T2", author="ST1")
 
-See docs/meeting-log.md.
+See docs/meeting-log.md and docs/students-goals.md.
 """
 from .engine import MeetingLogBusy
 from .followup import what_changed
@@ -20,7 +20,8 @@ from .recorder import Outcome, Recorder, StudentRecorder
 from .schema import COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, SCHEMA_VERSION
 from .validate import MAX_TEXT
 
-__all__ = ["MeetingLog", "Meeting", "MeetingLogBusy", "Recorder", "StudentRecorder", "Outcome", "what_changed",
+__all__ = ["MeetingLog", "Meeting", "MeetingLogBusy", "Recorder", "StudentRecorder", "Outcome",
+           "what_changed",
            "apply_overrides", "describe_override", "DEFAULT_URL", "ENV_VAR", "resolve_url",
            "COMMITMENT_STATUSES", "GOAL_SETTERS", "OBSERVATION_KINDS", "SCHEMA_VERSION",
            "MAX_TEXT"]

@@ -13,7 +13,8 @@
     coachkit log remove-level STUDENT TARGET --by "Ms. Rivera"
     coachkit log levels [--student ST1] [--all]
     coachkit log goal STUDENT (--target T | --text "...") --by NAME [--with-teacher]
-    coachkit log plan STUDENT TARGET --will "..." [--support ...] [--retake-date D] [--helper ...] --by NAME
+    coachkit log plan STUDENT TARGET --will "..." [--support ...] [--retake-date D]
+        [--helper ...] --by NAME
     coachkit log reflect STUDENT [--proud "..."] [--hard "..."] [--portrait ATTRIBUTE] --by NAME
     coachkit log list [goals|plans|reflections|levels] [--student ST1]
 
