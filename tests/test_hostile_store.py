@@ -156,7 +156,7 @@ def test_manifest_without_checksums_or_wrong_counts(tmp_path):
     mf.write_text(json.dumps({**man, "counts": {**man["counts"], "secrets": 1}}))
     refused(path, "the manifest lists secrets", tmp_path)
     mf.write_text(json.dumps({**man, "schema_version": "0001"}))
-    refused(path, "schema '0001'", tmp_path)
+    refused(path, "expected row counts and checksums|the manifest lists", tmp_path)
 
 
 def test_cp1252_resaved_csv_gives_a_clear_error(tmp_path):
@@ -300,3 +300,51 @@ def test_import_checks_students_against_the_dataset(tmp_path):
     with pytest.raises(CoachkitDataError, match="unknown student"):
         target.import_(path)
     assert target.meetings().empty
+
+
+# ---- logs and exports from before the student tables ------------------------------------
+def test_a_0001_log_upgrades_in_place_and_keeps_its_records(db_url):
+    from sqlalchemy import text
+
+    from coachkit.store.migrate import upgrade
+    log = MeetingLog(db_url)
+    with log.engine.begin() as c:                        # back to the first schema
+        for t in ("level_overrides", "goals", "plans", "reflections"):
+            c.execute(text(f"DROP TABLE {t}"))
+        c.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert log.schema_version == "0001"
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
+    log.add_observation(m, "kept across the upgrade")
+    assert upgrade(log.engine) == "0002"
+    again = MeetingLog(db_url)
+    assert list(again.observations()["text"]) == ["kept across the upgrade"]
+    again.set_level("ST1", "T1", 3, author="A", reason="after the upgrade")
+    assert len(again.level_overrides()) == 1
+
+
+def test_a_0001_csv_export_still_imports_verbatim(tmp_path):
+    from coachkit.store.transfer import dump_tables
+    from coachkit.store.schema import TABLES
+    src = MeetingLog(tmp_path / "src.db")
+    m = src.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
+    src.add_observation(m, "'quoted by the teacher")       # 0001 wrote text verbatim
+    tables = dump_tables(src)
+    old = list(TABLES)[:6]
+    folder = tmp_path / "old-export"
+    folder.mkdir()
+    for name in old:
+        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\r\n")
+            w.writerow([c.name for c in TABLES[name].c])
+            w.writerows([["" if r[c.name] is None else r[c.name] for c in TABLES[name].c]
+                         for r in tables[name]])
+    (folder / "manifest.json").write_text(json.dumps({
+        "format": "coachkit-meeting-log", "schema_version": "0001",
+        "tables": {n: len(tables[n]) for n in old}}))
+    copy = MeetingLog(tmp_path / "copy.db")
+    assert copy.import_(folder)["observations"] == 1
+    assert list(copy.observations()["text"]) == ["'quoted by the teacher"]
+    man = json.loads((folder / "manifest.json").read_text())
+    man["tables"]["observations"] = 3                        # still checks the counts
+    (folder / "manifest.json").write_text(json.dumps(man))
+    refused(folder, "observations: the manifest lists 3 rows, the file has 1", tmp_path)

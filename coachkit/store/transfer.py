@@ -38,6 +38,9 @@ from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, SCHEM
                      TABLES, meetings)
 
 FORMAT = "coachkit-meeting-log"
+# Exports of schema 0001 (before the student tables) had counts but no checksums and held
+# CSV text verbatim; they are still read, so a log exported last year can come back.
+LEGACY = {"0001"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_CELL = 32_767        # characters Excel keeps in one cell
 
@@ -237,7 +240,7 @@ def _json(path: Path, text: str):
                       "again", row=e.lineno)
 
 
-def _read_csv(path: Path, name: str) -> list[dict]:
+def _read_csv(path: Path, name: str, *, unescape=True) -> list[dict]:
     text = _decode(path, path.read_bytes())
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
@@ -245,7 +248,7 @@ def _read_csv(path: Path, name: str) -> list[dict]:
         _refuse(path, f"expected CSV, got {e}", "The file is damaged; export again")
     if not rows:
         _refuse(path, "expected a header row, got an empty file", "Export again")
-    return _records(path, name, rows[0], rows[1:], unescape=True)
+    return _records(path, name, rows[0], rows[1:], unescape=unescape)
 
 
 def _records(path, name, header, rows, *, unescape) -> list[dict]:
@@ -308,8 +311,9 @@ def _read_raw(path: Path):
         manifest = _json(mpath, _decode(mpath, mpath.read_bytes()))
         if not isinstance(manifest, dict):
             _refuse(mpath, "expected a JSON object (the manifest)")
-        raw = {name: _read_csv(path / f"{name}.csv", name) if (path / f"{name}.csv").is_file()
-               else None for name in TABLES}
+        unescape = manifest.get("schema_version") not in LEGACY
+        raw = {name: _read_csv(path / f"{name}.csv", name, unescape=unescape)
+               if (path / f"{name}.csv").is_file() else None for name in TABLES}
         return manifest, raw
     if not path.exists():
         _refuse(path, "does not exist")
@@ -343,13 +347,18 @@ def read_export(path) -> dict[str, list[dict]]:
     if manifest.get("format") != FORMAT:
         _refuse(path, f"expected a meeting-log export (format {FORMAT!r}), got format "
                       f"{manifest.get('format')!r}")
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        _refuse(path, f"was exported from schema {manifest.get('schema_version')!r}; this "
-                      f"coachkit reads {SCHEMA_VERSION!r}",
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION and version not in LEGACY:
+        _refuse(path, f"was exported from schema {version!r}; this coachkit reads "
+                      f"{SCHEMA_VERSION!r} (and {', '.join(sorted(LEGACY))})",
                 "Import it with the coachkit that wrote it, upgrade that log, and export "
                 "again")
     counts, sums = manifest.get("counts"), manifest.get("checksums")
-    if not isinstance(counts, dict) or not isinstance(sums, dict):
+    if version in LEGACY:
+        counts = manifest.get("tables") if path.is_dir() else \
+            {n: len(rows) for n, rows in raw.items() if rows is not None}
+        sums = None
+    if not isinstance(counts, dict) or not (isinstance(sums, dict) or version in LEGACY):
         _refuse(path, "expected row counts and checksums in the manifest, got none",
                 "Export again with this coachkit")
     stray = sorted(set(counts) - set(TABLES))
@@ -369,7 +378,7 @@ def read_export(path) -> dict[str, list[dict]]:
             _refuse(path, f"{name}: the manifest lists {want} rows, the file has {len(rows)} "
                           f"(truncated or edited after export)",
                     "Nothing was imported; export again", table=name)
-        if table_checksum(name, rows) != sums.get(name):
+        if sums is not None and table_checksum(name, rows) != sums.get(name):
             _refuse(path, f"{name}: the checksum differs from the manifest's (the file was "
                           f"changed after export)", "Nothing was imported; export again",
                     table=name)
