@@ -348,3 +348,17 @@ def test_a_0001_csv_export_still_imports_verbatim(tmp_path):
     man["tables"]["observations"] = 3                        # still checks the counts
     (folder / "manifest.json").write_text(json.dumps(man))
     refused(folder, "observations: the manifest lists 3 rows, the file has 1", tmp_path)
+
+
+def test_text_too_long_for_an_excel_cell_is_refused_not_cut(tmp_path):
+    log = MeetingLog(tmp_path / "log.db")
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
+    log.add_observation(m, "x" * 40_000)                  # the log keeps it whole
+    with pytest.raises(CoachkitDataError, match=r"observations, row 0, column 'text'.*"
+                                                r"32,767.*CSV files or to .json"):
+        log.export(tmp_path / "log.xlsx")
+    assert not (tmp_path / "log.xlsx").exists()
+    log.export(tmp_path / "log.json")                     # the other forms keep it
+    copy = MeetingLog(tmp_path / "copy.db")
+    copy.import_(tmp_path / "log.json")
+    assert copy.observations().loc[0, "text"] == "x" * 40_000

@@ -191,12 +191,9 @@ def export(log, path) -> Path:
 
 def _export_xlsx(tables, manifest, path: Path) -> Path:
     from openpyxl import Workbook
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("manifest")
-    ws.append([json.dumps(manifest)])
-    for name, rows in tables.items():
-        ws = wb.create_sheet(name)
-        ws.append([c.name for c in TABLES[name].c])
+    sheets = {}
+    for name, rows in tables.items():           # check every cell before writing any
+        sheet = sheets[name] = []
         for i, cells in enumerate(_sheet_rows(name, rows)):
             # every cell as text: Excel must not read "3.0" or a date as a number
             cells = ["" if x == "" else _xml_escape(str(x)) for x in cells]
@@ -208,6 +205,13 @@ def _export_xlsx(tables, manifest, path: Path) -> Path:
                         f"{len(cell):,}. Nothing was written: export to a folder of CSV "
                         f"files or to .json instead.", file=str(path), table=name, row=i,
                         column=c.name)
+            sheet.append(cells)
+    wb = Workbook(write_only=True)
+    wb.create_sheet("manifest").append([json.dumps(manifest)])
+    for name, sheet in sheets.items():
+        ws = wb.create_sheet(name)
+        ws.append([c.name for c in TABLES[name].c])
+        for cells in sheet:
             ws.append(cells)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
