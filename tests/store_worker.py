@@ -8,6 +8,14 @@
         (the test kills it with SIGKILL).
     python store_worker.py loop URL MEETING_ID
         adopts groups of 200 students and adds observations until killed.
+    python store_worker.py students URL WORKER N GO_FILE
+        after GO_FILE appears: starts the shared meeting (classroom C9, cycle 5) with
+        itself as attendee and prints "meeting <id>", then writes N of the student's own
+        records tagged "w{WORKER}:{i}" (goals, plans, reflections; every 5th a level set
+        by hand on the pair every writer shares); prints "done <retries>".
+    python store_worker.py hang-students URL
+        inserts 500 goals, 500 plans and a level in one open transaction, prints "in-tx"
+        and sleeps (the test kills it).
 """
 from __future__ import annotations
 
@@ -55,7 +63,7 @@ def hang(url, meeting_id):
             student_id=f"s{k}", group="1", created_at=t) for k in range(1000)])
         print("in-tx", flush=True)
         time.sleep(120)
-    log._write(write)
+    log.write(write)
 
 
 def loop(url, meeting_id):
@@ -68,5 +76,47 @@ def loop(url, meeting_id):
         i += 1
 
 
+def students(url, worker, n, go_file):
+    log = MeetingLog(url, migrate=False)
+    print("ready", flush=True)
+    while not os.path.exists(go_file):
+        time.sleep(0.01)
+    m = log.start_meeting(school_id="S1", grade=3, classroom_id="C9", cycle=5,
+                          attendees=[f"w{worker}"])
+    print("meeting", m.meeting_id, flush=True)
+    for i in range(int(n)):
+        tag = f"w{worker}:{i}"
+        if i % 5 == 0:
+            log.set_level("shared", "T1", 1 + i % 4, author=f"w{worker}", reason=tag)
+        elif i % 5 == 1:
+            log.add_goal(f"s{worker}", text=tag, author=f"w{worker}")
+        elif i % 5 == 2:
+            log.add_plan(f"s{worker}", "T1", actions=tag, author=f"w{worker}")
+        else:
+            log.add_reflection(f"s{worker}", proud=tag, author=f"w{worker}")
+    print("done", log.retry_count, flush=True)
+
+
+def hang_students(url):
+    from coachkit.store.schema import goals, level_overrides, plans
+    log = MeetingLog(url, migrate=False)
+
+    def write(conn):
+        t = now()
+        conn.execute(goals.insert(), [dict(
+            goal_id=new_id(), student_id=f"s{k}", text="hung", set_by="student",
+            author="w", date=t.date(), created_at=t) for k in range(500)])
+        conn.execute(plans.insert(), [dict(
+            plan_id=new_id(), student_id=f"s{k}", target_id="T1", actions="hung",
+            author="w", date=t.date(), created_at=t) for k in range(500)])
+        conn.execute(level_overrides.insert(), [dict(
+            override_id=new_id(), student_id="s1", target_id="T1", level=4.0, author="w",
+            reason="hung", date=t.date(), created_at=t)])
+        print("in-tx", flush=True)
+        time.sleep(120)
+    log.write(write)
+
+
 if __name__ == "__main__":
-    {"burst": burst, "hang": hang, "loop": loop}[sys.argv[1]](*sys.argv[2:])
+    {"burst": burst, "hang": hang, "loop": loop, "students": students,
+     "hang-students": hang_students}[sys.argv[1]](*sys.argv[2:])

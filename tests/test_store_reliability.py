@@ -139,3 +139,63 @@ def test_writer_killed_at_a_random_moment_leaves_only_whole_records(db_url):
     assert len(sizes) > 0 and (sizes == 200).all()                   # every adoption whole
     loops = log.observations()["text"].str.startswith("loop").sum()
     assert loops in (len(sizes), len(sizes) - 1)        # killed between the two, at most
+
+
+# ---- the student's own records: the same guarantees ------------------------------------------
+STUDENT_WRITERS, STUDENT_RECORDS = 6, 100
+
+
+@pytest.mark.slow
+def test_writers_record_goals_plans_reflections_and_levels_at_once(db_url, tmp_path):
+    log = MeetingLog(db_url)
+    go = tmp_path / "go"
+    procs = [spawn("students", db_url, w, STUDENT_RECORDS, go) for w in range(STUDENT_WRITERS)]
+    for p in procs:
+        wait_for(p, "ready")
+    t0 = time.monotonic()
+    go.touch()
+    meeting_ids = {wait_for(p, "meeting")[0] for p in procs}
+    retries = [int(wait_for(p, "done", timeout=60)[0]) for p in procs]
+    for p in procs:
+        assert p.wait(10) == 0, p.stderr.read()
+    print(f"{STUDENT_WRITERS}x{STUDENT_RECORDS} student records on {db_url.split(':')[0]}: "
+          f"{time.monotonic() - t0:.1f} s, retries per writer {retries}")
+
+    # every writer started "the" meeting of C9 in cycle 5: one meeting, every attendee kept
+    assert len(meeting_ids) == 1
+    ms = log.meetings(classroom_id="C9")
+    assert list(ms["meeting_id"]) == list(meeting_ids)
+    assert sorted(ms.loc[0, "attendees"]) == [f"w{w}" for w in range(STUDENT_WRITERS)]
+
+    want = {k: set() for k in range(5)}
+    for w in range(STUDENT_WRITERS):
+        for i in range(STUDENT_RECORDS):
+            want[min(i % 5, 3)].add(f"w{w}:{i}")
+    for got, expected in ((log.goals()["text"], want[1]), (log.plans()["actions"], want[2]),
+                          (log.reflections()["proud"], want[3])):
+        assert len(got) == len(expected) and set(got) == expected    # none lost, none twice
+    hist = log.level_overrides(current=False)
+    assert len(hist) == len(want[0]) and set(hist["reason"]) == want[0]
+    cur = log.level_overrides()
+    assert len(cur) == 1                                 # one level in force for the pair
+    assert cur.loc[0, "override_id"] == hist.sort_values("created_at")["override_id"].iloc[-1]
+    assert hist["removed_at"].isna().sum() == 1
+
+
+def test_writer_killed_while_recording_students_leaves_nothing_half_written(db_url):
+    log = MeetingLog(db_url)
+    log.add_goal("s0", text="before the crash", author="A")
+    p = spawn("hang-students", db_url)
+    wait_for(p, "in-tx")
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(10)
+    log = MeetingLog(db_url)
+    if db_url.startswith("sqlite"):
+        with log.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    t0 = time.monotonic()
+    log.set_level("s1", "T1", 3, author="A", reason="after the crash")   # no lock left
+    assert time.monotonic() - t0 < 5
+    assert list(log.goals()["text"]) == ["before the crash"]
+    assert log.plans().empty
+    assert list(log.level_overrides()["reason"]) == ["after the crash"]

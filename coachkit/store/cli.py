@@ -9,6 +9,14 @@
     coachkit log export PATH            (PATH.json, or a folder of CSV files)
     coachkit log import PATH
     coachkit log migrate
+    coachkit log set-level STUDENT TARGET LEVEL --by "Ms. Rivera" --reason "observed in conference"
+    coachkit log remove-level STUDENT TARGET --by "Ms. Rivera"
+    coachkit log levels [--student ST1] [--all]
+    coachkit log goal STUDENT (--target T | --text "...") --by NAME [--with-teacher]
+    coachkit log plan STUDENT TARGET --will "..." [--support ...] [--retake-date D]
+        [--helper ...] --by NAME
+    coachkit log reflect STUDENT [--proud "..."] [--hard "..."] [--portrait ATTRIBUTE] --by NAME
+    coachkit log list [goals|plans|reflections|levels] [--student ST1]
 
 Exit status: 0 ok, 1 bad data or a database failure, 2 usage error.
 """
@@ -167,30 +175,19 @@ def update_cmd(ctx, commitment_id, status, note, by):
 
 WHAT = {"meetings": "meetings", "observations": "observations", "commitments": "commitments",
         "groups": "group_decisions", "updates": "commitment_updates"}
+# The student's own records: filtered by student, not by meeting.
+STUDENT_WHAT = {"goals": "goals", "plans": "plans", "reflections": "reflections",
+                "levels": "level_overrides"}
 
 
-@log.command("list")
-@click.argument("what", type=click.Choice(list(WHAT)), default="meetings")
-@click.option("--school", "school_id", default=None)
-@click.option("--grade", default=None)
-@click.option("--classroom", "classroom_id", default=None)
-@click.option("--cycle", type=int, default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
-@click.pass_context
-@_guard
-def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, fmt):
-    """Show meetings, observations, commitments, groups or commitment updates."""
-    from . import validate as v
-    lg = _open(ctx)
-    if what == "updates":
-        df = lg.commitment_updates()
-    else:
-        filters = dict(school_id=school_id, classroom_id=classroom_id, cycle=cycle,
-                       grade=None if grade is None else v.grade(grade))
-        df = getattr(lg, WHAT[what])(**filters)
+def _show(df, what, fmt):
+    """A table in the form asked for; CSV cells a spreadsheet would run as a formula are
+    neutralised (OWASP CSV injection)."""
     if fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        from .transfer import spreadsheet_safe_frame
+        # CRLF rows (RFC 4180): a CR inside a cell is then quoted, never a new row
+        click.echo(spreadsheet_safe_frame(df).to_csv(index=False, lineterminator="\r\n"),
+                   nl=False)
     elif fmt == "json":
         click.echo(df.to_json(orient="records", date_format="iso", force_ascii=False))
     elif not len(df):
@@ -200,6 +197,151 @@ def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, fmt):
         with pd.option_context("display.max_columns", None, "display.width", 200,
                                "display.max_colwidth", 60):
             click.echo(df.to_string(index=False))
+
+
+@log.command("list")
+@click.argument("what", type=click.Choice([*WHAT, *STUDENT_WHAT]), default="meetings")
+@click.option("--school", "school_id", default=None)
+@click.option("--grade", default=None)
+@click.option("--classroom", "classroom_id", default=None)
+@click.option("--cycle", type=int, default=None)
+@click.option("--student", "student_ids", multiple=True,
+              help="Goals, plans, reflections, levels: only these students (repeat).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+@_guard
+def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, student_ids, fmt):
+    """Show meetings, observations, commitments, groups, commitment updates, or the
+    students' goals, plans, reflections and levels set by hand."""
+    from . import validate as v
+    lg = _open(ctx)
+    if what == "updates":
+        df = lg.commitment_updates()
+    elif what in STUDENT_WHAT:
+        df = getattr(lg, STUDENT_WHAT[what])(student_id=list(student_ids) or None)
+    else:
+        filters = dict(school_id=school_id, classroom_id=classroom_id, cycle=cycle,
+                       grade=None if grade is None else v.grade(grade))
+        df = getattr(lg, WHAT[what])(**filters)
+    _show(df, what, fmt)
+
+
+# ---- a teacher's judgment and the student's own records ------------------------------------
+@log.command("set-level")
+@click.argument("student_id")
+@click.argument("target_id")
+@click.argument("level")
+@click.option("--by", "author", required=True, help="Who sets it (the teacher).")
+@click.option("--reason", required=True, help="Why, e.g. 'observed in conference'.")
+@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@click.pass_context
+@_guard
+def set_level_cmd(ctx, student_id, target_id, level, author, reason, date):
+    """Set a student's level on a target by hand (1-4 or Beginning ... Extending)."""
+    lg = _open(ctx)
+    lg.set_level(student_id, target_id, level, author=author, reason=_text_arg(reason),
+                 date=date)
+    from .overrides import describe_override
+    row = lg.level_overrides(student_id=student_id, target_id=target_id).iloc[-1]
+    click.echo(f"{student_id} on {target_id}: level {row['level']:g}, "
+               + describe_override(row["author"], row["date"], row["reason"]))
+
+
+@log.command("remove-level")
+@click.argument("student_id")
+@click.argument("target_id")
+@click.option("--by", required=True, help="Who removes it.")
+@click.option("--note", default=None, help="Why it is removed.")
+@click.pass_context
+@_guard
+def remove_level_cmd(ctx, student_id, target_id, by, note):
+    """Remove a level set by hand: the computed level applies again."""
+    _open(ctx).remove_level(student_id, target_id, by=by, note=note)
+    click.echo(f"{student_id} on {target_id}: the level set by hand is removed; the "
+               f"computed level applies again")
+
+
+@log.command("levels")
+@click.option("--student", "student_ids", multiple=True, help="Repeat for each student.")
+@click.option("--target", "target_ids", multiple=True, help="Repeat for each target.")
+@click.option("--all", "history", is_flag=True, help="Include replaced and removed ones.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+@_guard
+def levels_cmd(ctx, student_ids, target_ids, history, fmt):
+    """The levels set by hand, with who set them, when and why."""
+    import pandas as pd
+
+    from .overrides import describe_override
+    df = _open(ctx).level_overrides(student_id=list(student_ids) or None,
+                                    target_id=list(target_ids) or None, current=not history)
+    if fmt == "table" and len(df):
+        df = df.assign(level=df["level"].map("{:g}".format), set=[
+            describe_override(a, d, r) for a, d, r in zip(df["author"], df["date"], df["reason"])])
+        cols = ["student_id", "target_id", "level", "set"]
+        if history:
+            df["removed"] = [
+                "" if pd.isna(t) else f"removed by {b} on {t.month}/{t.day}"
+                for t, b in zip(df["removed_at"], df["removed_by"])]
+            cols.append("removed")
+        df = df[cols]
+    _show(df, "levels set by hand", fmt)
+
+
+@log.command("goal")
+@click.argument("student_id")
+@click.option("--target", "target_id", default=None, help="The learning target of the goal.")
+@click.option("--text", default=None, help="The goal in the student's own words ('-' reads stdin).")
+@click.option("--by", "author", required=True, help="Who writes it down.")
+@click.option("--with-teacher", is_flag=True, help="Set by the student with the teacher.")
+@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@click.pass_context
+@_guard
+def goal_cmd(ctx, student_id, target_id, text, author, with_teacher, date):
+    """Record a student's goal; prints its id."""
+    click.echo(_open(ctx).add_goal(
+        student_id, target_id=target_id, text=None if text is None else _text_arg(text),
+        author=author, set_by="student and teacher" if with_teacher else "student", date=date))
+
+
+@log.command("plan")
+@click.argument("student_id")
+@click.argument("target_id")
+@click.option("--will", "actions", required=True, help="What I will do ('-' reads stdin).")
+@click.option("--support", default=None, help="The support I get.")
+@click.option("--retake-date", default=None, help="YYYY-MM-DD.")
+@click.option("--helper", "helpers", multiple=True, help="Who helps (repeat).")
+@click.option("--by", "author", required=True, help="Who writes it down.")
+@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@click.pass_context
+@_guard
+def plan_cmd(ctx, student_id, target_id, actions, support, retake_date, helpers, author, date):
+    """Record a learning plan for a target not yet proficient; prints its id."""
+    click.echo(_open(ctx).add_plan(
+        student_id, target_id, actions=_text_arg(actions), support=support,
+        retake_date=retake_date, helpers=list(helpers) or None, author=author, date=date))
+
+
+@log.command("reflect")
+@click.argument("student_id")
+@click.option("--proud", default=None, help="What I am proud of.")
+@click.option("--hard", default=None, help="What was hard.")
+@click.option("--portrait", "portrait_attribute", default=None,
+              help="The Portrait of a Graduate attribute it names.")
+@click.option("--target", "target_id", default=None)
+@click.option("--by", "author", required=True, help="Who writes it down.")
+@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@click.pass_context
+@_guard
+def reflect_cmd(ctx, student_id, proud, hard, portrait_attribute, target_id, author, date):
+    """Record a student's reflection; prints its id."""
+    if proud is None and hard is None:
+        raise click.UsageError("give --proud, --hard or both")
+    click.echo(_open(ctx).add_reflection(
+        student_id, proud=proud, hard=hard, portrait_attribute=portrait_attribute,
+        target_id=target_id, author=author, date=date))
 
 
 @log.command("export")

@@ -30,8 +30,9 @@ from sqlalchemy import and_, insert, select, true, update
 from . import validate as v
 from .engine import make_engine, read, run_write, safe_url
 from .migrate import upgrade
-from .schema import (COMMITMENT_STATUSES, OBSERVATION_KINDS, commitment_students,
-                     commitment_updates, commitments, group_decisions, meetings, observations)
+from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, commitment_students,
+                     commitment_updates, commitments, goals, group_decisions, level_overrides,
+                     meetings, observations, plans, reflections)
 
 DEFAULT_URL = "sqlite:///coachkit.db"
 ENV_VAR = "COACHKIT_DB"
@@ -156,16 +157,22 @@ class MeetingLog:
         return read(self.engine, current_version)
 
     # ---- writing -------------------------------------------------------------------
-    def _write(self, fn):
+    def write(self, fn, *, lock: str | None = None):
+        """Run ``fn(conn)`` in one write transaction with this log's retry policy
+        (``fn`` must be safe to run again from the start). Returns what ``fn`` returns.
+        ``lock`` names a hot record the transaction reads then changes (see
+        :func:`coachkit.store.engine.run_write`)."""
         def count(attempt, exc):
             self.retry_count += 1
-        return run_write(self.engine, fn, retries=self.retries, on_retry=count)
+        return run_write(self.engine, fn, retries=self.retries, on_retry=count, lock=lock)
 
-    def _text(self, value, table, column, *, required=True, row=None):
+    def check_text(self, value, table, column, *, required=True, row=None):
+        """Free text checked as every writer checks it (this log's ``max_text``)."""
         return v.text(value, table, column, max_len=self.max_text, required=required,
                       row=row)
 
-    def _check_students(self, ids, table, column="student_id"):
+    def check_students(self, ids, table, column="student_id"):
+        """Refuse student ids unknown to the dataset the log was opened with."""
         if self._students is None:
             return
         unknown = [s for s in ids if s not in self._students]
@@ -174,7 +181,8 @@ class MeetingLog:
                    f"{len(unknown)} unknown student id(s); correct them or load the "
                    f"dataset that has them")
 
-    def _check_classroom(self, classroom_id, school_id, grade, row=None):
+    def check_classroom(self, classroom_id, school_id, grade, row=None):
+        """Refuse a classroom unknown to the dataset, or in another school or grade."""
         if self._classrooms is None or classroom_id is None:
             return
         if classroom_id not in self._classrooms:
@@ -200,20 +208,51 @@ class MeetingLog:
     def start_meeting(self, *, school_id, grade, classroom_id=None, cycle, date=None,
                       attendees=()) -> Meeting:
         """Record a meeting; returns its :class:`Meeting` handle. ``classroom_id=None``
-        records a whole-grade meeting. ``date`` defaults to today."""
+        records a whole-grade meeting. ``date`` defaults to today.
+
+        A classroom (or a whole grade) has one meeting per cycle: starting it again (a
+        second session, a dashboard reopened) returns the meeting already recorded, with
+        any new attendees added, so a student never ends up in two current groups."""
         school_id = v.name(school_id, "meetings", "school_id")
         grade = v.grade(grade)
         classroom_id = v.name(classroom_id, "meetings", "classroom_id", required=False)
         cycle = v.integer(cycle, "meetings", "cycle", low=1, expected="a cycle number (1, 2, ...)")
         date = v.date(date if date is not None else dt.date.today())
         attendees = v.name_list(attendees, "meetings", "attendees")
-        self._check_classroom(classroom_id, school_id, grade)
-        m = Meeting(new_id(), school_id, grade, classroom_id, cycle, date, tuple(attendees))
-        row = dict(meeting_id=m.meeting_id, school_id=school_id, grade=grade,
-                   classroom_id=classroom_id, cycle=cycle, date=date,
-                   attendees=json.dumps(list(attendees), ensure_ascii=False), created_at=now())
-        self._write(lambda conn: conn.execute(insert(meetings), [row]))
-        return m
+        self.check_classroom(classroom_id, school_id, grade)
+        mid = new_id()
+
+        def write(conn):
+            # Under BEGIN IMMEDIATE (SQLite) or SERIALIZABLE (PostgreSQL) this look-up and
+            # the insert cannot interleave with another writer's: one meeting per cycle.
+            same = self._same_meeting(conn, school_id, grade, classroom_id, cycle)
+            if same is not None:
+                have = json.loads(same["attendees"])
+                merged = have + [a for a in attendees if a not in have]
+                if merged != have:
+                    same["attendees"] = json.dumps(merged, ensure_ascii=False)
+                    conn.execute(update(meetings)
+                                 .where(meetings.c.meeting_id == same["meeting_id"])
+                                 .values(attendees=same["attendees"]))
+                return same
+            row = dict(meeting_id=mid, school_id=school_id, grade=grade,
+                       classroom_id=classroom_id, cycle=cycle, date=date,
+                       attendees=json.dumps(list(attendees), ensure_ascii=False),
+                       created_at=now())
+            conn.execute(insert(meetings), [row])
+            return row
+        key = json.dumps(["meeting", school_id, grade, classroom_id, cycle])
+        return _to_meeting(self.write(write, lock=key))
+
+    @staticmethod
+    def _same_meeting(conn, school_id, grade, classroom_id, cycle):
+        room = (meetings.c.classroom_id.is_(None) if classroom_id is None
+                else meetings.c.classroom_id == classroom_id)
+        row = conn.execute(select(meetings).where(
+            meetings.c.school_id == school_id, meetings.c.grade == grade, room,
+            meetings.c.cycle == cycle).order_by(meetings.c.created_at,
+                                                meetings.c.meeting_id)).mappings().first()
+        return None if row is None else dict(row)
 
     def meeting(self, meeting_id) -> Meeting:
         """The :class:`Meeting` with this id."""
@@ -228,7 +267,7 @@ class MeetingLog:
         """Record "we notice..." (``kind="notice"``) or "we wonder..." (``"wonder"``).
         Returns the observation_id. The text is stored exactly as given."""
         kind = v.choice(kind, OBSERVATION_KINDS, "observations", "kind")
-        text = self._text(text, "observations", "text")
+        text = self.check_text(text, "observations", "text")
         source = v.name(source, "observations", "source", required=False)
         oid = new_id()
 
@@ -237,7 +276,7 @@ class MeetingLog:
             conn.execute(insert(observations), [dict(
                 observation_id=oid, meeting_id=mid, kind=kind, text=text, source=source,
                 created_at=now())])
-        self._write(write)
+        self.write(write)
         return oid
 
     def add_commitment(self, meeting, *, action, owner, due_cycle=None, student_ids=(),
@@ -245,12 +284,12 @@ class MeetingLog:
         """Record a commitment: who does what by which cycle, for which students.
         ``due_cycle`` defaults to the cycle after the meeting's and may not be before the
         meeting's cycle. Returns the commitment_id."""
-        action = self._text(action, "commitments", "action")
+        action = self.check_text(action, "commitments", "action")
         owner = v.name(owner, "commitments", "owner")
         target_id = v.name(target_id, "commitments", "target_id", required=False)
         status = v.choice(status, COMMITMENT_STATUSES, "commitments", "status")
         students = v.name_list(student_ids, "commitments", "student_ids")
-        self._check_students(students, "commitments", "student_ids")
+        self.check_students(students, "commitments", "student_ids")
         if due_cycle is not None:
             due_cycle = v.integer(due_cycle, "commitments", "due_cycle", low=1,
                                   expected="a cycle number (1, 2, ...)")
@@ -272,7 +311,7 @@ class MeetingLog:
                 conn.execute(insert(commitment_students), [
                     dict(commitment_id=cid, student_id=s, position=i)
                     for i, s in enumerate(students)])
-        self._write(write)
+        self.write(write)
         return cid
 
     def update_commitment(self, commitment_id, *, status=None, note=None, by=None) -> str:
@@ -282,7 +321,7 @@ class MeetingLog:
         cid = v.name(commitment_id, "commitments", "commitment_id")
         if status is not None:
             v.choice(status, COMMITMENT_STATUSES, "commitments", "status")
-        note = self._text(note, "commitment_updates", "note", required=False)
+        note = self.check_text(note, "commitment_updates", "note", required=False)
         by = v.name(by, "commitment_updates", "updated_by", required=False)
         if status is None and note is None:
             v.fail("commitment_updates", "status", None, "a new status or a note")
@@ -303,7 +342,7 @@ class MeetingLog:
                 values["follow_up"] = note
             conn.execute(update(commitments).where(commitments.c.commitment_id == cid)
                          .values(**values))
-        self._write(write)
+        self.write(write)
         return uid
 
     def adopt_groups(self, meeting, groups: pd.DataFrame, *, changed_by=None, note=None) -> str:
@@ -324,7 +363,7 @@ class MeetingLog:
         if not len(groups):
             v.fail("group_decisions", "student_id", "no rows", "at least one student")
         changed_by = v.name(changed_by, "group_decisions", "changed_by", required=False)
-        note = self._text(note, "group_decisions", "note", required=False)
+        note = self.check_text(note, "group_decisions", "note", required=False)
         aid, t = new_id(), None
         rows = []
         for i, rec in enumerate(groups.to_dict("records")):
@@ -337,25 +376,25 @@ class MeetingLog:
                 group=v.name(g, "group_decisions", "group", row=i),
                 focus_target_id=v.name(rec.get("focus_target_id"), "group_decisions",
                                        "focus_target_id", required=False, row=i),
-                reason=self._text(rec.get("reason"), "group_decisions", "reason",
+                reason=self.check_text(rec.get("reason"), "group_decisions", "reason",
                                   required=False, row=i),
                 changed_by=v.name(rec.get("changed_by"), "group_decisions", "changed_by",
                                   required=False, row=i) or changed_by,
-                note=self._text(rec.get("note"), "group_decisions", "note", required=False,
+                note=self.check_text(rec.get("note"), "group_decisions", "note", required=False,
                                 row=i) or note))
         ids = [r["student_id"] for r in rows]
         dup = sorted({s for s in ids if ids.count(s) > 1}) if len(set(ids)) < len(ids) else []
         if dup:
             v.fail("group_decisions", "student_id", dup[:5], "each student in one group",
                    "A student appears more than once in the grouping table")
-        self._check_students(ids, "group_decisions")
+        self.check_students(ids, "group_decisions")
 
         def write(conn):
             mid = self._meeting_row(conn, meeting)["meeting_id"]
             t = now()
             conn.execute(insert(group_decisions),
                          [dict(r, meeting_id=mid, created_at=t) for r in rows])
-        self._write(write)
+        self.write(write)
         return aid
 
     # ---- reading -------------------------------------------------------------------
@@ -488,7 +527,185 @@ class MeetingLog:
         if current and len(df):
             latest = (df.sort_values(["created_at", "adoption_id"])
                       .groupby("meeting_id")["adoption_id"].last())
-            df = df[df["adoption_id"].isin(latest)].reset_index(drop=True)
+            df = df[df["adoption_id"].isin(latest)]
+            # One current group per student per school and cycle, even in a log that
+            # holds two meetings for one cycle (written before meetings were merged):
+            # the latest decision wins.
+            df = (df.sort_values(["created_at", "decision_id"])
+                  .drop_duplicates(["school_id", "cycle", "student_id"], keep="last")
+                  .sort_values(["created_at", "decision_id"]).reset_index(drop=True))
+        return df
+
+    # ---- the student's own records ------------------------------------------------------
+    def set_level(self, student_id, target_id, level, *, author, reason, date=None,
+                  scale=(1, 4)) -> str:
+        """Record a teacher's professional judgment: the student's level on the target set
+        by hand (``level`` a number on the scale or a level word such as "Proficient"),
+        by ``author``, on ``date`` (default today), because ``reason``. It replaces the
+        pair's current override, which stays in the history. Every view applies it with
+        :func:`coachkit.store.apply_overrides`. Returns the override_id."""
+        t = "level_overrides"
+        row = dict(student_id=v.name(student_id, t, "student_id"),
+                   target_id=v.name(target_id, t, "target_id"),
+                   level=v.level(level, t, "level", scale=scale),
+                   author=v.name(author, t, "author"),
+                   reason=self.check_text(reason, t, "reason"),
+                   date=v.date(date if date is not None else dt.date.today(), t, "date"))
+        self.check_students([row["student_id"]], t)
+        oid = new_id()
+        lo = level_overrides
+
+        def write(conn):
+            tm = now()
+            conn.execute(update(lo).where(
+                lo.c.student_id == row["student_id"], lo.c.target_id == row["target_id"],
+                lo.c.removed_at.is_(None)).values(
+                    removed_at=tm, removed_by=row["author"],
+                    removal_note="replaced by a new level"))
+            conn.execute(insert(lo), [dict(row, override_id=oid, created_at=tm)])
+        self.write(write, lock=json.dumps(["level", row["student_id"], row["target_id"]]))
+        return oid
+
+    def remove_level(self, student_id, target_id, *, by, note=None) -> str:
+        """Remove the level set by hand on (student, target): the computed level applies
+        again. The override stays in the history (``level_overrides(current=False)``).
+        Returns the override_id removed."""
+        t = "level_overrides"
+        sid = v.name(student_id, t, "student_id")
+        tid = v.name(target_id, t, "target_id")
+        by = v.name(by, t, "removed_by")
+        note = self.check_text(note, t, "removal_note", required=False)
+        lo = level_overrides
+
+        def write(conn):
+            cur = conn.execute(select(lo.c.override_id).where(
+                lo.c.student_id == sid, lo.c.target_id == tid,
+                lo.c.removed_at.is_(None))).scalar()
+            if cur is None:
+                v.fail(t, "student_id", f"{sid} / {tid}",
+                       "a student and target with a level set by hand",
+                       "See `coachkit log levels` for the levels set by hand")
+            conn.execute(update(lo).where(lo.c.override_id == cur).values(
+                removed_at=now(), removed_by=by, removal_note=note))
+            return cur
+        return self.write(write, lock=json.dumps(["level", sid, tid]))
+
+    def level_overrides(self, *, student_id=None, target_id=None,
+                        current=True) -> pd.DataFrame:
+        """The levels set by hand: override_id, student_id, target_id, level, author,
+        reason, date, created_at, removed_at, removed_by, removal_note. With ``current``
+        (the default) only those in force (one per pair at most)."""
+        lo = level_overrides
+        extra = [lo.c.removed_at.is_(None)] if current else []
+        return self._student_frame(lo, dict(student_id=student_id, target_id=target_id),
+                                   extra)
+
+    def add_goal(self, student_id, *, author, target_id=None, text=None, set_by="student",
+                 date=None) -> str:
+        """A student's goal: a learning target (``target_id``), the student's own words
+        (``text``), or both; ``set_by`` is "student" or "student and teacher"; dated
+        (default today). Returns the goal_id."""
+        t = "goals"
+        row = dict(student_id=v.name(student_id, t, "student_id"),
+                   target_id=v.name(target_id, t, "target_id", required=False),
+                   text=self.check_text(text, t, "text", required=False),
+                   set_by=v.choice(set_by, GOAL_SETTERS, t, "set_by"),
+                   author=v.name(author, t, "author"),
+                   date=v.date(date if date is not None else dt.date.today(), t, "date"),
+                   met_on=None, met_noted_by=None)
+        if row["target_id"] is None and row["text"] is None:
+            v.fail(t, "text", None, "a target_id or the goal in the student's own words")
+        self.check_students([row["student_id"]], t)
+        return self._insert(goals, "goal_id", row)
+
+    def goal_met(self, goal_id, *, by, date=None) -> str:
+        """Mark a goal met (on ``date``, default today), noted by ``by``."""
+        gid = v.name(goal_id, "goals", "goal_id")
+        by = v.name(by, "goals", "met_noted_by")
+        day = v.date(date if date is not None else dt.date.today(), "goals", "met_on")
+
+        def write(conn):
+            n = conn.execute(update(goals).where(goals.c.goal_id == gid)
+                             .values(met_on=day, met_noted_by=by)).rowcount
+            if not n:
+                v.fail("goals", "goal_id", gid, "a goal in this log")
+        self.write(write)
+        return gid
+
+    def add_plan(self, student_id, target_id, *, actions, author, support=None,
+                 retake_date=None, helpers=None, date=None) -> str:
+        """A learning plan for a target the student has not yet shown: what I will do
+        (``actions``), the support, the retake date, who helps. Returns the plan_id."""
+        t = "plans"
+        row = dict(student_id=v.name(student_id, t, "student_id"),
+                   target_id=v.name(target_id, t, "target_id"),
+                   actions=self.check_text(actions, t, "actions"),
+                   support=self.check_text(support, t, "support", required=False),
+                   retake_date=None if retake_date is None else v.date(retake_date, t,
+                                                                       "retake_date"),
+                   helpers=self.check_text(", ".join(helpers) if isinstance(
+                       helpers, (list, tuple)) else helpers, t, "helpers", required=False),
+                   author=v.name(author, t, "author"),
+                   date=v.date(date if date is not None else dt.date.today(), t, "date"))
+        self.check_students([row["student_id"]], t)
+        return self._insert(plans, "plan_id", row)
+
+    def add_reflection(self, student_id, *, author, proud=None, hard=None,
+                       portrait_attribute=None, target_id=None, date=None) -> str:
+        """A reflection: "what I am proud of" (``proud``), "what was hard" (``hard``), at
+        least one; optionally the Portrait of a Graduate attribute it names and a target.
+        Returns the reflection_id."""
+        t = "reflections"
+        row = dict(student_id=v.name(student_id, t, "student_id"),
+                   proud=self.check_text(proud, t, "proud", required=False),
+                   hard=self.check_text(hard, t, "hard", required=False),
+                   portrait_attribute=v.name(portrait_attribute, t, "portrait_attribute",
+                                             required=False),
+                   target_id=v.name(target_id, t, "target_id", required=False),
+                   author=v.name(author, t, "author"),
+                   date=v.date(date if date is not None else dt.date.today(), t, "date"))
+        if row["proud"] is None and row["hard"] is None:
+            v.fail(t, "proud", None, "what the student is proud of, what was hard, or both")
+        self.check_students([row["student_id"]], t)
+        return self._insert(reflections, "reflection_id", row)
+
+    def goals(self, *, student_id=None, target_id=None) -> pd.DataFrame:
+        """Goals, oldest first: goal_id, student_id, target_id, text, set_by, author,
+        date, met_on, met_noted_by, created_at."""
+        return self._student_frame(goals, dict(student_id=student_id, target_id=target_id))
+
+    def plans(self, *, student_id=None, target_id=None) -> pd.DataFrame:
+        """Learning plans, oldest first: plan_id, student_id, target_id, actions, support,
+        retake_date, helpers, author, date, created_at."""
+        return self._student_frame(plans, dict(student_id=student_id, target_id=target_id))
+
+    def reflections(self, *, student_id=None) -> pd.DataFrame:
+        """Reflections, oldest first: reflection_id, student_id, proud, hard,
+        portrait_attribute, target_id, author, date, created_at."""
+        return self._student_frame(reflections, dict(student_id=student_id))
+
+    def _insert(self, table, key, row) -> str:
+        rid = new_id()
+        full = dict(row, **{key: rid}, created_at=now())
+        self.write(lambda conn: conn.execute(insert(table), [full]))
+        return rid
+
+    def _student_frame(self, table, filters, extra=()) -> pd.DataFrame:
+        conds = list(extra)
+        for k, val in filters.items():
+            if val is None:
+                continue
+            vals = [val] if isinstance(val, str) else [str(x) for x in val]
+            conds.append(table.c[k].in_(vals))
+        q = select(table).where(and_(true(), *conds)).order_by(
+            table.c.created_at, *table.primary_key.columns)
+        rows = read(self.engine, lambda conn: [dict(r) for r in conn.execute(q).mappings()])
+        df = pd.DataFrame(rows, columns=[c.name for c in table.c])
+        for c in table.c:
+            if c.name in ("date", "created_at", "removed_at", "met_on", "retake_date"):
+                df[c.name] = pd.to_datetime(df[c.name])
+        if "level" in df.columns:
+            df["level"] = df["level"].astype(float)
         return df
 
     # ---- export / import -----------------------------------------------------------

@@ -56,3 +56,44 @@ class Recorder:
     def adopt(self, groups, note=None) -> Outcome:
         return self._run("the groups", lambda: self.log.adopt_groups(
             self.meeting, groups, changed_by=self.user, note=note))
+
+
+class StudentRecorder(Recorder):
+    """Binds a :class:`MeetingLog` and one student for a student page or a teacher's
+    form (the kiosk form a student fills in, the grade-level dashboard's "set level"
+    button): the same never-raising ``Outcome`` as :class:`Recorder`.
+
+        rec = StudentRecorder(log, "ST1", user="ST1")
+        out = rec.goal(text=box.value)                  # set by the student
+        out = rec.reflect(proud=proud.value, hard=hard.value)
+    """
+
+    def __init__(self, log, student_id, *, source="widget", user):
+        super().__init__(log, None, source=source, user=user)
+        self.student_id = student_id
+
+    def goal(self, *, target_id=None, text=None, with_teacher=False, date=None) -> Outcome:
+        return self._run("the goal", lambda: self.log.add_goal(
+            self.student_id, target_id=target_id, text=text, author=self.user, date=date,
+            set_by="student and teacher" if with_teacher else "student"))
+
+    def plan(self, target_id, *, actions, support=None, retake_date=None, helpers=None,
+             date=None) -> Outcome:
+        return self._run("the plan", lambda: self.log.add_plan(
+            self.student_id, target_id, actions=actions, support=support,
+            retake_date=retake_date, helpers=helpers, author=self.user, date=date))
+
+    def reflect(self, *, proud=None, hard=None, portrait_attribute=None, target_id=None,
+                date=None) -> Outcome:
+        return self._run("the reflection", lambda: self.log.add_reflection(
+            self.student_id, proud=proud, hard=hard, portrait_attribute=portrait_attribute,
+            target_id=target_id, author=self.user, date=date))
+
+    def set_level(self, target_id, level, *, reason, date=None) -> Outcome:
+        return self._run("the level", lambda: self.log.set_level(
+            self.student_id, target_id, level, author=self.user, reason=reason, date=date))
+
+    def remove_level(self, target_id, *, note=None) -> Outcome:
+        return self._run("the change: the computed level applies again",
+                         lambda: self.log.remove_level(self.student_id, target_id,
+                                                       by=self.user, note=note))

@@ -13,13 +13,14 @@ new revision there and ``SCHEMA_VERSION`` bumped (a test compares them).
 """
 from __future__ import annotations
 
-from sqlalchemy import (CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Table, Text, UniqueConstraint)
+from sqlalchemy import (CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index,
+                        Integer, MetaData, String, Table, Text, UniqueConstraint, text)
 
-SCHEMA_VERSION = "0001"          # the Alembic head revision this code expects
+SCHEMA_VERSION = "0002"          # the Alembic head revision this code expects
 
 OBSERVATION_KINDS = ("notice", "wonder")
 COMMITMENT_STATUSES = ("open", "in progress", "done", "partly done", "not done", "dropped")
+GOAL_SETTERS = ("student", "student and teacher")      # who set a student's goal
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -121,6 +122,80 @@ group_decisions = Table(
     Index(None, "meeting_id"),
 )
 
+# ---- the student's own records (not tied to a meeting) ---------------------------------
+
+# A teacher's professional judgment: the level set by hand on one (student, target). A
+# new one replaces the pair's current one (which is kept, marked removed); removing it
+# restores the computed level. At most one current override per pair, enforced by the
+# partial unique index as well as by the write transaction.
+ACTIVE = text("removed_at IS NULL")
+level_overrides = Table(
+    "level_overrides", metadata,
+    _id("override_id"),
+    Column("student_id", String(200), nullable=False),
+    Column("target_id", String(200), nullable=False),
+    Column("level", Float, nullable=False),
+    Column("author", String(200), nullable=False),         # who set it
+    Column("reason", Text, nullable=False),                # why ("observed in conference")
+    Column("date", Date, nullable=False),                  # the day of the judgment
+    Column("created_at", DateTime, nullable=False),
+    Column("removed_at", DateTime, nullable=True),
+    Column("removed_by", String(200), nullable=True),
+    Column("removal_note", Text, nullable=True),
+    Index(None, "student_id", "target_id"),
+    Index("uq_level_overrides_current", "student_id", "target_id", unique=True,
+          sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+)
+
+goals = Table(
+    "goals", metadata,
+    _id("goal_id"),
+    Column("student_id", String(200), nullable=False),
+    Column("target_id", String(200), nullable=True),       # a learning target ...
+    Column("text", Text, nullable=True),                   # ... or the student's own words
+    Column("set_by", String(40), nullable=False),
+    Column("author", String(200), nullable=False),         # who typed it
+    Column("date", Date, nullable=False),
+    Column("met_on", Date, nullable=True),
+    Column("met_noted_by", String(200), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    _kinds("set_by", GOAL_SETTERS),
+    CheckConstraint("target_id IS NOT NULL OR text IS NOT NULL", name="target_or_text"),
+    Index(None, "student_id"),
+)
+
+plans = Table(
+    "plans", metadata,
+    _id("plan_id"),
+    Column("student_id", String(200), nullable=False),
+    Column("target_id", String(200), nullable=False),      # a target not yet proficient
+    Column("actions", Text, nullable=False),               # "what I will do"
+    Column("support", Text, nullable=True),                # the support I get
+    Column("retake_date", Date, nullable=True),
+    Column("helpers", Text, nullable=True),                # who helps
+    Column("author", String(200), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index(None, "student_id"),
+)
+
+reflections = Table(
+    "reflections", metadata,
+    _id("reflection_id"),
+    Column("student_id", String(200), nullable=False),
+    Column("proud", Text, nullable=True),                  # "what I am proud of"
+    Column("hard", Text, nullable=True),                   # "what was hard"
+    Column("portrait_attribute", String(200), nullable=True),
+    Column("target_id", String(200), nullable=True),
+    Column("author", String(200), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("proud IS NOT NULL OR hard IS NOT NULL", name="proud_or_hard"),
+    Index(None, "student_id"),
+)
+
 # Order matters: parents before children (import, export, delete).
 TABLES = {t.name: t for t in (meetings, observations, commitments, commitment_students,
-                              commitment_updates, group_decisions)}
+                              commitment_updates, group_decisions, level_overrides, goals,
+                              plans, reflections)}
+STUDENT_TABLES = ("level_overrides", "goals", "plans", "reflections")

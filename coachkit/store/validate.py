@@ -36,7 +36,8 @@ def text(value, table, column, *, max_len=MAX_TEXT, required=True, row=None):
         return None
     if len(value) > max_len:
         raise CoachkitDataError(
-            f"Bad meeting-log input: {table}, column {column!r}: the text is {len(value):,} "
+            f"Bad meeting-log input: {table}" + (f", row {row}" if row is not None else "")
+            + f", column {column!r}: the text is {len(value):,} "
             f"characters; the limit is {max_len:,}. Nothing was stored (text is never "
             f"truncated): shorten it, split it into several records, or open the log with "
             f"a larger max_text.", table=table, row=row, column=column,
@@ -121,3 +122,23 @@ def name_list(values, table, column):
     if dup:
         fail(table, column, dup, "each name once", "Remove the repeats.")
     return out
+
+
+def level(value, table, column, *, scale=(1, 4), row=None):
+    """A level on the proficiency scale: a number (3, 2.5, "3") or a level word
+    (Beginning, Developing, Proficient, Extending)."""
+    from ..schema import LEVELS
+    words = {w.lower(): float(n) for n, w in LEVELS.items()}
+    expected = (f"a level from {scale[0]:g} to {scale[1]:g} or a level word "
+                f"({', '.join(LEVELS.values())})")
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    if isinstance(value, bool) or value is None:
+        fail(table, column, value, expected, row=row)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        fail(table, column, value, expected, row=row)
+    if not (scale[0] <= x <= scale[1]):          # also refuses NaN
+        fail(table, column, value, expected, row=row)
+    return x
