@@ -33,7 +33,6 @@ import html
 import os
 import secrets
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +44,7 @@ from . import grouping, progress, surveys
 from .dataset import Dataset
 from .privacy import DisclosureError, format_percent, percent_table, pseudonymize, scan, suppress
 
-__all__ = ["build_showcase", "showcase", "ShowcaseRefused", "HTML_NAME", "KEY_ENV",
+__all__ = ["build_showcase", "read_key", "ShowcaseRefused", "HTML_NAME", "KEY_ENV",
            "COUNT_COLUMNS"]
 
 HTML_NAME = "showcase.html"
@@ -866,17 +865,15 @@ def build_showcase(ds: Dataset, school: str, out, *, key, cycle=None, min_n: int
     return out / HTML_NAME
 
 
-# ---------------------------------------------------------------------------------- CLI
-
-import click  # noqa: E402  (the library part above does not need click)
-
-
 def _random_key() -> str:
     """A one-time key for a build nobody needs to reproduce; it is never written."""
     return secrets.token_hex(16)
 
 
-def _key(key_file) -> tuple[str | bytes, str]:
+def read_key(key_file=None) -> tuple[str | bytes, str]:
+    """The pseudonym key and where it came from: KEY_FILE, else $COACHKIT_SHOWCASE_KEY,
+    else a one-time random key (``where == "random"``). ValueError for a key shorter than
+    16 bytes."""
     if key_file:
         key = Path(key_file).read_bytes().strip()
         where = f"--key-file {key_file}"
@@ -886,65 +883,6 @@ def _key(key_file) -> tuple[str | bytes, str]:
     else:
         return _random_key(), "random"
     if len(key) < 16:
-        raise click.UsageError(f"the key from {where} is {len(key)} bytes; use at least 16 "
-                               "(e.g. python -c 'import secrets; print(secrets.token_hex(16))')")
+        raise ValueError(f"the key from {where} is {len(key)} bytes; use at least 16 "
+                         "(e.g. python -c 'import secrets; print(secrets.token_hex(16))')")
     return key, where
-
-
-@click.command()
-@click.option("--data", type=click.Path(exists=True), required=True,
-              help="The district's data (folder of tables, workbook, OneRoster zip).")
-@click.option("--school", required=True, help="The school to show (school_id).")
-@click.option("--out", type=click.Path(file_okay=False), default="showcase", show_default=True,
-              help="Folder for showcase.html and its CSV tables.")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False),
-              help=f"File holding the pseudonym key (else ${KEY_ENV}; else a one-time "
-                   "random key that is never saved).")
-@click.option("--min-n", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Smallest group any number may describe (your state's rule).")
-@click.option("--cycle", type=int, default=None,
-              help="End the story at this cycle (default: the last cycle with evidence).")
-@click.option("--method", default="decaying_average", show_default=True,
-              help="Mastery method (see coachkit.progress.METHODS).")
-def showcase(data, school, out, key_file, min_n, cycle, method):
-    """Build a de-identified inquiry-lab showcase of SCHOOL's year: one offline HTML page
-    with speaker notes, and CSVs of its (suppressed) tables.
-
-    The output is scanned for real names, ids, birth dates and groups under --min-n
-    before it is kept; on any finding nothing is written and the command exits 1."""
-    from .errors import CoachkitDataError
-    from .io import load_dataset
-    key, where = _key(key_file)
-    try:
-        ds = load_dataset(data)
-    except (CoachkitDataError, FileNotFoundError) as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(1)
-    schools = set(ds.schools["school_id"].astype(str)) | set(ds.students["school_id"].astype(str))
-    if school not in schools:
-        raise click.UsageError(f"unknown school {school!r}; the data has "
-                               f"{', '.join(sorted(schools))}")
-    if cycle is not None and cycle not in set(ds.cycles["cycle_id"].astype(int)):
-        raise click.UsageError(f"unknown cycle {cycle}; the data has cycles "
-                               f"{', '.join(map(str, sorted(ds.cycles['cycle_id'].astype(int))))}")
-    methods = set(progress.available_methods()["method"].astype(str))
-    if method not in methods:
-        raise click.UsageError(f"unknown mastery method {method!r}; one of "
-                               f"{', '.join(sorted(methods))}")
-    if where == "random":
-        click.echo("no key given: using a one-time random key (not saved), so these "
-                   "pseudonyms can never be re-linked", err=True)
-    try:
-        path = build_showcase(ds, school, out, key=key, cycle=cycle, min_n=min_n,
-                              method=method)
-    except ShowcaseRefused as err:
-        click.echo(f"refused: {err}", err=True)
-        cols = ["path", "kind", "value", "count"]
-        click.echo(err.findings[cols].to_string(index=False), err=True)
-        sys.exit(1)
-    except DisclosureError as err:
-        click.echo(f"refused: {err}", err=True)
-        sys.exit(1)
-    csvs = sorted(p.name for p in Path(out).glob(f"{CSV_PREFIX}*.csv"))
-    click.echo(f"showcase: {path}  ({path.stat().st_size / 1e6:.1f} MB, "
-               f"{len(csvs)} CSV tables beside it); scanned: nothing found")

@@ -166,10 +166,9 @@ def test_bad_url_values_become_a_message():
 
 
 def test_voila_command_binds_loopback_and_needs_a_token_elsewhere(tmp_path):
-    import click
     cmd = dash.voila_command(port=1234)
     assert "--Voila.ip=127.0.0.1" in cmd and "--preheat_kernel=True" in cmd
-    with pytest.raises(click.UsageError, match="token"):
+    with pytest.raises(ValueError, match="token"):
         dash.voila_command(port=1234, ip="0.0.0.0")
     assert "--token=abc" in dash.voila_command(port=1234, ip="0.0.0.0", token="abc")
     assert "--show_tracebacks=False" in dash.voila_command(port=1, ip="0.0.0.0", token="t")
@@ -180,7 +179,9 @@ def test_voila_command_binds_loopback_and_needs_a_token_elsewhere(tmp_path):
 
 def test_dashboard_command_help():
     from click.testing import CliRunner
-    r = CliRunner().invoke(dash.dashboard, ["--help"])
+
+    from coachkit.cli import main
+    r = CliRunner().invoke(main, ["dashboard", "--help"])
     assert r.exit_code == 0 and "--no-browser" in r.output and "--base-url" in r.output
 
 

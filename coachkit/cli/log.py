@@ -20,18 +20,14 @@ import sys
 import click
 
 from ..errors import CoachkitDataError
-
-
-def _fail(msg, code=1):
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(code)
+from . import fail
 
 
 def _open(ctx):
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-    from .engine import safe_url
-    from .log import MeetingLog
+    from ..store.engine import safe_url
+    from ..store.log import MeetingLog
     obj = ctx.find_root().obj or {}
     sub = ctx.find_object(dict) or obj
     dataset = None
@@ -40,14 +36,14 @@ def _open(ctx):
         try:
             dataset = coachkit.load_dataset(sub["dataset"])
         except CoachkitDataError as e:
-            _fail(f"could not load the dataset {sub['dataset']}: {e}")
+            fail(f"could not load the dataset {sub['dataset']}: {e}")
     try:
         return MeetingLog(sub.get("db"), dataset=dataset)
     except (ArgumentError, NoSuchModuleError) as e:
         raise click.UsageError(f"--db: not a usable database URL ({e})")
     except SQLAlchemyError as e:
-        from .log import resolve_url
-        _fail(f"could not open the meeting log at {safe_url(resolve_url(sub.get('db')))}: "
+        from ..store.log import resolve_url
+        fail(f"could not open the meeting log at {safe_url(resolve_url(sub.get('db')))}: "
               f"{e.__class__.__name__}: {getattr(e, 'orig', e)}")
 
 
@@ -57,13 +53,13 @@ def _guard(fn):
     def run(*a, **k):
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .engine import MeetingLogBusy
+        from ..store.engine import MeetingLogBusy
         try:
             return fn(*a, **k)
         except (CoachkitDataError, MeetingLogBusy) as e:
-            _fail(str(e))
+            fail(str(e))
         except SQLAlchemyError as e:
-            _fail(f"database error: {e.__class__.__name__}: {getattr(e, 'orig', e)}")
+            fail(f"database error: {e.__class__.__name__}: {getattr(e, 'orig', e)}")
     return run
 
 
@@ -181,7 +177,7 @@ WHAT = {"meetings": "meetings", "observations": "observations", "commitments": "
 @_guard
 def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, fmt):
     """Show meetings, observations, commitments, groups or commitment updates."""
-    from . import validate as v
+    from ..store import validate as v
     lg = _open(ctx)
     if what == "updates":
         df = lg.commitment_updates()
