@@ -7,6 +7,7 @@ import json
 import pytest
 
 import coachkit
+import coachkit.caching
 from coachkit import dashboard as dash
 from coachkit.widgets import data as D
 from coachkit.widgets import page
@@ -139,9 +140,9 @@ def test_equity_view_suppresses_small_groups_and_their_complement():
 
 def test_caches_are_registered_and_cleared():
     principal_app(DATA, school="S102", cycle=6)
-    assert D.load in coachkit._caches and D.district in coachkit._caches
+    assert D.load in coachkit.caching.registered() and D.district in coachkit.caching.registered()
     assert D.load.cache_info().currsize >= 1
-    coachkit._clear_caches()
+    coachkit.caching.clear()
     assert D.load.cache_info().currsize == 0 and D.district.cache_info().currsize == 0
 
 
