@@ -42,6 +42,7 @@ import plotly.graph_objects as go
 
 from . import grouping, progress, surveys
 from .dataset import Dataset
+from .schema import grade_label
 from .privacy import DisclosureError, format_percent, percent_table, pseudonymize, scan, suppress
 
 __all__ = ["build_showcase", "read_key", "ShowcaseRefused", "HTML_NAME", "KEY_ENV",
@@ -94,10 +95,6 @@ class Section:
     figures: list = field(default_factory=list)
     tables: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-
-
-def _grade(g) -> str:
-    return "K" if int(g) == 0 else str(int(g))
 
 
 def _subject(s) -> str:
@@ -568,7 +565,7 @@ def _retakes_section(year: _Year, targets: pd.DataFrame, students: pd.DataFrame,
         fig = go.Figure()
         for subject in sorted(by["subject"].astype(str).unique()):
             d = by[by["subject"] == subject].sort_values("grade")
-            fig.add_trace(go.Bar(x=["Grade " + _grade(x) for x in d["grade"]],
+            fig.add_trace(go.Bar(x=["Grade " + grade_label(x) for x in d["grade"]],
                                  y=d["mean_attempts"].round(2), name=_subject(subject),
                                  marker_color=SUBJECT_COLORS.get(subject, "#2a7ab0"),
                                  hovertemplate=f"{_subject(subject)}, %{{x}}: %{{y:.1f}} "
@@ -771,9 +768,7 @@ def _story(anon: Dataset, school: str, cycle, min_n: int, method: str):
     sub = _school_slice(anon, school)
     cycles = sub.cycles.assign(cycle_id=sub.cycles["cycle_id"].astype(int)).sort_values("start")
     if cycle is not None:
-        if int(cycle) not in set(cycles["cycle_id"]):
-            raise ValueError(f"unknown cycle {cycle!r}; the data has cycles "
-                             f"{', '.join(map(str, cycles['cycle_id']))}")
+        cycle = sub.check_cycle(cycle)
         cycles = cycles[cycles["start"] <= cycles.loc[cycles["cycle_id"] == int(cycle),
                                                       "start"].iloc[0]]
     if len(sub.evidence):
@@ -825,7 +820,7 @@ def build_showcase(ds: Dataset, school: str, out, *, key, cycle=None, min_n: int
     school_name = str(names.get(school, school))
     n_students = len(sub.students)
     grades = sorted(sub.students["grade"].unique()) if n_students else []
-    span = f"grades {_grade(grades[0])}–{_grade(grades[-1])}" if grades else ""
+    span = f"grades {grade_label(grades[0])}–{grade_label(grades[-1])}" if grades else ""
     if len(cycles):
         lede = (f"The story of the {cycles['school_year'].iloc[0]} school year in "
                 f"{len(cycles)} six-week cycles: {n_students if n_students >= min_n else 'a few'}"

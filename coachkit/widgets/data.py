@@ -8,7 +8,6 @@ DataFrames. Cached tables are shared: treat them as read-only.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,9 +122,7 @@ def school(path: str, school_id: str) -> Dataset:
 
 def cycle_end(ds: Dataset, cycle: int) -> pd.Timestamp:
     cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
-    if int(cycle) not in cyc.index:
-        raise ValueError(f"unknown cycle {cycle!r}; the data has cycles {list(cyc.index)}")
-    return cyc.loc[int(cycle), "end"]
+    return cyc.loc[ds.check_cycle(cycle), "end"]
 
 
 def year_fraction(ds: Dataset, cycle: int) -> float:
@@ -167,55 +164,35 @@ def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.D
                              r.targets[r.targets["grade"] == grade], r.students)
 
 
-def _groups(front: pd.DataFrame, targets, subject: str, n_groups, min_size, max_size):
-    """Flexible groups as in the data talk: students done with the grade's continuum
-    need extension, not a group; fewer students than min_size form no group (None)."""
-    g = talk.groups_for(front, targets, subject, n_groups=n_groups, min_size=min_size,
-                   max_size=max_size)
-    return g if len(g) else None
-
-
 @cached(256)
 def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: str,
                 n_groups: int | None, min_size: int, max_size: int) -> Groups:
     """Flexible groups for the sliders' bounds, and the groups the same bounds would have
-    given at the end of every earlier cycle (for fluidity and the lowest-group check).
-    Mastery and frontier per cycle are cached, so moving a slider regroups only."""
+    given at the end of every earlier cycle (talk.group_history, for fluidity and the
+    lowest-group check). Mastery and frontier per cycle are cached, so moving a slider
+    regroups only."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
     targets = r.targets[r.targets["grade"] == grade]
+    bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
     try:
-        g = _groups(room_frontier(path, classroom_id, cycle, method), targets, subject,
-                    n_groups, min_size, max_size)
+        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method), targets,
+                            subject, **bounds)
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
-    frames = []
-    for c in range(1, int(cycle) + 1):
-        front = room_frontier(path, classroom_id, c, method)
-        try:
-            h = _groups(front, targets, subject, n_groups, min_size, max_size)
-        except ValueError:                 # too few students for these bounds back then
-            h = _groups(front, targets, subject, None, min(min_size, 3), max_size)
-        if h is not None and h["group"].notna().any():
-            frames.append(h.assign(cycle_id=c))
-    hist = pd.concat(frames, ignore_index=True) if frames else None
-    fl = st = None
-    if hist is not None and hist["cycle_id"].nunique() > 1:
-        fl = grouping.fluidity(hist)
-    if hist is not None:
-        st = grouping.stuck_students(hist)
-    return Groups(g, hist, fl, st)
+    hist = talk.group_history(r, cycle, targets, [subject], method=method,
+                              frontier_at=lambda c: room_frontier(path, classroom_id, c, method),
+                              **bounds)[subject]
+    if not len(hist):
+        return Groups(g if len(g) else None, None, None, None)
+    fl = grouping.fluidity(hist) if hist["cycle_id"].nunique() > 1 else None
+    return Groups(g if len(g) else None, hist, fl, grouping.stuck_students(hist))
 
 
-def tracking(students: pd.DataFrame, targets: pd.DataFrame, subject: str,
-             res: Groups) -> pd.DataFrame:
-    """talk.tracking_check for one subject with the sliders' groups."""
-    v = talk.ClassroomView(
-        classroom=None, cycle=None, method="", students=students,
-        targets=targets[targets["subject"] == subject], evidence=None, mastery=None,
-        stages=None, frontier=None, pace=None, projection=None, growth=None, attempts=None,
-        fluidity={subject: res.fluidity}, stuck={subject: res.stuck})
-    return talk.tracking_check(v)
+def tracking(students: pd.DataFrame, subject: str, res: Groups) -> pd.DataFrame:
+    """talk.tracking_table for one subject with the sliders' groups."""
+    return talk.tracking_table(students, {subject: res.fluidity}, {subject: res.stuck},
+                               subjects=[subject])
 
 
 # ------------------------------------------------------------------ district-wide
