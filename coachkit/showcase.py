@@ -274,7 +274,7 @@ def _progress_section(year: _Year, min_n: int) -> Section:
     by = by[by["students"] >= min_n]
     first, last = int(year.cycles["cycle_id"].iloc[0]), int(year.cycles["cycle_id"].iloc[-1])
     data = pd.DataFrame({
-        "grade": by["grade"].map(_grade), "subject": by["subject"].astype(str),
+        "grade": by["grade"].map(grade_label), "subject": by["subject"].astype(str),
         "cycle": by["cycle_id"].astype(int), "students": by["students"].astype(int),
         "mean_pct_of_grade_targets_mastered": (100 * by["mean_share"]).round(1)})
     sec = Section("progress", "Progress on the continuum",
@@ -310,8 +310,8 @@ def _progress_section(year: _Year, min_n: int) -> Section:
             "progress_bands", f"Students by share of the grade's targets mastered, end of "
             f"cycle {last} (row percentages)",
             _long(c, shown, pct, ["grade", "subject"], "share_mastered").assign(
-                grade=lambda d: d["grade"].map(_grade)),
-            display=_wide(c, pct, ["grade", "subject"], {"grade": _grade, "subject": _subject}),
+                grade=lambda d: d["grade"].map(grade_label)),
+            display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject}),
             count_columns=("students",), note=_note(dropped, min_n)))
     school = p.groupby(["subject", "cycle_id"], observed=True)["share"].mean()
     for subject in sorted(data["subject"].unique()):
@@ -375,7 +375,7 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
         moved=("mastered_change", lambda s: (s > 0).mean())).reset_index()
     by = by[by["students"] >= min_n]
     data = pd.DataFrame({
-        "grade": by["grade"].map(_grade), "subject": by["subject"].astype(str),
+        "grade": by["grade"].map(grade_label), "subject": by["subject"].astype(str),
         "from_cycle": by["from_cycle"].astype(int), "to_cycle": by["to_cycle"].astype(int),
         "students": by["students"].astype(int),
         "mean_targets_newly_mastered": by["mean_new"].round(2)})
@@ -410,8 +410,8 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
             "growth_last_cycle", f"Students by targets newly mastered in cycle {to_c} "
             "(row percentages)",
             _long(c, shown, pct, ["grade", "subject"], "newly_mastered").assign(
-                grade=lambda d: d["grade"].map(_grade)),
-            display=_wide(c, pct, ["grade", "subject"], {"grade": _grade, "subject": _subject}),
+                grade=lambda d: d["grade"].map(grade_label)),
+            display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject}),
             count_columns=("students",), note=_note(dropped, min_n)))
     per_cycle = g.groupby("to_cycle")["mastered_change"].mean()
     if len(per_cycle):
@@ -552,8 +552,8 @@ def _retakes_section(year: _Year, targets: pd.DataFrame, students: pd.DataFrame,
             "retakes_by_grade", "Student-target pairs by the attempt that first reached "
             "Proficient (row percentages)",
             _long(c, shown, pct, ["grade", "subject"], "reached_on", unit="count").assign(
-                grade=lambda d: d["grade"].map(_grade)),
-            display=_wide(c, pct, ["grade", "subject"], {"grade": _grade, "subject": _subject},
+                grade=lambda d: d["grade"].map(grade_label)),
+            display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject},
                           total="count"),
             count_columns=("count",), note=_note(dropped, min_n)))
     reached = a[a["reached"]]
@@ -580,7 +580,7 @@ def _retakes_section(year: _Year, targets: pd.DataFrame, students: pd.DataFrame,
     top = per_target.merge(tg, on="target_id").sort_values(
         ["mean_attempts", "code"], ascending=[False, True]).head(10)
     if len(top):
-        data = pd.DataFrame({"subject": top["subject"].astype(str), "grade": top["grade"].map(_grade),
+        data = pd.DataFrame({"subject": top["subject"].astype(str), "grade": top["grade"].map(grade_label),
                              "code": top["code"].astype(str),
                              "statement": top["statement"].astype(str),
                              "students": top["students"].astype(int),
