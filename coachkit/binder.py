@@ -13,7 +13,7 @@ import pandas as pd
 from . import progress
 from .dataset import Dataset
 from .i18n import t
-from .schema import STAGES
+from .schema import STAGES, grade_label
 
 STAGE_STYLE = {"i-learn": "#eeeeee", "i-practice": "#f8d48a", "i-show": "#9cc7e6"}
 CSS = """
@@ -68,7 +68,7 @@ def student_page(summary: dict, *, language: str = "en") -> str:
     code = dict(zip(targets["target_id"].astype(str), targets["code"].astype(str)))
     stmt = dict(zip(targets["target_id"].astype(str), targets["statement"].astype(str)))
     name = html.escape(f"{s['first_name']} {s['last_name']}")
-    grade = "K" if int(s["grade"]) == 0 else str(int(s["grade"]))
+    grade = grade_label(s["grade"])
     cyc = summary["cycle"]
     legend = "".join(f"<span style='background:{STAGE_STYLE[x]}'>{html.escape(t(x, language))}</span>"
                      for x in STAGES)

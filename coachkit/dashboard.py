@@ -1,4 +1,4 @@
-"""`coachkit dashboard`: serve the Voila dashboards on this machine.
+"""Serve the Voila dashboards on this machine (the library under `coachkit dashboard`).
 
 Voila serves ``notebooks/dashboards/`` in tree mode: its root URL lists the dashboards
 (links to ``voila/render/<name>.ipynb``). It binds to loopback by default; serving to a
@@ -15,18 +15,14 @@ warm. See docs/dashboards.md.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-
-import click
 
 from .runner.run import NOTEBOOKS
 
@@ -77,10 +73,10 @@ def voila_command(*, port: int, ip: str = "127.0.0.1", token: str | None = None,
                   root: Path | str = DASHBOARDS) -> list[str]:
     """The voila command line that serves the dashboards folder."""
     if ip not in LOOPBACK and not token:
-        raise click.UsageError(f"serving on {ip} reaches other machines: give --token "
-                               "(or --token auto) so only people with the link get in")
+        raise ValueError(f"serving on {ip} reaches other machines: give --token "
+                         "(or --token auto) so only people with the link get in")
     if not base_url.startswith("/") or not base_url.endswith("/"):
-        raise click.UsageError(f"--base-url must start and end with '/'; received {base_url!r}")
+        raise ValueError(f"--base-url must start and end with '/'; got {base_url!r}")
     cmd = [sys.executable, "-m", "voila", str(root), "--no-browser",
            f"--port={port}", f"--Voila.ip={ip}", f"--Voila.base_url={base_url}",
            "--Voila.port_retries=0", f"--template={TEMPLATE}",
@@ -104,15 +100,15 @@ def start(data, *, port: int | None = None, ip: str = "127.0.0.1", token: str | 
     """Start Voila in the background; return (process, url). ``process.ready_dir`` is the
     folder warm kernels announce themselves in. The caller stops it with ``stop``."""
     port = port or free_port(ip if ip not in ("0.0.0.0", "::") else "127.0.0.1")
+    cmd = voila_command(port=port, ip=ip, token=token, preheat=preheat, pool_size=pool_size,
+                        base_url=base_url)        # checks the options before making files
     ready = tempfile.mkdtemp(prefix="coachkit-dashboard-")
     jpath = offline_template(Path(ready) / "jupyter")
     kenv = dict(os.environ, COACHKIT_DATA=str(Path(data).resolve()), COACHKIT_READY_DIR=ready,
                 JUPYTER_PATH=os.pathsep.join(
                     [str(jpath)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]),
                 **(env or {}))
-    proc = subprocess.Popen(voila_command(port=port, ip=ip, token=token, preheat=preheat,
-                                          pool_size=pool_size, base_url=base_url),
-                            env=kenv, stdout=log or subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, env=kenv, stdout=log or subprocess.DEVNULL,
                             stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
                             start_new_session=True)
     proc.ready_dir = ready
@@ -180,68 +176,3 @@ def stop(proc) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     shutil.rmtree(getattr(proc, "ready_dir", "") or "/nonexistent", ignore_errors=True)
-
-
-@click.command()
-@click.option("--data", type=click.Path(exists=True, file_okay=False),
-              default=lambda: os.environ.get("COACHKIT_DATA", "sample_data/district"),
-              show_default="$COACHKIT_DATA or sample_data/district", help="The district's data.")
-@click.option("--port", type=int, default=None, help="Port (default: a free one).")
-@click.option("--ip", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback needs --token.")
-@click.option("--token", default=None,
-              help="Require this token in the URL; 'auto' makes a random one.")
-@click.option("--base-url", default="/", show_default=True,
-              help="URL prefix, e.g. when served behind JupyterHub (/user/NAME/proxy/PORT/).")
-@click.option("--pool-size", type=click.IntRange(0, 8), default=1, show_default=True,
-              help="Preheated kernels kept ready per dashboard.")
-@click.option("--no-preheat", is_flag=True, help="Start kernels on demand instead.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
-              help="Write Voila's log to this file.")
-@click.option("--no-browser", is_flag=True, help="Don't open a browser.")
-def dashboard(data, port, ip, token, base_url, pool_size, no_preheat, log_path, no_browser):
-    """Serve the principal and grade-level meeting dashboards with Voila.
-
-    Open the printed URL; its root page links to each dashboard. Ctrl-C stops it."""
-    if token == "auto":
-        token = secrets.token_urlsafe(24)
-    try:
-        import voila  # noqa: F401
-    except ImportError:
-        raise click.ClickException("voila is not installed (pip install voila)")
-    preheat = not no_preheat and pool_size > 0
-    log = open(log_path, "ab") if log_path else None
-    proc, url = start(data, port=port, ip=ip, token=token, preheat=preheat,
-                      pool_size=max(pool_size, 1), base_url=base_url, log=log)
-    # `kill PID` (SIGTERM) stops the dashboards as cleanly as Ctrl-C
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        wait_until_up(url, proc)
-        click.echo(f"coachkit dashboards: {url}")
-        for name in PAGES:
-            click.echo(f"  {name + ':':15}{page_url(url, name)}")
-        click.echo(f"  (link to a classroom: {page_url(url, 'grade meeting', 'classroom=...')})")
-        if preheat:
-            click.echo(f"Warming {proc.expected_warm} kernel(s) with the data; Ctrl-C to stop.")
-
-            def announce():
-                try:
-                    secs = wait_until_warm(proc, timeout=1800)
-                    click.echo(f"Dashboards warm after {secs:.0f} s: pages open quickly now.")
-                except (RuntimeError, TimeoutError) as e:
-                    click.echo(f"Kernels not warm: {e}", err=True)
-            threading.Thread(target=announce, daemon=True).start()
-        else:
-            click.echo("Ctrl-C to stop.")
-        if not no_browser:
-            import webbrowser
-            webbrowser.open(url)
-        while proc.poll() is None:
-            time.sleep(0.5)
-        raise click.ClickException(f"voila stopped (status {proc.returncode})")
-    except KeyboardInterrupt:
-        click.echo("\nstopping …")
-    finally:
-        stop(proc)
-        if log:
-            log.close()

@@ -176,14 +176,23 @@ class Dataset:
             classrooms=self.classrooms[self.classrooms["classroom_id"] == classroom_id],
             evidence=keep(self.evidence), diagnostics=keep(self.diagnostics))
 
+    def check_cycle(self, cycle) -> int:
+        """CYCLE as a whole number, or ValueError naming the cycles the data has."""
+        known = sorted(set(self.cycles["cycle_id"].astype(int)))
+        try:
+            number = int(cycle)
+        except (TypeError, ValueError):
+            number = None
+        if number not in known:
+            raise ValueError(f"unknown cycle {cycle!r}; the data has cycles "
+                             f"{', '.join(map(str, known)) or 'none'}")
+        return number
+
     def through_cycle(self, cycle) -> "Dataset":
         """The dataset as the team saw it at the end of CYCLE: evidence and diagnostics
         dated up to that cycle's last day (this dataset itself is unchanged)."""
         cycles = self.cycles.set_index(self.cycles["cycle_id"].astype(int))
-        if int(cycle) not in cycles.index:
-            raise ValueError(f"unknown cycle {cycle!r}; expected one of "
-                             f"{', '.join(map(str, cycles.index))}")
-        end = cycles.loc[int(cycle), "end"]
+        end = cycles.loc[self.check_cycle(cycle), "end"]
         return self.replace(evidence=self.evidence[self.evidence["date"] <= end],
                             diagnostics=self.diagnostics[self.diagnostics["date"] <= end])
 

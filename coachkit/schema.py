@@ -28,6 +28,13 @@ from dataclasses import dataclass, field
 
 SCALE_MIN, SCALE_MAX = 1.0, 4.0
 MASTERY_LINE = 3.0
+
+
+def grade_label(grade) -> str:
+    """How a grade is written for people: ``K`` for kindergarten (stored as 0), else the
+    number."""
+    return "K" if int(grade) == 0 else str(int(grade))
+
 LEVELS = {1: "Beginning", 2: "Developing", 3: "Proficient", 4: "Extending"}
 STAGES = ("i-learn", "i-practice", "i-show")
 EVIDENCE_KINDS = ("formative", "summative", "retake", "observation", "self")

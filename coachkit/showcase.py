@@ -33,7 +33,6 @@ import html
 import os
 import secrets
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +42,10 @@ import plotly.graph_objects as go
 
 from . import grouping, privacy, progress, surveys
 from .dataset import Dataset
+from .schema import grade_label
 from .privacy import DisclosureError, format_percent, percent_table, pseudonymize, scan, suppress
 
-__all__ = ["build_showcase", "showcase", "ShowcaseRefused", "HTML_NAME", "KEY_ENV",
+__all__ = ["build_showcase", "read_key", "ShowcaseRefused", "HTML_NAME", "KEY_ENV",
            "COUNT_COLUMNS"]
 
 HTML_NAME = "showcase.html"
@@ -95,10 +95,6 @@ class Section:
     figures: list = field(default_factory=list)
     tables: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-
-
-def _grade(g) -> str:
-    return "K" if int(g) == 0 else str(int(g))
 
 
 def _subject(s) -> str:
@@ -278,7 +274,7 @@ def _progress_section(year: _Year, min_n: int) -> Section:
     by = by[by["students"] >= min_n]
     first, last = int(year.cycles["cycle_id"].iloc[0]), int(year.cycles["cycle_id"].iloc[-1])
     data = pd.DataFrame({
-        "grade": by["grade"].map(_grade), "subject": by["subject"].astype(str),
+        "grade": by["grade"].map(grade_label), "subject": by["subject"].astype(str),
         "cycle": by["cycle_id"].astype(int), "students": by["students"].astype(int),
         "mean_pct_of_grade_targets_mastered": (100 * by["mean_share"]).round(1)})
     sec = Section("progress", "Progress on the continuum",
@@ -314,8 +310,8 @@ def _progress_section(year: _Year, min_n: int) -> Section:
             "progress_bands", f"Students by share of the grade's targets mastered, end of "
             f"cycle {last} (row percentages)",
             _long(c, shown, pct, ["grade", "subject"], "share_mastered").assign(
-                grade=lambda d: d["grade"].map(_grade)),
-            display=_wide(c, pct, ["grade", "subject"], {"grade": _grade, "subject": _subject}),
+                grade=lambda d: d["grade"].map(grade_label)),
+            display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject}),
             count_columns=("students",), note=_note(dropped, min_n)))
     school = p.groupby(["subject", "cycle_id"], observed=True)["share"].mean()
     for subject in sorted(data["subject"].unique()):
@@ -379,7 +375,7 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
         moved=("mastered_change", lambda s: (s > 0).mean())).reset_index()
     by = by[by["students"] >= min_n]
     data = pd.DataFrame({
-        "grade": by["grade"].map(_grade), "subject": by["subject"].astype(str),
+        "grade": by["grade"].map(grade_label), "subject": by["subject"].astype(str),
         "from_cycle": by["from_cycle"].astype(int), "to_cycle": by["to_cycle"].astype(int),
         "students": by["students"].astype(int),
         "mean_targets_newly_mastered": by["mean_new"].round(2)})
@@ -414,8 +410,8 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
             "growth_last_cycle", f"Students by targets newly mastered in cycle {to_c} "
             "(row percentages)",
             _long(c, shown, pct, ["grade", "subject"], "newly_mastered").assign(
-                grade=lambda d: d["grade"].map(_grade)),
-            display=_wide(c, pct, ["grade", "subject"], {"grade": _grade, "subject": _subject}),
+                grade=lambda d: d["grade"].map(grade_label)),
+            display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject}),
             count_columns=("students",), note=_note(dropped, min_n)))
     per_cycle = g.groupby("to_cycle")["mastered_change"].mean()
     if len(per_cycle):
@@ -558,8 +554,8 @@ def _retakes_section(year: _Year, targets: pd.DataFrame, students: pd.DataFrame,
             "retakes_by_grade", "Student-target pairs by the attempt that first reached "
             "Proficient (row percentages)",
             _long(c, shown, pct, ["grade", "subject"], "reached_on", unit="count").assign(
-                grade=lambda d: d["grade"].map(_grade)),
-            display=_wide(c, pct, ["grade", "subject"], {"grade": _grade, "subject": _subject},
+                grade=lambda d: d["grade"].map(grade_label)),
+            display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject},
                           total="count"),
             count_columns=("count",), note=_note(dropped, min_n)))
     reached = a[a["reached"]]
@@ -571,7 +567,7 @@ def _retakes_section(year: _Year, targets: pd.DataFrame, students: pd.DataFrame,
         fig = go.Figure()
         for subject in sorted(by["subject"].astype(str).unique()):
             d = by[by["subject"] == subject].sort_values("grade")
-            fig.add_trace(go.Bar(x=["Grade " + _grade(x) for x in d["grade"]],
+            fig.add_trace(go.Bar(x=["Grade " + grade_label(x) for x in d["grade"]],
                                  y=d["mean_attempts"].round(2), name=_subject(subject),
                                  marker_color=SUBJECT_COLORS.get(subject, "#2a7ab0"),
                                  hovertemplate=f"{_subject(subject)}, %{{x}}: %{{y:.1f}} "
@@ -586,7 +582,7 @@ def _retakes_section(year: _Year, targets: pd.DataFrame, students: pd.DataFrame,
     top = per_target.merge(tg, on="target_id").sort_values(
         ["mean_attempts", "code"], ascending=[False, True]).head(10)
     if len(top):
-        data = pd.DataFrame({"subject": top["subject"].astype(str), "grade": top["grade"].map(_grade),
+        data = pd.DataFrame({"subject": top["subject"].astype(str), "grade": top["grade"].map(grade_label),
                              "code": top["code"].astype(str),
                              "statement": top["statement"].astype(str),
                              "students": top["students"].astype(int),
@@ -774,9 +770,7 @@ def _story(anon: Dataset, school: str, cycle, min_n: int, method: str):
     sub = _school_slice(anon, school)
     cycles = sub.cycles.assign(cycle_id=sub.cycles["cycle_id"].astype(int)).sort_values("start")
     if cycle is not None:
-        if int(cycle) not in set(cycles["cycle_id"]):
-            raise ValueError(f"unknown cycle {cycle!r}; the data has cycles "
-                             f"{', '.join(map(str, cycles['cycle_id']))}")
+        cycle = sub.check_cycle(cycle)
         cycles = cycles[cycles["start"] <= cycles.loc[cycles["cycle_id"] == int(cycle),
                                                       "start"].iloc[0]]
     if len(sub.evidence):
@@ -828,7 +822,7 @@ def build_showcase(ds: Dataset, school: str, out, *, key, cycle=None, min_n: int
     school_name = str(names.get(school, school))
     n_students = len(sub.students)
     grades = sorted(sub.students["grade"].unique()) if n_students else []
-    span = f"grades {_grade(grades[0])}–{_grade(grades[-1])}" if grades else ""
+    span = f"grades {grade_label(grades[0])}–{grade_label(grades[-1])}" if grades else ""
     if len(cycles):
         lede = (f"The story of the {cycles['school_year'].iloc[0]} school year in "
                 f"{len(cycles)} six-week cycles: {n_students if n_students >= min_n else 'a few'}"
@@ -868,17 +862,15 @@ def build_showcase(ds: Dataset, school: str, out, *, key, cycle=None, min_n: int
     return out / HTML_NAME
 
 
-# ---------------------------------------------------------------------------------- CLI
-
-import click  # noqa: E402  (the library part above does not need click)
-
-
 def _random_key() -> str:
     """A one-time key for a build nobody needs to reproduce; it is never written."""
     return secrets.token_hex(16)
 
 
-def _key(key_file) -> tuple[str | bytes, str]:
+def read_key(key_file=None) -> tuple[str | bytes, str]:
+    """The pseudonym key and where it came from: KEY_FILE, else $COACHKIT_SHOWCASE_KEY,
+    else a one-time random key (``where == "random"``). ValueError for a key shorter than
+    16 bytes."""
     if key_file:
         key = Path(key_file).read_bytes().strip()
         where = f"--key-file {key_file}"
@@ -888,65 +880,6 @@ def _key(key_file) -> tuple[str | bytes, str]:
     else:
         return _random_key(), "random"
     if len(key) < 16:
-        raise click.UsageError(f"the key from {where} is {len(key)} bytes; use at least 16 "
-                               "(e.g. python -c 'import secrets; print(secrets.token_hex(16))')")
+        raise ValueError(f"the key from {where} is {len(key)} bytes; use at least 16 "
+                         "(e.g. python -c 'import secrets; print(secrets.token_hex(16))')")
     return key, where
-
-
-@click.command()
-@click.option("--data", type=click.Path(exists=True), required=True,
-              help="The district's data (folder of tables, workbook, OneRoster zip).")
-@click.option("--school", required=True, help="The school to show (school_id).")
-@click.option("--out", type=click.Path(file_okay=False), default="showcase", show_default=True,
-              help="Folder for showcase.html and its CSV tables.")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False),
-              help=f"File holding the pseudonym key (else ${KEY_ENV}; else a one-time "
-                   "random key that is never saved).")
-@click.option("--min-n", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Smallest group any number may describe (your state's rule).")
-@click.option("--cycle", type=int, default=None,
-              help="End the story at this cycle (default: the last cycle with evidence).")
-@click.option("--method", default="decaying_average", show_default=True,
-              help="Mastery method (see coachkit.progress.METHODS).")
-def showcase(data, school, out, key_file, min_n, cycle, method):
-    """Build a de-identified inquiry-lab showcase of SCHOOL's year: one offline HTML page
-    with speaker notes, and CSVs of its (suppressed) tables.
-
-    The output is scanned for real names, ids, birth dates and groups under --min-n
-    before it is kept; on any finding nothing is written and the command exits 1."""
-    from .errors import CoachkitDataError
-    from .io import load_dataset
-    key, where = _key(key_file)
-    try:
-        ds = load_dataset(data)
-    except (CoachkitDataError, FileNotFoundError) as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(1)
-    schools = set(ds.schools["school_id"].astype(str)) | set(ds.students["school_id"].astype(str))
-    if school not in schools:
-        raise click.UsageError(f"unknown school {school!r}; the data has "
-                               f"{', '.join(sorted(schools))}")
-    if cycle is not None and cycle not in set(ds.cycles["cycle_id"].astype(int)):
-        raise click.UsageError(f"unknown cycle {cycle}; the data has cycles "
-                               f"{', '.join(map(str, sorted(ds.cycles['cycle_id'].astype(int))))}")
-    methods = set(progress.available_methods()["method"].astype(str))
-    if method not in methods:
-        raise click.UsageError(f"unknown mastery method {method!r}; one of "
-                               f"{', '.join(sorted(methods))}")
-    if where == "random":
-        click.echo("no key given: using a one-time random key (not saved), so these "
-                   "pseudonyms can never be re-linked", err=True)
-    try:
-        path = build_showcase(ds, school, out, key=key, cycle=cycle, min_n=min_n,
-                              method=method)
-    except ShowcaseRefused as err:
-        click.echo(f"refused: {err}", err=True)
-        cols = ["path", "kind", "value", "count"]
-        click.echo(err.findings[cols].to_string(index=False), err=True)
-        sys.exit(1)
-    except DisclosureError as err:
-        click.echo(f"refused: {err}", err=True)
-        sys.exit(1)
-    csvs = sorted(p.name for p in Path(out).glob(f"{CSV_PREFIX}*.csv"))
-    click.echo(f"showcase: {path}  ({path.stat().st_size / 1e6:.1f} MB, "
-               f"{len(csvs)} CSV tables beside it); scanned: nothing found")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import grouping, privacy, progress
+from .schema import grade_label
 from .dataset import Dataset
 
 SUBJECTS = ("math", "ela")
@@ -88,8 +89,7 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     """Every table the data talk shows for one classroom at the end of CYCLE."""
     room = ds.classroom(classroom_id)
     cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
-    if int(cycle) not in cyc.index:
-        raise ValueError(f"unknown cycle {cycle!r}; the data has cycles {list(cyc.index)}")
+    cycle = ds.check_cycle(cycle)
     now = room.through_cycle(cycle)
     students = room.students.reset_index(drop=True)
     grade = int(room.classrooms["grade"].iloc[0])
@@ -127,18 +127,31 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
 
 
 def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decaying_average",
-                  kinds=None, **bounds) -> dict:
+                  kinds=None, frontier_at=None, **bounds) -> dict:
     """The groups the data would have proposed at the end of each cycle up to CYCLE,
-    per subject (mastery and frontier are computed once per cycle for all subjects)."""
-    frames = {s: [] for s in subjects}
-    for c in range(1, int(cycle) + 1):
+    per subject (mastery and frontier are computed once per cycle for all subjects;
+    ``frontier_at(c)``, when given, supplies them instead, e.g. from a cache). A cycle
+    in which the bounds cannot be met (too few students back then) is grouped with the
+    default bounds instead."""
+    def frontier(c):
         ev = room.through_cycle(c).evidence
         if not len(ev):
+            return None
+        return progress.frontier(progress.mastery(ev, method=method, kinds=kinds), targets,
+                                 room.students)
+    frontier_at = frontier_at or frontier
+    fallback = dict(min_size=min(bounds.get("min_size", 3), 3),
+                    max_size=bounds.get("max_size", 6))
+    frames = {s: [] for s in subjects}
+    for c in range(1, int(cycle) + 1):
+        front = frontier_at(c)
+        if front is None or not len(front):
             continue
-        front = progress.frontier(progress.mastery(ev, method=method, kinds=kinds), targets,
-                                  room.students)
         for s in subjects:
-            g = groups_for(front, targets, s, **bounds)
+            try:
+                g = groups_for(front, targets, s, **bounds)
+            except ValueError:
+                g = groups_for(front, targets, s, **fallback)
             if len(g) and g["group"].notna().any():
                 frames[s].append(g.assign(cycle_id=c))
     cols = ["student_id", "group", "focus_target_id", "focus_sequence", "cycle_id"]
@@ -186,7 +199,7 @@ def grounding(view: ClassroomView) -> pd.DataFrame:
     ev = view.evidence
     return pd.DataFrame({"": [
         ("Classroom", f"{room['classroom_id']} ({room['teacher']})"),
-        ("Grade", "K" if grade == 0 else str(grade)),
+        ("Grade", grade_label(grade)),
         ("Students", len(view.students)),
         ("Cycle", f"{int(cyc.name)}: {cyc['start']:%b %d} to {cyc['end']:%b %d, %Y}"),
         ("Evidence through this cycle", f"{len(ev):,} scores on {ev['target_id'].nunique()} targets"),
@@ -270,13 +283,22 @@ def equity_table(projection: pd.DataFrame, students: pd.DataFrame, *,
 def tracking_check(view: ClassroomView) -> pd.DataFrame:
     """Per subject: how much groups changed last cycle and who sat in the lowest group
     three cycles or more in a row."""
+    return tracking_table(view.students, view.fluidity, view.stuck, subjects=view.subjects)
+
+
+def tracking_table(students: pd.DataFrame, fluidity: dict, stuck: dict, *,
+                   subjects=None) -> pd.DataFrame:
+    """tracking_check on plain tables: FLUIDITY and STUCK map a subject to
+    ``grouping.fluidity`` / ``grouping.stuck_students`` output (or None); STUDENTS
+    gives the names."""
     rows = []
-    names = view.names()
-    for subject in view.subjects:
-        fl = view.fluidity.get(subject)
-        stuck = view.stuck.get(subject)
+    names = pd.Series((students["first_name"] + " " + students["last_name"]).to_numpy(),
+                      index=students["student_id"].astype(str))
+    for subject in subjects if subjects is not None else list(dict.fromkeys([*fluidity, *stuck])):
+        fl = fluidity.get(subject)
+        st = stuck.get(subject)
         last = fl.iloc[-1] if fl is not None and len(fl) else None
-        current = stuck[stuck["current"]] if stuck is not None and len(stuck) else stuck
+        current = st[st["current"]] if st is not None and len(st) else st
         rows.append({
             "subject": subject,
             "changed group last cycle": f"{last['share_changed']:.0%}" if last is not None else "—",

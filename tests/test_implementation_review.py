@@ -124,8 +124,8 @@ def test_notebook_as_committed():
     assert len(tagged) == 1
     params = papermill.inspect_notebook(str(NB))
     defaults = {k: v["default"] for k, v in params.items()}
-    assert defaults == {"data": "None", "school": "None", "cycle": "6",
-                        "method": '"decaying_average"', "language": '"en"', "min_n": "10",
+    # only what it uses: the runner passes a notebook only the parameters it declares
+    assert defaults == {"data": "None", "school": "None", "language": '"en"', "min_n": "10",
                         "year": "None"}
     for line in tagged[0].source.splitlines():
         comment = line.partition("#")[2]

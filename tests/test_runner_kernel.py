@@ -31,19 +31,19 @@ def _stdout(nb):
                    if o.get("output_type") == "stream")
 
 
-WRITE = _nb("import pandas as pd, coachkit as ck, functools\n"
+WRITE = _nb("import pandas as pd, coachkit.caching\n"
             "secret_students = pd.DataFrame({'name': ['Ana ' + classroom]})\n"
-            "@functools.lru_cache\n"
+            "@coachkit.caching.cached(4)\n"
             "def cached(x): return secret_students\n"
-            "ck._caches.append(cached); cached(1)\n"
+            "cached(1)\n"
             "import os; pid = os.getpid(); print(pid)",
             params="classroom = 'A'")
 READ = _nb("import os, json\n"
            "user = sorted(k for k in globals() if not k.startswith('_') and k not in "
            "('In', 'Out', 'get_ipython', 'exit', 'quit', 'open', 'os', 'json', 'classroom'))\n"
-           "import coachkit as ck\n"
-           "print(json.dumps({'pid': os.getpid(), 'user': user, "
-           "'cache_hits': [c.cache_info().currsize for c in ck._caches]}))",
+           "import coachkit.caching\n"
+           "print(json.dumps({'pid': os.getpid(), 'user': user, 'cache_hits': "
+           "[c.cache_info().currsize for c in coachkit.caching.registered()]}))",
            params="classroom = 'B'")
 
 

@@ -10,14 +10,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..schema import grade_label
 from .theme import style
 
 SUBJECT_COLORS = {"math": "#2a7ab0", "ela": "#8c6bb1"}
 PLAN = "#d7301f"
 
-
-def grade_label(g) -> str:
-    return "K" if int(g) == 0 else str(int(g))
 
 
 def _x(table: pd.DataFrame) -> list[str]:

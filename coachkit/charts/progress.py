@@ -161,16 +161,3 @@ def retakes(attempts: pd.DataFrame, targets: pd.DataFrame, *, subject: str | Non
                       "%{customdata[1]} of %{customdata[2]} students proficient<extra></extra>"))
     fig.update_yaxes(title="attempts to proficient (mean)")
     return style(fig, title="Where students needed the most retakes" + (f": {subject}" if subject else ""))
-
-
-def subgroup_bars(table: pd.DataFrame, value: str, *, title: str, min_n: int = 10,
-                  label: str = "group") -> go.Figure:
-    """One bar per subgroup with its n in the label; groups under min_n drawn hollow and
-    labelled 'n<min_n' instead of a value (the caller decides what to suppress)."""
-    small = table["n_students"] < min_n
-    text = np.where(small, f"n<{min_n}", table[value].round(2).astype(str))
-    fig = go.Figure(go.Bar(
-        x=table[label].astype(str) + " (n=" + np.where(small, f"<{min_n}", table["n_students"].astype(str)) + ")",
-        y=table[value].where(~small), text=text, textposition="outside",
-        marker_color="#2a7ab0"))
-    return style(fig, title=title)

@@ -485,11 +485,3 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
     out = out.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
                           ignore_index=True)
     return out[keys + OUTPUT_COLUMNS + ["role"]]
-
-
-def check_groups(groups: pd.DataFrame, name: str = "groups") -> None:
-    """Raise CoachkitDataError unless ``groups`` looks like flexible_groups() output."""
-    checks.frame(groups, name, ["student_id", "group"])
-    if groups["group"].isna().any():
-        raise CoachkitDataError(f"{name}: column 'group' is empty in some rows; expected a "
-                                f"group number for every student", table=name, column="group")

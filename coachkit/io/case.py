@@ -45,7 +45,7 @@ import pandas as pd
 
 from ..dataset import no_problems, raise_first
 from ..errors import CoachkitDataError
-from ..schema import TABLES
+from ..schema import TABLES, grade_label
 
 __all__ = ["load_case", "write_case", "read_case_package", "case_identifier", "CaseWarning",
            "load_case_details", "loads_json", "unwrap_package", "case_targets", "coerce_targets",
@@ -515,7 +515,7 @@ def case_package(targets: pd.DataFrame, *, document: dict | None = None,
             top = add_item(str(uuid.uuid5(COACHKIT_NS, f"subject:{doc_id}:{subject}")), subject, "Subject")
             child_of(top, doc_link)
         for grade, gg in sg.groupby("grade", sort=False):
-            label = f"{subject}, grade {'K' if int(grade) == 0 else int(grade)}"
+            label = f"{subject}, grade {grade_label(grade)}"
             glink = add_item(str(uuid.uuid5(COACHKIT_NS, f"grade:{doc_id}:{subject}:{grade}")),
                              label, "Grade Level", grade=grade)
             child_of(glink, top)

@@ -53,7 +53,7 @@ import pandas as pd
 
 from ..dataset import Dataset, no_problems, raise_first
 from ..errors import CoachkitDataError
-from ..schema import CORE_TABLES, ENROLLMENT_ROLES, GUARDIAN_ROLES, LEVELS, STAFF_ROLES, TABLES
+from ..schema import CORE_TABLES, ENROLLMENT_ROLES, GUARDIAN_ROLES, LEVELS, STAFF_ROLES, TABLES, grade_label
 from .case import (GRADE_CODES, load_case_details, case_identifier, case_package, normalize_uuid,
                    parse_grade_code)
 from .coerce import LEVEL_WORDS, STAGE_SCORES
@@ -1732,11 +1732,11 @@ def write_oneroster(dataset: Dataset, folder, *, case_file: str | None = "case.j
             cid = f"course-{c.school_id}-{_grade_code(c.grade)}" + (f"-{subject}" if subject else "")
             course_of[key] = cid
             courses.append(dict(sourcedId=cid, schoolYearSourcedId=term,
-                                title=f"Grade {'K' if int(c.grade) == 0 else int(c.grade)}"
+                                title=f"Grade {grade_label(c.grade)}"
                                       + (f" {subject}" if subject else ""),
                                 grades=_grade_code(c.grade), orgSourcedId=c.school_id, subjects=subject))
         classes.append(dict(sourcedId=c.classroom_id, title=f"{c.teacher} - grade "
-                            f"{'K' if int(c.grade) == 0 else int(c.grade)}", grades=_grade_code(c.grade),
+                            f"{grade_label(c.grade)}", grades=_grade_code(c.grade),
                             courseSourcedId=course_of[key], classCode=c.classroom_id,
                             classType="homeroom", schoolSourcedId=c.school_id,
                             termSourcedIds=terms, subjects=subject))

@@ -4,7 +4,8 @@
     result = run_cycle("sample_data/district", cycle=6, out="reports")
 """
 from .export import to_html, write_html
-from .run import Job, Outcome, RunResult, plan_jobs, protocol_path, run_cycle, run_jobs
+from .jobs import Job, Outcome
+from .run import RunResult, describe, plan_jobs, protocol_path, run_cycle, run_jobs
 
 __all__ = ["run_cycle", "run_jobs", "plan_jobs", "protocol_path", "to_html", "write_html",
-           "Job", "Outcome", "RunResult"]
+           "describe", "Job", "Outcome", "RunResult"]

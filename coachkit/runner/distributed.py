@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .run import Job, Outcome, _error_text, run_job
+from .jobs import Job, Outcome, error_text, run_job
 
 PLUGIN_NAME = "coachkit-warm-kernel"
 
@@ -99,7 +99,7 @@ def _job_on_worker(job: Job, cwd: str | None, write: str):
     try:
         kernel, lock = _kernel_for(key, cwd)
     except Exception as err:      # the kernel would not start: this job fails, not the run
-        return Outcome(job.key, False, time.perf_counter() - start, _error_text(err)), None
+        return Outcome(job.key, False, time.perf_counter() - start, error_text(err)), None
     with lock:
         if write == "worker":
             return run_job(job, kernel), None
@@ -109,7 +109,7 @@ def _job_on_worker(job: Job, cwd: str | None, write: str):
             page = to_html(nb, title=job.title, plotlyjs=asset_src(job.out, job.assets))
             return Outcome(job.key, True, time.perf_counter() - start), page
         except Exception as err:
-            return Outcome(job.key, False, time.perf_counter() - start, _error_text(err)), None
+            return Outcome(job.key, False, time.perf_counter() - start, error_text(err)), None
 
 
 # --- the client side -------------------------------------------------------------------
@@ -180,7 +180,7 @@ def run_jobs_dask(jobs: list[Job], scheduler="local", progress: bool = True, *,
                     outcome, page = fut.result()
                     _write(job, page, outcome)
                 except Exception as err:      # the worker died under it, or was lost
-                    outcome = Outcome(job.key, False, 0.0, _error_text(err))
+                    outcome = Outcome(job.key, False, 0.0, error_text(err))
                     Path(job.out).unlink(missing_ok=True)
                 outcomes[job.key] = outcome
                 fut.release()

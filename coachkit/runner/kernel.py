@@ -22,7 +22,7 @@ RESET = """
 %reset -f
 import gc as _gc, coachkit as _ck
 _ck.charts.reset_ids()
-_ck._clear_caches()
+_ck.caching.clear()
 _left = [k for k in globals() if not k.startswith('_')
          and k not in ('In', 'Out', 'get_ipython', 'exit', 'quit', 'open')]
 assert not _left, f'kernel not clean after reset: {_left}'

@@ -10,16 +10,19 @@ from __future__ import annotations
 import html
 import multiprocessing as mp
 import os
-import time
+import urllib.parse
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..schema import grade_label
+from .jobs import Job, Outcome, error_text, run_job
+from .paths import inside, short_hash, slug, unique_slugs
+
 NOTEBOOKS = Path(os.environ.get("COACHKIT_NOTEBOOKS",
                                 Path(__file__).resolve().parents[2] / "notebooks"))
-PROTOCOLS = ("data_talk", "student_binder", "grade_overview", "implementation_review")
 
 
 def protocol_path(protocol: str) -> Path:
@@ -31,27 +34,6 @@ def protocol_path(protocol: str) -> Path:
         raise ValueError(f"unknown protocol {protocol!r}: no {found}; expected one of "
                          f"{', '.join(p.stem for p in sorted((NOTEBOOKS / 'protocols').glob('*.ipynb')))}")
     return found
-
-
-@dataclass
-class Job:
-    key: str                 # unique, also the report's file stem
-    notebook: str
-    parameters: dict
-    out: str                 # HTML path
-    title: str
-    school: str = ""
-    grade: str = ""
-    label: str = ""
-    assets: str = ""         # the reports' folder: reports there share one plotly.js
-
-
-@dataclass
-class Outcome:
-    key: str
-    ok: bool
-    seconds: float
-    error: str = ""
 
 
 @dataclass
@@ -69,13 +51,91 @@ class RunResult:
         return sum(not o.ok for o in self.outcomes)
 
 
+# --- what a protocol runs for: its unit ---------------------------------------------
+# A protocol notebook says in its metadata what one report is about and how it is titled:
+#   "metadata": {"coachkit": {"unit": "classroom", "title": "Data talk: {classroom}",
+#                             "label": "{classroom} ({teacher})"}}
+# title and label may use the unit's fields: school, school_name, grade, grade_label,
+# classroom, teacher, student.
+
+def _classrooms(ds, rooms):
+    for r in rooms.sort_values(["school_id", "grade", "classroom_id"]).itertuples():
+        yield dict(school=r.school_id, grade=int(r.grade), classroom=r.classroom_id,
+                   teacher=r.teacher)
+
+
+def _grades(ds, rooms):
+    for (sid, g), _ in rooms.groupby(["school_id", "grade"], sort=True):
+        yield dict(school=sid, grade=int(g))
+
+
+def _students(ds, rooms):
+    st = ds.students[ds.students["classroom_id"].isin(rooms["classroom_id"])]
+    for r in st.sort_values(["school_id", "classroom_id", "student_id"]).itertuples():
+        yield dict(school=r.school_id, grade=int(r.grade), classroom=r.classroom_id,
+                   student=str(r.student_id))
+
+
+def _schools(ds, rooms):
+    for sid in sorted(rooms["school_id"].unique()):
+        yield dict(school=sid)
+
+
+@dataclass(frozen=True)
+class Unit:
+    units: object          # (ds, classrooms) -> dicts of the unit's fields
+    key: object            # fields -> the job's key (unique within a run)
+    where: object          # (fields, slugs, protocol slug) -> path parts under --out
+
+
+UNITS = {
+    "classroom": Unit(_classrooms, lambda u: u["classroom"],
+                      lambda u, s, p: (s["school"][u["school"]], s["classroom"][u["classroom"]])),
+    "grade": Unit(_grades, lambda u: f"{u['school']}-grade-{grade_label(u['grade'])}",
+                  lambda u, s, p: (s["school"][u["school"]],
+                                   f"{s['school'][u['school']]}-grade-{grade_label(u['grade'])}")),
+    "student": Unit(_students, lambda u: f"{u['classroom']}-{u['student']}",
+                    lambda u, s, p: (s["school"][u["school"]], s["classroom"][u["classroom"]],
+                                     s["student"][u["student"]])),
+    "school": Unit(_schools, lambda u: f"{u['school']}-{u['protocol']}",
+                   lambda u, s, p: (s["school"][u["school"]], p)),
+}
+
+
+def describe(notebook) -> dict:
+    """A protocol's own description: unit, title and label from its metadata, and the
+    parameters its parameters cell declares (papermill.inspect_notebook)."""
+    import nbformat
+    from papermill.translators import papermill_translators
+    nb = nbformat.read(str(notebook), as_version=4)
+    cell = next((i for i, c in enumerate(nb.cells)
+                 if "parameters" in c.get("metadata", {}).get("tags", [])), -1)
+    # papermill.inspect_notebook's own reading, for notebooks without a kernelspec too
+    # (they run on the warm python3 kernel)
+    translator = papermill_translators.find_translator(
+        nb.metadata.get("kernelspec", {}).get("name") or "python3",
+        nb.metadata.get("language_info", {}).get("name") or "python")
+    declared = {p.name for p in translator.inspect(nb.cells[cell])} if cell >= 0 else set()
+    meta = dict(nb.metadata.get("coachkit") or {})
+    unit = meta.get("unit", "classroom")
+    if unit not in UNITS:
+        raise ValueError(f"{notebook}: metadata.coachkit.unit: expected one of "
+                         f"{', '.join(UNITS)}, got {unit!r}")
+    name = Path(notebook).stem.replace("_", " ").capitalize()
+    return {"unit": unit, "title": meta.get("title", f"{name}: {{classroom}}"),
+            "label": meta.get("label", "{classroom}"),
+            "parameters": declared}
+
+
 def plan_jobs(ds, *, data: str, cycle: int, out: Path, protocol: str = "data_talk",
               school: str | None = None, language: str = "en",
               method: str = "decaying_average", classrooms=None) -> list[Job]:
-    """One job per classroom (data_talk), per school grade (grade_overview), per student
-    (student_binder) or per school (implementation_review)."""
+    """One job per unit the protocol's metadata names: classroom, school grade, student
+    or school. Each gets only the parameters its notebook declares; report files are
+    slugs of the ids, unique and inside OUT."""
     nb = str(protocol_path(protocol))
-    name = Path(nb).stem
+    about = describe(nb)
+    unit = UNITS[about["unit"]]
     rooms = ds.classrooms
     if school:
         if school not in set(ds.schools["school_id"]):
@@ -85,37 +145,24 @@ def plan_jobs(ds, *, data: str, cycle: int, out: Path, protocol: str = "data_tal
     if classrooms is not None:
         rooms = rooms[rooms["classroom_id"].isin(list(classrooms))]
     names = dict(zip(ds.schools["school_id"], ds.schools["name"]))
+    units = [dict(u, protocol=slug(Path(nb).stem)) for u in unit.units(ds, rooms)]
+    slugs = {kind: unique_slugs(u[kind] for u in units if kind in u)
+             for kind in ("school", "classroom", "student")}
     common = dict(data=str(data), cycle=int(cycle), language=language, method=method)
-    grade_label = lambda g: "K" if int(g) == 0 else str(int(g))
-    jobs = []
-    if name == "grade_overview":
-        for (sid, g), _ in rooms.groupby(["school_id", "grade"], sort=True):
-            key = f"{sid}-grade-{grade_label(g)}"
-            jobs.append(Job(key, nb, dict(common, school=sid, grade=int(g)),
-                            str(out / sid / f"{key}.html"), f"Grade {grade_label(g)} overview",
-                            names.get(sid, sid), grade_label(g), f"Grade {grade_label(g)}"))
-    elif name == "student_binder":
-        st = ds.students[ds.students["classroom_id"].isin(rooms["classroom_id"])]
-        for row in st.sort_values(["school_id", "classroom_id", "student_id"]).itertuples():
-            key = f"{row.classroom_id}-{row.student_id}"
-            jobs.append(Job(key, nb, dict(common, school=row.school_id, classroom=row.classroom_id,
-                                          student=str(row.student_id)),
-                            str(out / row.school_id / row.classroom_id / f"{row.student_id}.html"),
-                            "My learning targets", names.get(row.school_id, row.school_id),
-                            grade_label(row.grade), str(row.student_id)))
-    elif name == "implementation_review":
-        for sid in sorted(rooms["school_id"].unique()):
-            jobs.append(Job(f"{sid}-implementation", nb, dict(common, school=sid),
-                            str(out / sid / "implementation_review.html"),
-                            "Implementation review", names.get(sid, sid), "", "All staff"))
-    else:
-        for row in rooms.sort_values(["school_id", "grade", "classroom_id"]).itertuples():
-            jobs.append(Job(row.classroom_id, nb,
-                            dict(common, school=row.school_id, grade=int(row.grade),
-                                 classroom=row.classroom_id),
-                            str(out / row.school_id / f"{row.classroom_id}.html"),
-                            f"Data talk: {row.classroom_id}", names.get(row.school_id, row.school_id),
-                            grade_label(row.grade), f"{row.classroom_id} ({row.teacher})"))
+    jobs, keys = [], set()
+    for u in units:
+        fields = dict(u, school_name=names.get(u["school"], u["school"]),
+                      grade_label=grade_label(u["grade"]) if "grade" in u else "")
+        given = dict(common, **{k: u[k] for k in ("school", "grade", "classroom", "student")
+                                if k in u})
+        key = unit.key(u)
+        if key in keys:                          # two ids that join alike
+            key = f"{key}-{short_hash(repr(sorted(u.items())))}"
+        keys.add(key)
+        jobs.append(Job(key, nb, {k: v for k, v in given.items() if k in about["parameters"]},
+                        str(inside(out, *unit.where(u, slugs, u["protocol"]))),
+                        about["title"].format_map(fields), str(fields["school_name"]),
+                        fields["grade_label"], about["label"].format_map(fields)))
     return jobs
 
 
@@ -133,25 +180,8 @@ def _init_worker(cwd: str):
     multiprocessing.util.Finalize(None, _kernel.shutdown, exitpriority=10)
 
 
-def _error_text(err: Exception) -> str:
-    lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
-    name = type(err).__name__
-    tail = lines[-1] if lines else ""
-    # papermill's message ends with the notebook's own exception line
-    return f"{name}: {tail}"[:500]
-
-
-def run_job(job: Job, kernel=None) -> Outcome:
-    from .export import write_html
-    kernel = kernel or _kernel
-    start = time.perf_counter()
-    try:
-        nb = kernel.execute(job.notebook, job.parameters)
-        write_html(nb, job.out, title=job.title, assets=job.assets or None)
-        return Outcome(job.key, True, time.perf_counter() - start)
-    except Exception as err:   # one report's failure is reported, not fatal
-        Path(job.out).unlink(missing_ok=True)
-        return Outcome(job.key, False, time.perf_counter() - start, _error_text(err))
+def _run_in_worker(job: Job) -> Outcome:
+    return run_job(job, _kernel)
 
 
 # --- the parent side -------------------------------------------------------------------
@@ -164,13 +194,13 @@ def run_jobs(jobs: list[Job], *, workers: int | None = None, progress: bool = Tr
     ctx = mp.get_context("spawn")   # fork would copy the parent's threads and ZMQ sockets
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(cwd or os.getcwd(),)) as pool:
-        futures = {pool.submit(run_job, job): job for job in jobs}
+        futures = {pool.submit(_run_in_worker, job): job for job in jobs}
         with tqdm(total=len(jobs), desc=desc, unit="report", disable=not progress) as bar:
             for fut in as_completed(futures):
                 try:
                     outcomes.append(fut.result())
                 except Exception as err:   # the worker itself died
-                    outcomes.append(Outcome(futures[fut].key, False, 0.0, _error_text(err)))
+                    outcomes.append(Outcome(futures[fut].key, False, 0.0, error_text(err)))
                 bar.update()
     order = {j.key: i for i, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[o.key])
@@ -188,9 +218,7 @@ def run_cycle(data, *, cycle: int = 6, out="reports", protocol: str = "data_talk
     data = Path(data).resolve()
     out = Path(out).resolve()
     ds = load_dataset(data)
-    if int(cycle) not in set(ds.cycles["cycle_id"].astype(int)):
-        raise ValueError(f"unknown cycle {cycle!r}; the data has cycles "
-                         f"{', '.join(map(str, sorted(ds.cycles['cycle_id'])))}")
+    cycle = ds.check_cycle(cycle)
     jobs = plan_jobs(ds, data=str(data), cycle=cycle, out=out, protocol=protocol,
                      school=school, language=language, method=method, classrooms=classrooms)
     for job in jobs:
@@ -215,7 +243,7 @@ def write_index(out: Path, jobs, outcomes, *, data, cycle, protocol) -> Path:
         if job.school != school:
             school = job.school
             rows.append(f"<tr class='school'><th colspan='3'>{html.escape(school)}</th></tr>")
-        href = os.path.relpath(job.out, out)
+        href = urllib.parse.quote(Path(os.path.relpath(job.out, out)).as_posix())
         cell = (f"<a href='{html.escape(href)}'>{html.escape(job.label)}</a>" if o.ok else
                 f"{html.escape(job.label)} <span class='err'>failed: {html.escape(o.error)}</span>")
         rows.append(f"<tr class='{'ok' if o.ok else 'failed'}'><td>{html.escape(job.grade)}</td>"

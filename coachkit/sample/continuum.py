@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..schema import grade_label
+
 GRADE_LABEL = {0: "K"}
 
 MATH_DOMAINS = {
@@ -115,7 +117,7 @@ def _within(grade: int) -> str:
 def _math_rows(grade: int, rng: np.random.Generator, n: int):
     rows = []
     if grade <= 8:
-        g = "K" if grade == 0 else str(grade)
+        g = grade_label(grade)
         domains = MATH_BY_GRADE[grade]
         for i in range(n):
             dom = domains[i * len(domains) // n]
@@ -136,7 +138,7 @@ def _math_rows(grade: int, rng: np.random.Generator, n: int):
 
 
 def _ela_rows(grade: int, rng: np.random.Generator, n: int):
-    g = "K" if grade == 0 else (str(grade) if grade <= 8 else ("9-10" if grade <= 10 else "11-12"))
+    g = grade_label(grade) if grade <= 8 else ("9-10" if grade <= 10 else "11-12")
     strands = ELA_BY_GRADE[grade]
     rows = []
     for i in range(n):

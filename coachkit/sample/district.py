@@ -16,7 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..dataset import Dataset
-from ..schema import CONDITIONS, TABLES
+from ..schema import CONDITIONS, TABLES, grade_label
 from .continuum import make_targets
 from .names import (FIRST_FEMALE, FIRST_MALE, FIRST_OTHER, LAST_HISPANIC, LAST_OTHER,
                     SCHOOL_NAMES)
@@ -88,7 +88,7 @@ def _students(rng, school: dict, grade: int, count: int, first_id: int) -> pd.Da
     return pd.DataFrame({
         "student_id": [str(first_id + i) for i in range(count)],
         "first_name": first, "last_name": last, "grade": np.int8(grade),
-        "classroom_id": [f"{school['school_id']}-{'K' if grade == 0 else grade}{'ABCDEFGHIJ'[s % 10]}"
+        "classroom_id": [f"{school['school_id']}-{grade_label(grade)}{'ABCDEFGHIJ'[s % 10]}"
                          + (str(s // 10) if s >= 10 else "") for s in section],
         "school_id": school["school_id"], "ell": ell, "iep": rng.random(count) < 0.12,
         "home_language": home, "birth_date": birth.normalize(),

@@ -1,17 +1,14 @@
 """Per-kernel caches behind the dashboards: the dataset is loaded once, district-wide
 tables are computed once per (cycle, method), and a classroom's tables once per
-(classroom, cycle, method). Every cache is an ``functools.lru_cache`` registered in
-``coachkit._caches``, so the batch runner's reset (``coachkit._clear_caches()``) empties
-them.
+(classroom, cycle, method). Every cache is a ``coachkit.caching.cached`` lru_cache, so
+the batch runner's reset (``coachkit.caching.clear()``) empties them.
 
 Keys are plain values (the data folder as a resolved path string, ids, ints), never
 DataFrames. Cached tables are shared: treat them as read-only.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ import pandas as pd
 
 import coachkit
 from .. import grouping, progress, talk
+from ..caching import cached
 from ..dataset import Dataset
 
 SUBJECTS = talk.SUBJECTS
@@ -43,15 +41,7 @@ def resolve(data=None) -> str:
     return str(Path(data).expanduser().resolve())
 
 
-def _cached(maxsize):
-    def deco(fn):
-        c = lru_cache(maxsize=maxsize)(fn)
-        coachkit._caches.append(c)
-        return c
-    return deco
-
-
-@_cached(2)
+@cached(2)
 def load(path: str) -> Dataset:
     """The dataset in ``path`` (loaded once per kernel)."""
     if path in _MEMORY:
@@ -72,7 +62,7 @@ class RoomIndex:
         return self.order[self.bounds[i]:self.bounds[i + 1]]
 
 
-@_cached(2)
+@cached(2)
 def room_index(path: str) -> RoomIndex:
     """Evidence rows grouped by classroom, so a classroom's evidence is a slice, not a
     scan of the district's evidence (one argsort per kernel)."""
@@ -101,7 +91,7 @@ def _trim(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-@_cached(128)
+@cached(128)
 def room(path: str, classroom_id: str) -> Dataset:
     """One classroom's slice of the dataset (its students and their evidence)."""
     ds = load(path)
@@ -114,7 +104,7 @@ def room(path: str, classroom_id: str) -> Dataset:
                       evidence=_trim(ev), diagnostics=ds.diagnostics.iloc[:0])
 
 
-@_cached(64)
+@cached(64)
 def school(path: str, school_id: str) -> Dataset:
     """One school's slice (its classrooms, students and their evidence)."""
     ds = load(path)
@@ -132,9 +122,7 @@ def school(path: str, school_id: str) -> Dataset:
 
 def cycle_end(ds: Dataset, cycle: int) -> pd.Timestamp:
     cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
-    if int(cycle) not in cyc.index:
-        raise ValueError(f"unknown cycle {cycle!r}; the data has cycles {list(cyc.index)}")
-    return cyc.loc[int(cycle), "end"]
+    return cyc.loc[ds.check_cycle(cycle), "end"]
 
 
 def year_fraction(ds: Dataset, cycle: int) -> float:
@@ -150,7 +138,7 @@ def year_fraction(ds: Dataset, cycle: int) -> float:
 
 # ------------------------------------------------------------------ one classroom
 
-@_cached(512)
+@cached(512)
 def room_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
     """Mastery of one classroom's evidence dated up to the end of CYCLE."""
     r = room(path, classroom_id)
@@ -167,7 +155,7 @@ class Groups:
     error: str | None = None
 
 
-@_cached(512)
+@cached(512)
 def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
     """Each student's next target on the grade's continuum at the end of CYCLE."""
     r = room(path, classroom_id)
@@ -176,60 +164,40 @@ def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.D
                              r.targets[r.targets["grade"] == grade], r.students)
 
 
-def _groups(front: pd.DataFrame, targets, subject: str, n_groups, min_size, max_size):
-    """Flexible groups as in the data talk: students done with the grade's continuum
-    need extension, not a group; fewer students than min_size form no group (None)."""
-    g = talk.groups_for(front, targets, subject, n_groups=n_groups, min_size=min_size,
-                   max_size=max_size)
-    return g if len(g) else None
-
-
-@_cached(256)
+@cached(256)
 def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: str,
                 n_groups: int | None, min_size: int, max_size: int) -> Groups:
     """Flexible groups for the sliders' bounds, and the groups the same bounds would have
-    given at the end of every earlier cycle (for fluidity and the lowest-group check).
-    Mastery and frontier per cycle are cached, so moving a slider regroups only."""
+    given at the end of every earlier cycle (talk.group_history, for fluidity and the
+    lowest-group check). Mastery and frontier per cycle are cached, so moving a slider
+    regroups only."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
     targets = r.targets[r.targets["grade"] == grade]
+    bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
     try:
-        g = _groups(room_frontier(path, classroom_id, cycle, method), targets, subject,
-                    n_groups, min_size, max_size)
+        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method), targets,
+                            subject, **bounds)
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
-    frames = []
-    for c in range(1, int(cycle) + 1):
-        front = room_frontier(path, classroom_id, c, method)
-        try:
-            h = _groups(front, targets, subject, n_groups, min_size, max_size)
-        except ValueError:                 # too few students for these bounds back then
-            h = _groups(front, targets, subject, None, min(min_size, 3), max_size)
-        if h is not None and h["group"].notna().any():
-            frames.append(h.assign(cycle_id=c))
-    hist = pd.concat(frames, ignore_index=True) if frames else None
-    fl = st = None
-    if hist is not None and hist["cycle_id"].nunique() > 1:
-        fl = grouping.fluidity(hist)
-    if hist is not None:
-        st = grouping.stuck_students(hist)
-    return Groups(g, hist, fl, st)
+    hist = talk.group_history(r, cycle, targets, [subject], method=method,
+                              frontier_at=lambda c: room_frontier(path, classroom_id, c, method),
+                              **bounds)[subject]
+    if not len(hist):
+        return Groups(g if len(g) else None, None, None, None)
+    fl = grouping.fluidity(hist) if hist["cycle_id"].nunique() > 1 else None
+    return Groups(g if len(g) else None, hist, fl, grouping.stuck_students(hist))
 
 
-def tracking(students: pd.DataFrame, targets: pd.DataFrame, subject: str,
-             res: Groups) -> pd.DataFrame:
-    """talk.tracking_check for one subject with the sliders' groups."""
-    v = talk.ClassroomView(
-        classroom=None, cycle=None, method="", students=students,
-        targets=targets[targets["subject"] == subject], evidence=None, mastery=None,
-        stages=None, frontier=None, pace=None, projection=None, growth=None, attempts=None,
-        fluidity={subject: res.fluidity}, stuck={subject: res.stuck})
-    return talk.tracking_check(v)
+def tracking(students: pd.DataFrame, subject: str, res: Groups) -> pd.DataFrame:
+    """talk.tracking_table for one subject with the sliders' groups."""
+    return talk.tracking_table(students, {subject: res.fluidity}, {subject: res.stuck},
+                               subjects=[subject])
 
 
 # ------------------------------------------------------------------ district-wide
 
-@_cached(4)
+@cached(4)
 def district_mastery(path: str, cycle: int, method: str) -> pd.DataFrame:
     """Mastery for every student and target with evidence up to the end of CYCLE: one
     vectorized pass over the district's evidence."""
@@ -257,7 +225,7 @@ class District:
     students: pd.DataFrame      # one row per student and subject (see district())
 
 
-@_cached(4)
+@cached(4)
 def district(path: str, cycle: int, method: str) -> District:
     """One row per student and subject for the whole district: school, grade, classroom,
     subgroups, targets of the grade mastered, share mastered, recent pace, on track, and
@@ -284,7 +252,7 @@ def district(path: str, cycle: int, method: str) -> District:
     return District(cycle, method, year_fraction(ds, cycle), out)
 
 
-@_cached(2)
+@cached(2)
 def survey_scores(path: str) -> pd.DataFrame | None:
     """Construct scores by year, school and respondent type (None without survey data)."""
     from .. import surveys
@@ -295,7 +263,7 @@ def survey_scores(path: str) -> pd.DataFrame | None:
                                     by=("year", "school_id", "respondent"))
 
 
-@_cached(64)
+@cached(64)
 def school_grouping(path: str, school_id: str, cycle: int, method: str) -> pd.DataFrame:
     """Per classroom and subject of a school: how much the flexible groups (default
     bounds 3 to 6) changed from the previous cycle and how many students sit in the

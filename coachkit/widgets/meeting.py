@@ -84,7 +84,7 @@ def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, 
         return res, None, "", "Too few students are still working on this subject's continuum to form groups."
     fig = charts.group_cards(g, r.students, label="name", title=f"Proposed groups: {subject}")
     fig.update_layout(meta={"ck": "groups", "classroom": classroom_id, "n_groups": int(g["group"].nunique())})
-    tr = D.tracking(r.students, r.targets, subject, res)
+    tr = D.tracking(r.students, subject, res)
     row = tr.iloc[0]
     text = (f"{int(g['group'].nunique())} groups of {int(g.groupby('group').size().min())} to "
             f"{int(g.groupby('group').size().max())} students; "

@@ -28,18 +28,14 @@ import sys
 import click
 
 from ..errors import CoachkitDataError
-
-
-def _fail(msg, code=1):
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(code)
+from . import fail
 
 
 def _open(ctx):
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-    from .engine import safe_url
-    from .log import MeetingLog
+    from ..store.engine import safe_url
+    from ..store.log import MeetingLog
     obj = ctx.find_root().obj or {}
     sub = ctx.find_object(dict) or obj
     dataset = None
@@ -48,14 +44,14 @@ def _open(ctx):
         try:
             dataset = coachkit.load_dataset(sub["dataset"])
         except CoachkitDataError as e:
-            _fail(f"could not load the dataset {sub['dataset']}: {e}")
+            fail(f"could not load the dataset {sub['dataset']}: {e}")
     try:
         return MeetingLog(sub.get("db"), dataset=dataset)
     except (ArgumentError, NoSuchModuleError) as e:
         raise click.UsageError(f"--db: not a usable database URL ({e})")
     except SQLAlchemyError as e:
-        from .log import resolve_url
-        _fail(f"could not open the meeting log at {safe_url(resolve_url(sub.get('db')))}: "
+        from ..store.log import resolve_url
+        fail(f"could not open the meeting log at {safe_url(resolve_url(sub.get('db')))}: "
               f"{e.__class__.__name__}: {getattr(e, 'orig', e)}")
 
 
@@ -65,13 +61,13 @@ def _guard(fn):
     def run(*a, **k):
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .engine import MeetingLogBusy
+        from ..store.engine import MeetingLogBusy
         try:
             return fn(*a, **k)
         except (CoachkitDataError, MeetingLogBusy) as e:
-            _fail(str(e))
+            fail(str(e))
         except SQLAlchemyError as e:
-            _fail(f"database error: {e.__class__.__name__}: {getattr(e, 'orig', e)}")
+            fail(f"database error: {e.__class__.__name__}: {getattr(e, 'orig', e)}")
     return run
 
 
@@ -184,7 +180,7 @@ def _show(df, what, fmt):
     """A table in the form asked for; CSV cells a spreadsheet would run as a formula are
     neutralised (OWASP CSV injection)."""
     if fmt == "csv":
-        from .transfer import spreadsheet_safe_frame
+        from ..store.transfer import spreadsheet_safe_frame
         # CRLF rows (RFC 4180): a CR inside a cell is then quoted, never a new row
         click.echo(spreadsheet_safe_frame(df).to_csv(index=False, lineterminator="\r\n"),
                    nl=False)
@@ -214,7 +210,7 @@ def _show(df, what, fmt):
 def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, student_ids, fmt):
     """Show meetings, observations, commitments, groups, commitment updates, or the
     students' goals, plans, reflections and levels set by hand."""
-    from . import validate as v
+    from ..store import validate as v
     lg = _open(ctx)
     if what == "updates":
         df = lg.commitment_updates()
@@ -242,7 +238,7 @@ def set_level_cmd(ctx, student_id, target_id, level, author, reason, date):
     lg = _open(ctx)
     lg.set_level(student_id, target_id, level, author=author, reason=_text_arg(reason),
                  date=date)
-    from .overrides import describe_override
+    from ..store.overrides import describe_override
     row = lg.level_overrides(student_id=student_id, target_id=target_id).iloc[-1]
     click.echo(f"{student_id} on {target_id}: level {row['level']:g}, "
                + describe_override(row["author"], row["date"], row["reason"]))
@@ -274,7 +270,7 @@ def levels_cmd(ctx, student_ids, target_ids, history, fmt):
     """The levels set by hand, with who set them, when and why."""
     import pandas as pd
 
-    from .overrides import describe_override
+    from ..store.overrides import describe_override
     df = _open(ctx).level_overrides(student_id=list(student_ids) or None,
                                     target_id=list(target_ids) or None, current=not history)
     if fmt == "table" and len(df):

@@ -1,8 +1,6 @@
 """`coachkit cycle`: run a protocol for every classroom into offline HTML reports."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 
@@ -26,15 +24,11 @@ def cycle(data, cycle, school, protocol, out, language, method, workers, schedul
 
     One failing classroom does not stop the rest; it is listed in the index with its
     error, and the command exits 1 at the end."""
-    from .run import run_cycle
-    try:
-        result = run_cycle(data, cycle=cycle, out=out, protocol=protocol, school=school,
-                           language=language, method=method, workers=workers,
-                           scheduler=scheduler)
-    except ValueError as err:
-        raise click.UsageError(str(err))
+    from ..runner import run_cycle
+    result = run_cycle(data, cycle=cycle, out=out, protocol=protocol, school=school,
+                       language=language, method=method, workers=workers, scheduler=scheduler)
     click.echo(f"{result.ok} reports built, {result.failed} failed: {result.index}")
     for o in result.outcomes:
         if not o.ok:
             click.echo(f"  failed {o.key}: {o.error}", err=True)
-    sys.exit(1 if result.failed else 0)
+    raise SystemExit(1 if result.failed else 0)
