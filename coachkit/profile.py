@@ -25,7 +25,7 @@ import pandas as pd
 from . import progress
 from .dataset import Dataset
 from .i18n import LOCALE_DIR, check_language, format_date, t, translations
-from .schema import STAGES
+from .schema import STAGES, grade_label
 
 TEMPLATES = LOCALE_DIR.parent / "templates"
 SUBJECT_ORDER = ("math", "ela")
@@ -49,10 +49,6 @@ class LearnerProfile:
     @property
     def student_id(self) -> str:
         return str(self.student["student_id"])
-
-
-def grade_label(grade) -> str:
-    return "K" if int(grade) == 0 else str(int(grade))
 
 
 def _for(table: pd.DataFrame | None, student_id: str) -> pd.DataFrame:
@@ -208,6 +204,9 @@ def page(p: LearnerProfile, *, language: str = "en") -> str:
     check_language(language)
     s = p.student
     codes = dict(zip(p.targets["target_id"].astype(str), p.targets["code"].astype(str)))
+    words = {tid: f"{statement(r, language)[0]} ({codes[tid]})"
+             for tid, r in zip(p.targets["target_id"].astype(str), p.targets.to_dict("records"))}
+    shown = dict(zip(p.targets["target_id"].astype(str), p.targets["stage"].astype(str) == "i-show"))
     return environment(language).get_template("profile.html.j2").render(
         lang=language, name=f"{s['first_name']} {s['last_name']}",
         grade=grade_label(s["grade"]), cycle_id=int(p.cycle.name), cycle_end=p.cycle["end"],
@@ -215,7 +214,7 @@ def page(p: LearnerProfile, *, language: str = "en") -> str:
         subjects=_subject_rows(p, language),
         newly=[codes.get(str(x), str(x)) for x in p.newly_mastered["target_id"].astype(str)],
         goals=_records(p.goals), plans=_records(p.plans), reflections=_records(p.reflections),
-        codes=codes, portrait=_portrait(p))
+        codes=codes, target_words=words, shown=shown, portrait=_portrait(p))
 
 
 def pages(profiles: list[LearnerProfile], *, language: str = "en") -> dict[str, str]:

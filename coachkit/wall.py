@@ -14,7 +14,8 @@ import pandas as pd
 from . import progress
 from .dataset import Dataset
 from .i18n import check_language, t
-from .profile import COUNTED_KINDS, environment, grade_label
+from .profile import COUNTED_KINDS, environment
+from .schema import grade_label
 
 LABELS = ("first_name", "number")
 COUNTS = ("goals_met", "targets_shown")
@@ -43,8 +44,8 @@ def wall_rows(ds: Dataset, classroom_id: str, cycle: int, *, label: str = "first
     out = pd.DataFrame({"label": names})
     if "goals_met" in show:
         met = pd.Series(0, index=ids)
-        if goals is not None and len(goals) and "met" in goals:
-            g = goals[goals["student_id"].astype(str).isin(ids) & goals["met"].fillna(False).astype(bool)]
+        if goals is not None and len(goals) and "met_on" in goals:
+            g = goals[goals["student_id"].astype(str).isin(ids) & goals["met_on"].notna()]
             met = met.add(g.groupby(g["student_id"].astype(str)).size(), fill_value=0)
         out["goals_met"] = met.reindex(ids).fillna(0).astype(int).to_numpy()
     if "targets_shown" in show:

@@ -168,17 +168,18 @@ def test_goals_plans_and_reflections_appear(ds):
     code = ds.targets.set_index(ds.targets["target_id"].astype(str)).loc[tid, "code"]
     goals = pd.DataFrame({"student_id": [sid, "someone-else"], "target_id": [tid, tid],
                           "text": ["Read a whole chapter book", "NOT MINE"],
-                          "set_on": pd.to_datetime(["2026-03-03", "2026-03-03"]),
-                          "met": [True, False]})
-    plans = pd.DataFrame({"student_id": [sid], "target_id": [tid], "action": ["Practice with tens frames"],
+                          "date": pd.to_datetime(["2026-03-03", "2026-03-03"]),
+                          "met_on": pd.to_datetime(["2026-03-30", None])})
+    plans = pd.DataFrame({"student_id": [sid], "target_id": [tid], "actions": ["Practice with tens frames"],
                           "support": ["small group Tuesday"], "retake_date": pd.to_datetime(["2026-03-20"]),
-                          "helper": ["Ms. Rivera"]})
-    refl = pd.DataFrame({"student_id": [sid], "proud": ["I can count to 100"], "hard": ["word problems"]})
+                          "helpers": ["Ms. Rivera"], "date": pd.to_datetime(["2026-03-04"])})
+    refl = pd.DataFrame({"student_id": [sid], "proud": ["I can count to 100"], "hard": ["word problems"],
+                         "portrait_attribute": [None], "date": pd.to_datetime(["2026-03-31"])})
     p = profile.learner_profiles(ds, 6, students=[sid], goals=goals, plans=plans, reflections=refl)[0]
     page = profile.page(p, language="es")
     assert "Read a whole chapter book" in page and "NOT MINE" not in page
     assert "Practice with tens frames" in page and "20 de marzo de 2026" in page
-    assert code in page and "I can count to 100" in page and "logrado" in page
+    assert code in page and "I can count to 100" in page and "logrado el 30 de marzo de 2026" in page
 
 
 def test_unknown_student_and_cycle_are_clear_errors(ds):
@@ -193,8 +194,8 @@ def test_unknown_student_and_cycle_are_clear_errors(ds):
 def test_wall_shows_only_what_the_teacher_chose(ds):
     room = "S101-KA"
     students = ds.students[ds.students["classroom_id"] == room]
-    goals = pd.DataFrame({"student_id": [students["student_id"].iloc[0]] * 2,
-                          "met": [True, True]})
+    goals = pd.DataFrame({"student_id": [students["student_id"].iloc[0]] * 3,
+                          "met_on": pd.to_datetime(["2026-03-01", "2026-03-20", None])})
     page = wall.class_wall(ds, room, 6, goals=goals)
     text = " ".join(visible_text(page))
     for last in students["last_name"]:
@@ -235,3 +236,24 @@ def test_print_layout_in_chromium(school, chromium_path, tmp_path):
         pdf = page.pdf(format="Letter")
         b.close()
     assert pdf[:4] == b"%PDF" and (tmp_path / "print.png").stat().st_size > 10_000
+
+
+def test_profiles_command_writes_a_classroom(ds, tmp_path):
+    out = tmp_path / "profiles"
+    run = subprocess.run([sys.executable, "-m", "coachkit", "profiles", "--data", str(DATA),
+                          "--cycle", "6", "--classroom", "S101-4A", "--language", "es",
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    room = ds.students[ds.students["classroom_id"] == "S101-4A"]
+    pages = sorted(p for p in out.glob("*.html") if p.name != "index.html")
+    assert len(pages) == len(room) and "learner profiles" in run.stdout
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "lang='es'" in index and "Perfiles de aprendizaje" in index
+    for last in room["last_name"]:
+        assert html.escape(last) in index
+    assert all('<html lang="es">' in p.read_text(encoding="utf-8") for p in pages)
+    bad = subprocess.run([sys.executable, "-m", "coachkit", "profiles", "--data", str(DATA),
+                          "--cycle", "6", "--school", "NOPE", "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "school: expected a school_id" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -26,6 +26,7 @@ COMMANDS = {
     "cycle": ("cycle", "Run a protocol for every classroom into offline HTML reports."),
     "dashboard": ("dashboard", "Serve the Voila dashboards on this machine."),
     "showcase": ("showcase", "Build a de-identified inquiry-lab showcase."),
+    "profiles": ("profiles", "Write every student's learner profile for a school or classroom."),
     "log": ("log", "The meeting log: add, list and export records."),
 }
 
