@@ -45,8 +45,9 @@ def student_summary(ds: Dataset, student_id: str, cycle: int, *,
     targets = ds.targets[ds.targets["grade"] == int(student["grade"])]
     m = progress.mastery(now.evidence, method=method, kinds=kinds)
     stages = progress.stage(m, targets, st)
-    start = cycles.loc[int(cycle), "start"]
-    new = m[m["mastered"] & (m["mastered_date"] >= start)] if "mastered_date" in m else m.iloc[:0]
+    before = (progress.mastery(one.through_cycle(int(cycle) - 1).evidence, method=method,
+                               kinds=kinds) if int(cycle) - 1 in cycles.index else None)
+    new = progress.newly_mastered(m, before)
     front = progress.frontier(m, targets, st)
     return dict(student=student, targets=targets, stages=stages, new=new, frontier=front,
                 cycle=cycles.loc[int(cycle)])

@@ -94,6 +94,9 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     grade = int(room.classrooms["grade"].iloc[0])
     targets = ds.targets[ds.targets["grade"] == grade]
     m = progress.mastery(now.evidence, method=method, kinds=kinds)
+    # mastery at the end of the cycle before: "newly mastered" is one fact everywhere
+    before = (progress.mastery(room.through_cycle(int(cycle) - 1).evidence, method=method,
+                               kinds=kinds) if int(cycle) - 1 in cyc.index else m.iloc[:0])
     as_of = cyc.loc[int(cycle), "end"]
     bounds = dict(min_size=min_size, max_size=max_size, n_groups=n_groups)
     front = progress.frontier(m, targets, students)
@@ -101,7 +104,7 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         classroom=room.classrooms.iloc[0], cycle=cyc.loc[int(cycle)], method=method,
         students=students, targets=targets, evidence=now.evidence, mastery=m,
         stages=progress.stage(m, targets, students), frontier=front,
-        pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of),
+        pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of, before=before),
         projection=progress.projection(m, targets, students, ds.cycles, as_of=as_of),
         growth=(progress.growth(now.evidence, ds.cycles, int(cycle) - 1, int(cycle),
                                 method=method, kinds=kinds, targets=targets)

@@ -8,6 +8,7 @@ from ..daskops import dask_aware, ship_method
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .methods import EPS, NAT, get_method, nth_hit_date, run_method
 from .prepare import Prepared, prepare
+from .since import mastered_since
 
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=True)
 MASTERY_COLUMNS = ["student_id", "target_id", "mastery", "n_evidence", "last_date",
@@ -37,13 +38,19 @@ def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: flo
     One row per pair, sorted by student then target (category order): student_id,
     target_id (category), mastery (float; for knowledge_tracing the probability the target
     is mastered), n_evidence, last_date (of the counted evidence), mastered (bool),
-    stage (i-learn / i-practice / i-show), mastered_date (the date of the score that first
-    reached the line, for n_times the n-th; NaT when not mastered), plus any columns the
-    method adds (``fit`` for best_fit).
+    stage (i-learn / i-practice / i-show), mastered_date (the day since which the pair has
+    stayed mastered: the method's level on the evidence through that day is at or above
+    the line, through the evidence day before it is not, and it has not dropped below
+    since; for n_times the day of the n-th qualifying score, for knowledge_tracing the
+    day P(mastered) reached the threshold; NaT when not mastered, see
+    docs/progress.md), plus any columns the method adds (``fit`` for best_fit).
     """
     m = get_method(method)
     prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
     res = run_method(m, prep.pairs, params)
+    if "mastered_date" not in res:
+        res["mastered_date"] = mastered_since(m, prep.pairs, params, res)
+    res.pop("running", None)
     return assemble(prep, res)
 
 

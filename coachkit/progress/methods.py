@@ -29,6 +29,7 @@ class Method:
     func: Callable
     per_pair: bool = False
     builtin: bool = False
+    running: Callable | None = None    # level or flag on the evidence through each row
 
     @property
     def params(self) -> dict:
@@ -46,7 +47,7 @@ METHODS: dict[str, Method] = {}
 
 
 def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
-                    _builtin: bool = False):
+                    running: Callable | None = None, _builtin: bool = False):
     """Register a mastery method under ``name``; it then works by name everywhere
     (``mastery``, ``compare_methods``, ``growth``, protocols and dashboards).
 
@@ -58,6 +59,11 @@ def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
     ``per_pair=True``: ``func(scores, **params)`` gets one pair's scores (oldest first)
     and returns a number. Handy for trying an idea; it runs a Python loop over pairs, so
     write the vectorized form before using it on a district.
+
+    ``running``: optional ``running(pairs, **params)`` giving, per row, the level (or the
+    mastered flag) on the pair's evidence up to and including that row, vectorized; it
+    dates when each pair was mastered (``mastered_date``). Without it the method is run
+    on every prefix of every pair that ends on a day: exact, but slow on long sequences.
 
     Built-in names can only be replaced with ``replace=True``; a custom name registered
     again (re-running a notebook cell) replaces the earlier one.
@@ -71,7 +77,8 @@ def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
         if old is not None and old.builtin and not replace:
             raise ValueError(f"{name!r} is a built-in mastery method; pass replace=True "
                              "to replace it, or choose another name")
-        METHODS[name] = Method(name, func, per_pair=per_pair, builtin=_builtin)
+        METHODS[name] = Method(name, func, per_pair=per_pair, builtin=_builtin,
+                               running=running)
         return func
     return deco
 
@@ -112,7 +119,11 @@ def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
     if "mastery" not in res:
         raise ValueError(f"method {m.name!r} returned a dict without 'mastery'")
     for k, v in res.items():
-        if len(v) != pairs.n_pairs:
+        if k == "running":                       # per row: the flag through each row
+            if len(v) != len(pairs.score):
+                raise ValueError(f"method {m.name!r} returned {len(v)} running flags; "
+                                 f"expected one per score ({len(pairs.score)})")
+        elif len(v) != pairs.n_pairs:
             raise ValueError(f"method {m.name!r} returned {len(v)} values for {k!r}; "
                              f"expected one per pair ({pairs.n_pairs})")
     res["mastery"] = np.asarray(res["mastery"], dtype=float)
@@ -219,8 +230,10 @@ def most_recent(p: Pairs):
 
 @_builtin("highest")
 def highest(p: Pairs):
-    """The highest score ever: m = max_i s_i."""
-    return np.maximum.reduceat(p.score, p.starts)
+    """The highest score ever: m = max_i s_i (mastered since the first score at the
+    line)."""
+    return {"mastery": np.maximum.reduceat(p.score, p.starts),
+            "mastered_date": nth_hit_date(p, 1)}
 
 
 @_builtin("mean")

@@ -194,14 +194,19 @@ def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-3, init=None, max_guess=0.45, ma
     return prm, ll, iters, converged, s
 
 
-def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None) -> np.ndarray:
+def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None, *, rows: bool = False):
     """P(known) after each pair's last score, including the chance to learn from it:
-    P = post + (1 − post)·learn (Corbett & Anderson's p(L_n))."""
+    P = post + (1 − post)·learn (Corbett & Anderson's p(L_n)). ``rows=True``: also the
+    same after every row of every pair (in pair order), to date the crossing."""
     s = seqs or _Seqs(p)
     post, _ = _forward(s, prm)
+    learn = prm["learn"][s.row_target]
+    after = post + (1 - post) * learn
     last = s.cstart + s.length - 1
-    final = post[last] + (1 - post[last]) * prm["learn"][s.target]
-    return final[s.pair_seq]
+    final = after[last][s.pair_seq]
+    if not rows:
+        return final
+    return final, after[s.cstart[s.pair_seq][p.pair] + p.pos]
 
 
 def _params_from_table(p: Pairs, table: pd.DataFrame) -> dict:
@@ -237,8 +242,9 @@ def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
                                        max_guess=max_guess, max_slip=max_slip)
     else:
         prm, seqs = _params_from_table(p, params), None
-    pm = p_mastered(p, prm, seqs)
-    return {"mastery": pm, "mastered": pm >= mastery_threshold - 1e-12}
+    pm, per_row = p_mastered(p, prm, seqs, rows=True)
+    tol = mastery_threshold - 1e-12
+    return {"mastery": pm, "mastered": pm >= tol, "running": per_row >= tol}
 
 
 def fit_knowledge_tracing(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
