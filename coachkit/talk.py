@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import grouping, progress
+from . import grouping, policy, progress
 from .dataset import Dataset
 
 SUBJECTS = ("math", "ela")
@@ -80,11 +80,28 @@ def groups_for(frontier: pd.DataFrame, targets, subject: str, **bounds) -> pd.Da
                                     subject=subject, targets=targets)
 
 
+def mastery_args(ds: Dataset, method=None, kinds=progress.COUNTED) -> dict:
+    """Method, line, kinds and parameters for a dataset: its district policy
+    (``coachkit.toml`` in its folder), with ``method``/``kinds`` overriding it for one
+    run (the policy's parameters go with the policy's method only)."""
+    pol = policy.for_dataset(ds)
+    args = pol.mastery_args()
+    if method is not None and method != pol.method:
+        args = {"method": method, "mastery_line": pol.mastery_line, "kinds": args["kinds"]}
+    if not isinstance(kinds, type(progress.COUNTED)):
+        args["kinds"] = kinds
+    return args
+
+
 def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
-                   method: str = "decaying_average", kinds=None, min_size: int = 3,
+                   method: str | None = None, kinds=progress.COUNTED, min_size: int = 3,
                    max_size: int = 6, n_groups: int | None = None,
                    history: bool = True) -> ClassroomView:
-    """Every table the data talk shows for one classroom at the end of CYCLE."""
+    """Every table the data talk shows for one classroom at the end of CYCLE. Method,
+    mastery line, counted kinds and parameters come from the district policy
+    (``coachkit.policy``); ``method`` and ``kinds`` override it."""
+    args = mastery_args(ds, method, kinds)
+    method, kinds = args["method"], args["kinds"]
     room = ds.classroom(classroom_id)
     cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
     if int(cycle) not in cyc.index:
@@ -93,10 +110,10 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     students = room.students.reset_index(drop=True)
     grade = int(room.classrooms["grade"].iloc[0])
     targets = ds.targets[ds.targets["grade"] == grade]
-    m = progress.mastery(now.evidence, method=method, kinds=kinds)
+    m = progress.mastery(now.evidence, **args)
     # mastery at the end of the cycle before: "newly mastered" is one fact everywhere
-    before = (progress.mastery(room.through_cycle(int(cycle) - 1).evidence, method=method,
-                               kinds=kinds) if int(cycle) - 1 in cyc.index else m.iloc[:0])
+    before = (progress.mastery(room.through_cycle(int(cycle) - 1).evidence, **args)
+              if int(cycle) - 1 in cyc.index else m.iloc[:0])
     as_of = cyc.loc[int(cycle), "end"]
     bounds = dict(min_size=min_size, max_size=max_size, n_groups=n_groups)
     front = progress.frontier(m, targets, students)
@@ -107,14 +124,15 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of, before=before),
         projection=progress.projection(m, targets, students, ds.cycles, as_of=as_of),
         growth=(progress.growth(now.evidence, ds.cycles, int(cycle) - 1, int(cycle),
-                                method=method, kinds=kinds, targets=targets)
+                                targets=targets, **args)
                 if int(cycle) > 1 else None),
-        attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds),
+        attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds,
+                                                  mastery_line=args["mastery_line"]),
     )
     view.groups = {s: groups_for(front, targets, s, **bounds) for s in view.subjects}
     if history:
-        earlier = group_history(room, int(cycle) - 1, targets, view.subjects, method=method,
-                                kinds=kinds, **bounds)
+        earlier = group_history(room, int(cycle) - 1, targets, view.subjects,
+                                mastery=args, **bounds)
         for subject in view.subjects:
             now_g = view.groups[subject]
             h = pd.concat([earlier[subject], now_g[now_g["group"].notna()].assign(cycle_id=int(cycle))],
@@ -129,15 +147,18 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
 
 
 def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decaying_average",
-                  kinds=None, **bounds) -> dict:
+                  kinds=progress.COUNTED, mastery: dict | None = None, **bounds) -> dict:
     """The groups the data would have proposed at the end of each cycle up to CYCLE,
-    per subject (mastery and frontier are computed once per cycle for all subjects)."""
+    per subject (mastery and frontier are computed once per cycle for all subjects).
+    ``mastery``: all of mastery's arguments at once (``mastery_args``), instead of
+    ``method`` and ``kinds``."""
+    args = mastery if mastery is not None else {"method": method, "kinds": kinds}
     frames = {s: [] for s in subjects}
     for c in range(1, int(cycle) + 1):
         ev = room.through_cycle(c).evidence
         if not len(ev):
             continue
-        front = progress.frontier(progress.mastery(ev, method=method, kinds=kinds), targets,
+        front = progress.frontier(progress.mastery(ev, **args), targets,
                                   room.students)
         for s in subjects:
             g = groups_for(front, targets, s, **bounds)

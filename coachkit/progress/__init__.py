@@ -10,10 +10,11 @@ All work is vectorized over pairs (see ``prepare``); docs/progress.md has the fo
 """
 from .continuum import (attempts_to_proficiency, frontier, growth, newly_mastered, pace,
                         projection, stage, summarize_by)
-from .mastery import compare_methods, mastery
+from .mastery import compare_methods, mastery, ship_method
 from .methods import METHODS, available_methods, register_method
+from .prepare import COUNTED
 from .tracing import fit_knowledge_tracing
 
-__all__ = ["mastery", "compare_methods", "register_method", "available_methods", "METHODS",
+__all__ = ["COUNTED", "mastery", "compare_methods", "ship_method", "register_method", "available_methods", "METHODS",
            "fit_knowledge_tracing", "stage", "newly_mastered", "frontier", "pace", "projection", "growth",
            "attempts_to_proficiency", "summarize_by"]

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..daskops import dask_aware
+from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .mastery import STAGE_DTYPE, mastery
 from .methods import EPS, NAT
-from .prepare import check_evidence, prepare
+from .prepare import COUNTED, check_evidence, prepare, resolve_kinds
 
 DAY = np.timedelta64(1, "D")
 CYCLE_DAYS = 42
@@ -368,7 +368,7 @@ def projection(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame,
 # ---------------------------------------------------------------------------- growth
 
 def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cycle=None, *,
-           method="decaying_average", mastery_line: float = MASTERY_LINE, kinds=None,
+           method="decaying_average", mastery_line: float = MASTERY_LINE, kinds=COUNTED,
            targets: pd.DataFrame | None = None, scale=(SCALE_MIN, SCALE_MAX),
            **params) -> pd.DataFrame:
     """Change between two cycles in targets mastered and in mean level.
@@ -397,6 +397,7 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
             raise ValueError(f"{name}={cid!r} is not in the cycles table; expected one of "
                              f"{', '.join(map(str, c['cycle_id']))}")
         ends[name] = hit["end"].iloc[0]
+    kinds = resolve_kinds(kinds, evidence)
     check_evidence(evidence, kinds=kinds, scale=scale)
     keys = ["student_id"] + (["subject"] if targets is not None else [])
     t = _targets(targets) if targets is not None else None
@@ -439,7 +440,7 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
 # ---------------------------------------------------------------- attempts to proficiency
 
 def attempts_to_proficiency(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
-                            kinds=None, *, per: str = "target",
+                            kinds=COUNTED, *, per: str = "target",
                             scale=(SCALE_MIN, SCALE_MAX)) -> pd.DataFrame:
     """How many attempts students needed to first score at or above the mastery line.
 

@@ -85,7 +85,8 @@ def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
 
 def get_method(method) -> Method:
     if callable(method) and not isinstance(method, str):
-        return Method(getattr(method, "__name__", "custom"), method)
+        return Method(getattr(method, "__name__", "custom"), method,
+                      running=getattr(method, "running", None))
     if method not in METHODS:
         raise ValueError(f"unknown mastery method {method!r}; expected one of "
                          f"{', '.join(sorted(METHODS))} (or register one with "
@@ -109,7 +110,15 @@ def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
         raise ValueError(f"method {m.name!r} takes parameter(s) "
                          f"{', '.join(allowed) or 'none'}; received {', '.join(unknown)}")
     if pairs.n_pairs == 0:
-        return {"mastery": np.zeros(0)}
+        # no counted evidence (e.g. only formative scores): still ask the method, so the
+        # table has the columns it adds (best_fit's fit); not every method takes empty input
+        try:
+            out = {} if m.per_pair else m.func(pairs, **params)
+        except Exception:
+            out = {}
+        res = {k: v[:0] for k, v in (out.items() if isinstance(out, dict) else [])
+               if k != "mastery"}
+        return {"mastery": np.zeros(0), **res}
     if m.per_pair:
         groups = np.split(pairs.score, pairs.starts[1:])
         out = np.array([float(m.func(g, **params)) for g in groups], dtype=float)
