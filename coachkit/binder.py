@@ -10,7 +10,7 @@ import html
 
 import pandas as pd
 
-from . import progress
+from . import progress, talk
 from .dataset import Dataset
 from .i18n import t
 from .schema import STAGES, grade_label
@@ -32,7 +32,7 @@ CSS = """
 
 
 def student_summary(ds: Dataset, student_id: str, cycle: int, *,
-                    method: str = "decaying_average", kinds=None) -> dict:
+                    method: str | None = None, kinds=progress.COUNTED) -> dict:
     """The tables a conference page needs for one student at the end of CYCLE."""
     st = ds.students[ds.students["student_id"].astype(str) == str(student_id)]
     if not len(st):
@@ -43,10 +43,12 @@ def student_summary(ds: Dataset, student_id: str, cycle: int, *,
     cycles = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
     now = one.through_cycle(cycle)
     targets = ds.targets[ds.targets["grade"] == int(student["grade"])]
-    m = progress.mastery(now.evidence, method=method, kinds=kinds)
+    args = talk.mastery_args(ds, method, kinds)          # the district policy
+    m = progress.mastery(now.evidence, **args)
     stages = progress.stage(m, targets, st)
-    start = cycles.loc[int(cycle), "start"]
-    new = m[m["mastered"] & (m["mastered_date"] >= start)] if "mastered_date" in m else m.iloc[:0]
+    before = (progress.mastery(one.through_cycle(int(cycle) - 1).evidence, **args)
+              if int(cycle) - 1 in cycles.index else None)
+    new = progress.newly_mastered(m, before)
     front = progress.frontier(m, targets, st)
     return dict(student=student, targets=targets, stages=stages, new=new, frontier=front,
                 cycle=cycles.loc[int(cycle)])

@@ -371,8 +371,8 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
     g = g.merge(students[["student_id", "grade"]], on="student_id", how="inner")
     g = g[~g["subject"].astype(str).str.startswith("(")]      # "(unknown target)"
     by = g.groupby(["grade", "subject", "from_cycle", "to_cycle"], observed=True).agg(
-        students=("student_id", "nunique"), mean_new=("mastered_change", "mean"),
-        moved=("mastered_change", lambda s: (s > 0).mean())).reset_index()
+        students=("student_id", "nunique"), mean_new=("newly_mastered", "mean"),
+        moved=("newly_mastered", lambda s: (s > 0).mean())).reset_index()
     by = by[by["students"] >= min_n]
     data = pd.DataFrame({
         "grade": by["grade"].map(grade_label), "subject": by["subject"].astype(str),
@@ -398,7 +398,7 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
                             count_columns=("students",)))
     last = g[g["to_cycle"] == g["to_cycle"].max()]
     bands = ["none", "1–2 targets", "3–4 targets", "5 or more"]
-    last = last.assign(band=pd.cut(last["mastered_change"], [-10**6, 1, 3, 5, 10**6],
+    last = last.assign(band=pd.cut(last["newly_mastered"], [-10**6, 1, 3, 5, 10**6],
                                    right=False, labels=bands))
     counts = pd.crosstab([last["grade"], last["subject"].astype(str)], last["band"],
                          dropna=False).reindex(columns=bands, fill_value=0)
@@ -413,7 +413,7 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
                 grade=lambda d: d["grade"].map(grade_label)),
             display=_wide(c, pct, ["grade", "subject"], {"grade": grade_label, "subject": _subject}),
             count_columns=("students",), note=_note(dropped, min_n)))
-    per_cycle = g.groupby("to_cycle")["mastered_change"].mean()
+    per_cycle = g.groupby("to_cycle")["newly_mastered"].mean()
     if len(per_cycle):
         best = per_cycle.idxmax()
         sec.notes.append(

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import grouping, privacy, progress
+from . import grouping, policy, privacy, progress
 from .schema import grade_label
 from .dataset import Dataset
 
@@ -82,11 +82,28 @@ def groups_for(frontier: pd.DataFrame, targets, subject: str, **bounds) -> pd.Da
                                     subject=subject, targets=targets)
 
 
+def mastery_args(ds: Dataset, method=None, kinds=progress.COUNTED) -> dict:
+    """Method, line, kinds and parameters for a dataset: its district policy
+    (``coachkit.toml`` in its folder), with ``method``/``kinds`` overriding it for one
+    run (the policy's parameters go with the policy's method only)."""
+    pol = policy.for_dataset(ds)
+    args = pol.mastery_args()
+    if method is not None and method != pol.method:
+        args = {"method": method, "mastery_line": pol.mastery_line, "kinds": args["kinds"]}
+    if not isinstance(kinds, type(progress.COUNTED)):
+        args["kinds"] = kinds
+    return args
+
+
 def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
-                   method: str = "decaying_average", kinds=None, min_size: int = 3,
+                   method: str | None = None, kinds=progress.COUNTED, min_size: int = 3,
                    max_size: int = 6, n_groups: int | None = None,
                    history: bool = True) -> ClassroomView:
-    """Every table the data talk shows for one classroom at the end of CYCLE."""
+    """Every table the data talk shows for one classroom at the end of CYCLE. Method,
+    mastery line, counted kinds and parameters come from the district policy
+    (``coachkit.policy``); ``method`` and ``kinds`` override it."""
+    args = mastery_args(ds, method, kinds)
+    method, kinds = args["method"], args["kinds"]
     room = ds.classroom(classroom_id)
     cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
     cycle = ds.check_cycle(cycle)
@@ -94,7 +111,10 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     students = room.students.reset_index(drop=True)
     grade = int(room.classrooms["grade"].iloc[0])
     targets = ds.targets[ds.targets["grade"] == grade]
-    m = progress.mastery(now.evidence, method=method, kinds=kinds)
+    m = progress.mastery(now.evidence, **args)
+    # mastery at the end of the cycle before: "newly mastered" is one fact everywhere
+    before = (progress.mastery(room.through_cycle(int(cycle) - 1).evidence, **args)
+              if int(cycle) - 1 in cyc.index else m.iloc[:0])
     as_of = cyc.loc[int(cycle), "end"]
     bounds = dict(min_size=min_size, max_size=max_size, n_groups=n_groups)
     front = progress.frontier(m, targets, students)
@@ -102,17 +122,18 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         classroom=room.classrooms.iloc[0], cycle=cyc.loc[int(cycle)], method=method,
         students=students, targets=targets, evidence=now.evidence, mastery=m,
         stages=progress.stage(m, targets, students), frontier=front,
-        pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of),
+        pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of, before=before),
         projection=progress.projection(m, targets, students, ds.cycles, as_of=as_of),
         growth=(progress.growth(now.evidence, ds.cycles, int(cycle) - 1, int(cycle),
-                                method=method, kinds=kinds, targets=targets)
+                                targets=targets, **args)
                 if int(cycle) > 1 else None),
-        attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds),
+        attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds,
+                                                  mastery_line=args["mastery_line"]),
     )
     view.groups = {s: groups_for(front, targets, s, **bounds) for s in view.subjects}
     if history:
-        earlier = group_history(room, int(cycle) - 1, targets, view.subjects, method=method,
-                                kinds=kinds, **bounds)
+        earlier = group_history(room, int(cycle) - 1, targets, view.subjects,
+                                mastery=args, **bounds)
         for subject in view.subjects:
             now_g = view.groups[subject]
             h = pd.concat([earlier[subject], now_g[now_g["group"].notna()].assign(cycle_id=int(cycle))],
@@ -127,18 +148,21 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
 
 
 def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decaying_average",
-                  kinds=None, frontier_at=None, **bounds) -> dict:
+                  kinds=progress.COUNTED, mastery: dict | None = None, frontier_at=None,
+                  **bounds) -> dict:
     """The groups the data would have proposed at the end of each cycle up to CYCLE,
     per subject (mastery and frontier are computed once per cycle for all subjects;
     ``frontier_at(c)``, when given, supplies them instead, e.g. from a cache). A cycle
     in which the bounds cannot be met (too few students back then) is grouped with the
-    default bounds instead."""
+    default bounds instead. ``mastery``: all of mastery's arguments at once
+    (``mastery_args``), instead of ``method`` and ``kinds``."""
+    args = mastery if mastery is not None else {"method": method, "kinds": kinds}
+
     def frontier(c):
         ev = room.through_cycle(c).evidence
         if not len(ev):
             return None
-        return progress.frontier(progress.mastery(ev, method=method, kinds=kinds), targets,
-                                 room.students)
+        return progress.frontier(progress.mastery(ev, **args), targets, room.students)
     frontier_at = frontier_at or frontier
     fallback = dict(min_size=min(bounds.get("min_size", 3), 3),
                     max_size=bounds.get("max_size", 6))

@@ -312,3 +312,26 @@ def test_the_public_functions_themselves_take_dask(ds, pev):
     got_g = G.flexible_groups(dd.from_pandas(pf, npartitions=3), by="classroom_id",
                               targets=ds.targets, compute=True)
     pd.testing.assert_frame_equal(got_g, want_g, check_exact=True)
+
+
+def test_partitioning_is_a_leaf_and_the_analyses_do_not_import_daskops():
+    """Imports run one way: partitioning <- progress, grouping <- daskops (issue 15)."""
+    import ast
+    root = Path(__file__).resolve().parents[1] / "coachkit"
+
+    def imports(path):
+        out = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                out.add(("." * node.level) + (node.module or ""))
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
+        return out
+
+    leaf = imports(root / "partitioning.py")
+    assert not [m for m in leaf if m.startswith(".") or m.startswith("coachkit")], leaf
+    for pkg in ("progress", "grouping"):
+        for f in (root / pkg).glob("*.py"):
+            assert not [m for m in imports(f) if "daskops" in m], f
+    assert ckd.mastery is P.mastery and ckd.frontier is P.frontier
+    assert ckd.flexible_groups is G.flexible_groups

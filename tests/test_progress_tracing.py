@@ -112,3 +112,40 @@ def test_checks_and_bounds():
                                 max_guess=0.3, max_slip=0.3)
     assert f["guess"].iloc[0] <= 0.3 and f["slip"].iloc[0] <= 0.3
     assert len(P.fit_knowledge_tracing(ev.iloc[:0])) == 0
+
+
+# ------------------------------------------- numerically stable forward pass (issue 18.7)
+
+def log_space_loglik(obs, prior, learn, guess, slip):
+    """An independent exact forward pass in log space (logsumexp), one sequence."""
+    from scipy.special import logsumexp
+    la = np.log([1 - prior, prior])                       # (unknown, known)
+    logT = np.log(np.array([[1 - learn, learn], [1e-300, 1.0]]))
+    logT[1, 0] = -np.inf                                  # no forgetting
+    for t, o in enumerate(obs):
+        emit = np.log([guess, 1 - slip]) if o else np.log([1 - guess, slip])
+        if t:
+            la = logsumexp(la[:, None] + logT, axis=0)
+        la = la + emit
+    return float(logsumexp(la))
+
+
+def test_log_likelihood_matches_an_exact_log_space_forward_pass_on_500_opportunities():
+    truth = {"long": (0.2, 0.02, 0.2, 0.1)}
+    ev = simulate(truth, 60, 500, seed=3)
+    fit = P.fit_knowledge_tracing(ev).iloc[0]
+    prm = [float(fit[k]) for k in ("prior", "learn", "guess", "slip")]
+    want = 0.0
+    for _, g in ev.sort_values("date", kind="stable").groupby("student_id"):
+        want += log_space_loglik((g["score"] >= 3).to_numpy(), *prm)
+    assert abs(float(fit["log_likelihood"]) - want) <= 1e-6 * max(1.0, abs(want) / 1e3)
+    assert abs(float(fit["log_likelihood"]) - want) / abs(want) < 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.booleans(), min_size=400, max_size=500),
+       st.floats(0.01, 0.9), st.floats(0.001, 0.3), st.floats(0.01, 0.45), st.floats(0.01, 0.45))
+def test_forward_pass_matches_log_space_on_long_sequences(obs, prior, learn, guess, slip):
+    from coachkit.progress.tracing import sequence_loglik
+    got = sequence_loglik(np.array(obs), prior=prior, learn=learn, guess=guess, slip=slip)
+    assert got == pytest.approx(log_space_loglik(obs, prior, learn, guess, slip), abs=1e-6)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..daskops import dask_aware
+from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from .. import checks
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..daskops import dask_aware
+from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .mastery import STAGE_DTYPE, mastery
 from .methods import EPS, NAT
-from .prepare import check_evidence, prepare
+from .prepare import COUNTED, check_evidence, prepare, resolve_kinds
 
 DAY = np.timedelta64(1, "D")
 CYCLE_DAYS = 42
@@ -216,12 +216,46 @@ def _weeks(a, b) -> float:
     return max(((b - a) / pd.Timedelta(days=1) + 1) / 7.0, 1 / 7.0)
 
 
+def newly_mastered(now: pd.DataFrame, before: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pairs newly mastered in a cycle: mastered at its end and not at the end of the
+    cycle before. The one definition growth, pace, the data talk, the binder, the
+    dashboards and the showcase count by.
+
+    ``now``: the mastery table on the evidence dated through the end of the cycle;
+    ``before``: the same through the end of the previous cycle (None or an empty table:
+    nothing was mastered before, e.g. the first cycle). Both from ``mastery`` with the same
+    method, line and kinds. Returns the rows of ``now`` that are newly mastered, with all
+    of its columns (``mastered_date`` says since when), in ``now``'s order.
+    """
+    return now[newly_mastered_mask(now, before)]
+
+
+def newly_mastered_mask(now: pd.DataFrame, before: pd.DataFrame | None) -> np.ndarray:
+    """``newly_mastered`` as a boolean per row of ``now``."""
+    _mastery_table(now)
+    ok = now["mastered"].to_numpy(dtype=bool)
+    if before is None or not len(before):
+        return ok
+    _mastery_table(before)
+    had = before[before["mastered"].to_numpy(dtype=bool)]
+    done = pd.MultiIndex.from_arrays([_key(had["student_id"]), _key(had["target_id"])])
+    pairs = pd.MultiIndex.from_arrays([_key(now["student_id"]), _key(now["target_id"])])
+    return ok & ~pairs.isin(done)
+
+
 def pace(m: pd.DataFrame, cycles: pd.DataFrame | None = None, *,
-         targets: pd.DataFrame | None = None, as_of=None, year_start=None) -> pd.DataFrame:
+         targets: pd.DataFrame | None = None, as_of=None, year_start=None,
+         before: pd.DataFrame | None = None) -> pd.DataFrame:
     """Targets mastered per week, over the school year so far and over the last cycle.
 
-    A target counts on its ``mastered_date`` (the score that first reached the line).
-    ``as_of`` defaults to the latest evidence date. With ``cycles``: the year starts at the
+    The last cycle counts the targets ``newly_mastered(m, before)`` when ``before`` (the
+    mastery table at the end of the previous cycle; an empty table at the first cycle) is
+    given, which is what the data talk and the dashboards pass. Without it, a target
+    counts in a window when its ``mastered_date`` (the day since which it has stayed
+    mastered) falls in it; that is the same fact except for a target that was mastered at
+    the end of the previous cycle, dropped below the line and came back within this one.
+    The year counts targets mastered at ``as_of`` whose ``mastered_date`` is in the
+    school year. ``as_of`` defaults to the latest evidence date. With ``cycles``: the year starts at the
     first cycle of the school year that contains ``as_of`` and the last cycle is the one
     under way at ``as_of`` (counted up to ``as_of``). Without cycles: the year starts at the
     earliest date in the table (or ``year_start``) and the last cycle is the 42 days
@@ -234,9 +268,13 @@ def pace(m: pd.DataFrame, cycles: pd.DataFrame | None = None, *,
     as_of, ys, _, cid, cs, ce = _windows(m, cycles, as_of, year_start)
     md = m["mastered_date"]
     ok = m["mastered"].to_numpy(dtype=bool)
+    if before is not None:
+        in_cycle = newly_mastered_mask(m, before)
+    else:
+        in_cycle = ok & ((md >= cs) & (md <= ce)).to_numpy()
     df = pd.DataFrame({"student_id": _key(m["student_id"]),
                        "in_year": ok & ((md >= ys) & (md <= as_of)).to_numpy(),
-                       "in_cycle": ok & ((md >= cs) & (md <= ce)).to_numpy()})
+                       "in_cycle": in_cycle})
     keys = ["student_id"]
     if targets is not None:
         t = _targets(targets)
@@ -330,7 +368,7 @@ def projection(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame,
 # ---------------------------------------------------------------------------- growth
 
 def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cycle=None, *,
-           method="decaying_average", mastery_line: float = MASTERY_LINE, kinds=None,
+           method="decaying_average", mastery_line: float = MASTERY_LINE, kinds=COUNTED,
            targets: pd.DataFrame | None = None, scale=(SCALE_MIN, SCALE_MAX),
            **params) -> pd.DataFrame:
     """Change between two cycles in targets mastered and in mean level.
@@ -338,8 +376,11 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
     Mastery is computed twice with the chosen method: from the evidence dated up to the
     end of ``from_cycle`` and up to the end of ``to_cycle`` (defaults: the last two cycles
     by start date). mean level = mean of the method's level over the student's pairs with
-    counted evidence. Returns student_id, [subject], from_cycle, to_cycle, mastered_from,
-    mastered_to, mastered_change, level_from, level_to, level_change. A student with no
+    counted evidence. mastered_change = mastered_to − mastered_from (net: a target that
+    fell back below the line counts −1); newly_mastered = how many targets are
+    ``newly_mastered`` (mastered at the end of to_cycle, not at the end of from_cycle).
+    Returns student_id, [subject], from_cycle, to_cycle, mastered_from, mastered_to,
+    mastered_change, newly_mastered, level_from, level_to, level_change. A student with no
     evidence by the end of from_cycle starts at 0 mastered and an empty level.
     """
     c = _cycles(cycles)
@@ -356,25 +397,35 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
             raise ValueError(f"{name}={cid!r} is not in the cycles table; expected one of "
                              f"{', '.join(map(str, c['cycle_id']))}")
         ends[name] = hit["end"].iloc[0]
+    kinds = resolve_kinds(kinds, evidence)
     check_evidence(evidence, kinds=kinds, scale=scale)
     keys = ["student_id"] + (["subject"] if targets is not None else [])
     t = _targets(targets) if targets is not None else None
 
-    def per_student(end):
-        ev = evidence[(evidence["date"] <= end).to_numpy()]
-        mt = mastery(ev, method, mastery_line, kinds, scale=scale, **params)
+    tables = {}
+
+    def per_student(name):
+        ev = evidence[(evidence["date"] <= ends[name]).to_numpy()]
+        mt = tables[name] = mastery(ev, method, mastery_line, kinds, scale=scale, **params)
         df = pd.DataFrame({"student_id": _key(mt["student_id"]),
                            "target_id": _key(mt["target_id"]),
                            "mastered": mt["mastered"].to_numpy(),
                            "level": mt["mastery"].to_numpy()})
+        if name == "to_cycle":
+            df["new"] = newly_mastered_mask(mt, tables["from_cycle"])
         if t is not None:
             df = df.merge(t[["target_id", "subject"]], on="target_id", how="left")
             df["subject"] = df["subject"].fillna("(unknown target)")
-        return df.groupby(keys, sort=True).agg(mastered=("mastered", "sum"),
-                                               level=("level", "mean"))
+        agg = dict(mastered=("mastered", "sum"), level=("level", "mean"))
+        if name == "to_cycle":
+            agg["newly_mastered"] = ("new", "sum")
+        return df.groupby(keys, sort=True).agg(**agg)
 
-    a, b = per_student(ends["from_cycle"]), per_student(ends["to_cycle"])
-    out = a.add_suffix("_from").join(b.add_suffix("_to"), how="outer").reset_index()
+    a, b = per_student("from_cycle"), per_student("to_cycle")
+    new = b.pop("newly_mastered")
+    out = a.add_suffix("_from").join(b.add_suffix("_to"), how="outer").join(new)
+    out = out.reset_index()
+    out["newly_mastered"] = out["newly_mastered"].fillna(0).astype(np.int64)
     out["mastered_from"] = out["mastered_from"].fillna(0).astype(np.int64)
     out["mastered_to"] = out["mastered_to"].fillna(0).astype(np.int64)
     out["mastered_change"] = out["mastered_to"] - out["mastered_from"]
@@ -382,13 +433,14 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
     out.insert(len(keys), "from_cycle", from_cycle)
     out.insert(len(keys) + 1, "to_cycle", to_cycle)
     return out[[*keys, "from_cycle", "to_cycle", "mastered_from", "mastered_to",
-                "mastered_change", "level_from", "level_to", "level_change"]]
+                "mastered_change", "newly_mastered", "level_from", "level_to",
+                "level_change"]]
 
 
 # ---------------------------------------------------------------- attempts to proficiency
 
 def attempts_to_proficiency(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
-                            kinds=None, *, per: str = "target",
+                            kinds=COUNTED, *, per: str = "target",
                             scale=(SCALE_MIN, SCALE_MAX)) -> pd.DataFrame:
     """How many attempts students needed to first score at or above the mastery line.
 

@@ -4,19 +4,52 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..daskops import dask_aware, ship_method
+from ..partitioning import dask_aware
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
-from .methods import EPS, NAT, get_method, nth_hit_date, run_method
-from .prepare import Prepared, prepare
+from .methods import EPS, METHODS, NAT, get_method, nth_hit_date, run_method
+from .prepare import COUNTED, Prepared, prepare
+from .since import mastered_since
 
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=True)
 MASTERY_COLUMNS = ["student_id", "target_id", "mastery", "n_evidence", "last_date",
                    "mastered", "stage", "mastered_date"]
 
 
+# ------------------------------------------------- custom mastery methods on Dask workers
+class _ShippedMethod:
+    """A registered (non built-in) mastery method carried to the workers by value: a
+    vectorized callable the pandas ``mastery`` accepts, running the method as registered
+    (per-pair methods keep their per-pair loop, a running form goes along)."""
+
+    def __init__(self, method):
+        self.method = method
+        self.__name__ = method.name
+        self.running = method.running
+
+    def __call__(self, pairs, **params):
+        return run_method(self.method, pairs, params)
+
+
+def ship_method(arguments: dict) -> dict:
+    """``prepare`` hook of ``mastery`` on Dask: methods registered in this process (a
+    notebook cell's ``@register_method``) do not exist in the workers' processes; send
+    them along. knowledge_tracing pools all students to fit, so on Dask it needs
+    ``params=``."""
+    m = arguments.get("method")
+    if m == "knowledge_tracing" and arguments.get("params") is None:
+        raise ValueError(
+            "knowledge_tracing fits its parameters on ALL students' evidence at once, so it "
+            "cannot be fitted partition by partition; fit once and pass the table: "
+            "params=ck.progress.fit_knowledge_tracing(evidence_or_a_sample) (every other "
+            "method is per student and runs on Dask as is)")
+    if isinstance(m, str) and m in METHODS and not METHODS[m].builtin:
+        arguments = dict(arguments, method=_ShippedMethod(METHODS[m]))
+    return arguments
+
+
 @dask_aware("student_id", prepare=ship_method)   # Dask evidence: per student partition
 def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: float = MASTERY_LINE,
-            kinds=None, *, scale=(SCALE_MIN, SCALE_MAX), **params) -> pd.DataFrame:
+            kinds=COUNTED, *, scale=(SCALE_MIN, SCALE_MAX), **params) -> pd.DataFrame:
     """Mastery of every (student, target) pair in the evidence, by one method.
 
     Parameters
@@ -26,8 +59,11 @@ def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: flo
     method : a registered method name (see ``available_methods()``) or a vectorized
         function ``f(pairs, **params)``.
     mastery_line : the level that counts as mastered (3 = Proficient).
-    kinds : evidence kinds that count, e.g. ``["summative", "retake"]``; None = all. A pair
-        whose evidence is all of other kinds stays in the table as ``i-learn`` with
+    kinds : evidence kinds that count, e.g. ``["summative", "retake"]``; None = all.
+        Default: the district policy's default (summative, retake, observation; formative
+        practice and self-assessment are shown but do not count) when the evidence has a
+        kind column, else all (see ``coachkit.policy``). A pair whose evidence is all of
+        other kinds stays in the table as ``i-learn`` with
         ``n_evidence`` 0 and no level.
     scale : the proficiency scale, (1, 4) by default; scores outside it are an error.
     **params : the method's parameters (``weight=0.75``, ``n=2`` …).
@@ -37,13 +73,19 @@ def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: flo
     One row per pair, sorted by student then target (category order): student_id,
     target_id (category), mastery (float; for knowledge_tracing the probability the target
     is mastered), n_evidence, last_date (of the counted evidence), mastered (bool),
-    stage (i-learn / i-practice / i-show), mastered_date (the date of the score that first
-    reached the line, for n_times the n-th; NaT when not mastered), plus any columns the
-    method adds (``fit`` for best_fit).
+    stage (i-learn / i-practice / i-show), mastered_date (the day since which the pair has
+    stayed mastered: the method's level on the evidence through that day is at or above
+    the line, through the evidence day before it is not, and it has not dropped below
+    since; for n_times the day of the n-th qualifying score, for knowledge_tracing the
+    day P(mastered) reached the threshold; NaT when not mastered, see
+    docs/progress.md), plus any columns the method adds (``fit`` for best_fit).
     """
     m = get_method(method)
     prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
     res = run_method(m, prep.pairs, params)
+    if "mastered_date" not in res:
+        res["mastered_date"] = mastered_since(m, prep.pairs, params, res)
+    res.pop("running", None)
     return assemble(prep, res)
 
 
@@ -107,7 +149,7 @@ def assemble(prep: Prepared, res: dict) -> pd.DataFrame:
 
 
 def compare_methods(evidence: pd.DataFrame, methods=None, mastery_line: float = MASTERY_LINE,
-                    kinds=None, *, min_evidence: int = 3, scale=(SCALE_MIN, SCALE_MAX),
+                    kinds=COUNTED, *, min_evidence: int = 3, scale=(SCALE_MIN, SCALE_MAX),
                     params: dict | None = None) -> pd.DataFrame:
     """Every method's level side by side, one row per (student, target).
 

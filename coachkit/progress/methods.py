@@ -29,6 +29,7 @@ class Method:
     func: Callable
     per_pair: bool = False
     builtin: bool = False
+    running: Callable | None = None    # level or flag on the evidence through each row
 
     @property
     def params(self) -> dict:
@@ -46,7 +47,7 @@ METHODS: dict[str, Method] = {}
 
 
 def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
-                    _builtin: bool = False):
+                    running: Callable | None = None, _builtin: bool = False):
     """Register a mastery method under ``name``; it then works by name everywhere
     (``mastery``, ``compare_methods``, ``growth``, protocols and dashboards).
 
@@ -58,6 +59,11 @@ def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
     ``per_pair=True``: ``func(scores, **params)`` gets one pair's scores (oldest first)
     and returns a number. Handy for trying an idea; it runs a Python loop over pairs, so
     write the vectorized form before using it on a district.
+
+    ``running``: optional ``running(pairs, **params)`` giving, per row, the level (or the
+    mastered flag) on the pair's evidence up to and including that row, vectorized; it
+    dates when each pair was mastered (``mastered_date``). Without it the method is run
+    on every prefix of every pair that ends on a day: exact, but slow on long sequences.
 
     Built-in names can only be replaced with ``replace=True``; a custom name registered
     again (re-running a notebook cell) replaces the earlier one.
@@ -71,14 +77,16 @@ def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
         if old is not None and old.builtin and not replace:
             raise ValueError(f"{name!r} is a built-in mastery method; pass replace=True "
                              "to replace it, or choose another name")
-        METHODS[name] = Method(name, func, per_pair=per_pair, builtin=_builtin)
+        METHODS[name] = Method(name, func, per_pair=per_pair, builtin=_builtin,
+                               running=running)
         return func
     return deco
 
 
 def get_method(method) -> Method:
     if callable(method) and not isinstance(method, str):
-        return Method(getattr(method, "__name__", "custom"), method)
+        return Method(getattr(method, "__name__", "custom"), method,
+                      running=getattr(method, "running", None))
     if method not in METHODS:
         raise ValueError(f"unknown mastery method {method!r}; expected one of "
                          f"{', '.join(sorted(METHODS))} (or register one with "
@@ -102,7 +110,15 @@ def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
         raise ValueError(f"method {m.name!r} takes parameter(s) "
                          f"{', '.join(allowed) or 'none'}; received {', '.join(unknown)}")
     if pairs.n_pairs == 0:
-        return {"mastery": np.zeros(0)}
+        # no counted evidence (e.g. only formative scores): still ask the method, so the
+        # table has the columns it adds (best_fit's fit); not every method takes empty input
+        try:
+            out = {} if m.per_pair else m.func(pairs, **params)
+        except Exception:
+            out = {}
+        res = {k: v[:0] for k, v in (out.items() if isinstance(out, dict) else [])
+               if k != "mastery"}
+        return {"mastery": np.zeros(0), **res}
     if m.per_pair:
         groups = np.split(pairs.score, pairs.starts[1:])
         out = np.array([float(m.func(g, **params)) for g in groups], dtype=float)
@@ -112,7 +128,11 @@ def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
     if "mastery" not in res:
         raise ValueError(f"method {m.name!r} returned a dict without 'mastery'")
     for k, v in res.items():
-        if len(v) != pairs.n_pairs:
+        if k == "running":                       # per row: the flag through each row
+            if len(v) != len(pairs.score):
+                raise ValueError(f"method {m.name!r} returned {len(v)} running flags; "
+                                 f"expected one per score ({len(pairs.score)})")
+        elif len(v) != pairs.n_pairs:
             raise ValueError(f"method {m.name!r} returned {len(v)} values for {k!r}; "
                              f"expected one per pair ({pairs.n_pairs})")
     res["mastery"] = np.asarray(res["mastery"], dtype=float)
@@ -219,8 +239,10 @@ def most_recent(p: Pairs):
 
 @_builtin("highest")
 def highest(p: Pairs):
-    """The highest score ever: m = max_i s_i."""
-    return np.maximum.reduceat(p.score, p.starts)
+    """The highest score ever: m = max_i s_i (mastered since the first score at the
+    line)."""
+    return {"mastery": np.maximum.reduceat(p.score, p.starts),
+            "mastered_date": nth_hit_date(p, 1)}
 
 
 @_builtin("mean")

@@ -22,6 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .. import policy
 from ..errors import CoachkitDataError
 from ..schema import EVIDENCE_KINDS, SCALE_MAX, SCALE_MIN
 
@@ -187,6 +188,31 @@ def _bad_rows(df, mask, column, what, expected) -> None:
         f"evidence column {column!r} has {what} in {len(idx)} row(s): {shown}{more}; "
         f"expected {expected}", table="evidence", column=column, row=rows[0],
         found=vals[0], expected=expected)
+
+
+class PolicyKinds:
+    """The default of every ``kinds=`` argument: the kinds the district policy counts
+    (``coachkit.policy``: summative, retake, observation) when the evidence has a kind
+    column, all evidence when it has none. Pass ``kinds=None`` to count everything."""
+
+    def __repr__(self):
+        return "the policy's kinds"
+
+    def __eq__(self, other):                    # survives pickling to a Dask worker
+        return isinstance(other, PolicyKinds)
+
+    __hash__ = object.__hash__
+
+
+COUNTED = PolicyKinds()
+
+
+def resolve_kinds(kinds, evidence):
+    """``kinds`` with the policy default filled in for this evidence table."""
+    if isinstance(kinds, PolicyKinds):
+        has = isinstance(evidence, pd.DataFrame) and "kind" in evidence.columns
+        return list(policy.DEFAULT.kinds) if has else None
+    return kinds
 
 
 def check_kinds(kinds) -> list[str] | None:
@@ -359,7 +385,7 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
             checked=False) -> Prepared:
     """Check the evidence and arrange it by pair (see module docstring)."""
     line = check_line(mastery_line, scale)
-    kinds = check_kinds(kinds)
+    kinds = check_kinds(resolve_kinds(kinds, evidence))
     if not checked:
         check_evidence(evidence, kinds=kinds, scale=scale)
     scode, students = codes_of(evidence["student_id"], dtype=None)

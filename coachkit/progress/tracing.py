@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN
 from .methods import EPS, register_method
-from .prepare import Pairs, prepare
+from .prepare import COUNTED, Pairs, prepare
 
 PARAMS = ("prior", "learn", "guess", "slip")
 INIT = {"prior": 0.3, "learn": 0.15, "guess": 0.2, "slip": 0.1}
@@ -88,27 +88,54 @@ class _Seqs:
 
 
 def _forward(s: _Seqs, prm: dict):
-    """Filtered P(known | scores up to t) per row, and the log-likelihood per row."""
+    """Filtered P(known | scores up to t) and P(unknown | …) per row, and the log of
+    each row's factor P(o_t | o_1 … o_{t−1}) (the scaled forward pass: the two state
+    probabilities are renormalised every step, so nothing underflows). The two states
+    are carried separately, never as p and 1 − p: after many correct answers P(unknown)
+    is far below the rounding of 1 − P(known), and a run of incorrect answers can grow
+    it back by orders of magnitude, so its relative precision matters."""
     post = np.empty(len(s.obs))
+    post0 = np.empty(len(s.obs))
     logc = np.empty(len(s.obs))
-    pred = prm["prior"][s.target]
+    pred1 = prm["prior"][s.target]
+    pred0 = (1 - prm["prior"])[s.target]
     for t in range(s.maxlen):
         r = s.rows(t)
-        tg = s.target[: len(r)]
+        k = len(r)
+        tg = s.target[:k]
         o = s.obs[r]
-        pr = pred[: len(r)]
         l1 = np.where(o, 1 - prm["slip"][tg], prm["slip"][tg])
         l0 = np.where(o, prm["guess"][tg], 1 - prm["guess"][tg])
-        num = pr * l1
-        den = num + (1 - pr) * l0
-        ps = num / den
-        post[r], logc[r] = ps, np.log(den)
-        pred = ps + (1 - ps) * prm["learn"][tg]
-    return post, logc
+        n1 = pred1[:k] * l1
+        n0 = pred0[:k] * l0
+        den = n0 + n1
+        p1, p0 = n1 / den, n0 / den
+        post[r], post0[r], logc[r] = p1, p0, np.log(den)
+        learn = prm["learn"][tg]
+        pred1 = p1 + p0 * learn
+        pred0 = p0 * (1 - learn)
+    return post, logc, post0
+
+
+def loglik(s: _Seqs, prm: dict) -> np.ndarray:
+    """Log-likelihood per target code of the sequences under ``prm``: the scaled forward
+    pass, Σ_t log P(o_t | o_1 … o_{t−1}), each factor a probability in (0, 1], so no
+    product underflows however long the sequence."""
+    _, logc, _ = _forward(s, prm)
+    return np.bincount(s.row_target, weights=s.row_weight * logc, minlength=len(prm["prior"]))
+
+
+def sequence_loglik(obs, *, prior: float, learn: float, guess: float, slip: float) -> float:
+    """Log-likelihood of one correct/incorrect sequence under given parameters."""
+    obs = np.asarray(obs, dtype=bool)
+    s = object.__new__(_Seqs)
+    s._layout(obs, np.ones(1), np.array([len(obs)], dtype=np.int64), np.zeros(1, np.int64))
+    prm = {k: np.array([float(v)]) for k, v in zip(PARAMS, (prior, learn, guess, slip))}
+    return float(loglik(s, prm)[0])
 
 
 def _em_step(s: _Seqs, prm: dict, bounds: dict):
-    post, logc = _forward(s, prm)
+    post, logc, post0 = _forward(s, prm)
     n = len(s.obs)
     b0, b1 = np.ones(n), np.ones(n)
     xi01 = np.zeros(n)                           # expected unknown -> known after row t
@@ -124,14 +151,15 @@ def _em_step(s: _Seqs, prm: dict, bounds: dict):
         nb1 = e1
         z = nb0 + nb1
         b0[r], b1[r] = nb0 / z, nb1 / z
-        a0, a1 = 1 - post[r], post[r]
+        a0, a1 = post0[r], post[r]
         j00, j01, j11 = a0 * (1 - T) * e0, a0 * T * e1, a1 * e1
         jz = j00 + j01 + j11
         xi01[r] = j01 / jz
         from0[r] = (j00 + j01) / jz
     g1 = post * b1
-    g1 = g1 / (g1 + (1 - post) * b0)
-    g0 = 1 - g1
+    g0 = post0 * b0
+    z = g1 + g0
+    g1, g0 = g1 / z, g0 / z
     w, tg, m = s.row_weight, s.row_target, len(prm["prior"])
 
     def tot(x):
@@ -191,17 +219,25 @@ def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-3, init=None, max_guess=0.45, ma
         if rows_left < 0.7 * len(work.obs):     # stop carrying converged targets
             work = work.subset(active)
     converged = ~active
+    # the E-step's likelihood belongs to the parameters before its M-step: report the
+    # likelihood of the parameters returned
+    ll = loglik(s, prm)
     return prm, ll, iters, converged, s
 
 
-def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None) -> np.ndarray:
+def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None, *, rows: bool = False):
     """P(known) after each pair's last score, including the chance to learn from it:
-    P = post + (1 − post)·learn (Corbett & Anderson's p(L_n))."""
+    P = post + (1 − post)·learn (Corbett & Anderson's p(L_n)). ``rows=True``: also the
+    same after every row of every pair (in pair order), to date the crossing."""
     s = seqs or _Seqs(p)
-    post, _ = _forward(s, prm)
+    post, _, post0 = _forward(s, prm)
+    learn = prm["learn"][s.row_target]
+    after = post + post0 * learn
     last = s.cstart + s.length - 1
-    final = post[last] + (1 - post[last]) * prm["learn"][s.target]
-    return final[s.pair_seq]
+    final = after[last][s.pair_seq]
+    if not rows:
+        return final
+    return final, after[s.cstart[s.pair_seq][p.pair] + p.pos]
 
 
 def _params_from_table(p: Pairs, table: pd.DataFrame) -> dict:
@@ -237,12 +273,13 @@ def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
                                        max_guess=max_guess, max_slip=max_slip)
     else:
         prm, seqs = _params_from_table(p, params), None
-    pm = p_mastered(p, prm, seqs)
-    return {"mastery": pm, "mastered": pm >= mastery_threshold - 1e-12}
+    pm, per_row = p_mastered(p, prm, seqs, rows=True)
+    tol = mastery_threshold - 1e-12
+    return {"mastery": pm, "mastered": pm >= tol, "running": per_row >= tol}
 
 
 def fit_knowledge_tracing(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
-                          kinds=None, *, scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100,
+                          kinds=COUNTED, *, scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100,
                           tol: float = 1e-3, init: dict | None = None,
                           max_guess: float = 0.45, max_slip: float = 0.45) -> pd.DataFrame:
     """BKT parameters per target, fitted by EM (see the module docstring).

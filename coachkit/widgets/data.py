@@ -242,9 +242,8 @@ def district(path: str, cycle: int, method: str) -> District:
               "pace", "on_track"]].merge(st, on="student_id", how="left")
     out["share_mastered"] = out["targets_mastered"] / out["targets_total"]
     if cycle > 1:
-        now = _mastered_by_subject(m, ds.targets)
-        before = _mastered_by_subject(district_mastery(path, cycle - 1, method), ds.targets)
-        change = now.sub(before, fill_value=0).rename("growth").reset_index()
+        new = progress.newly_mastered(m, district_mastery(path, cycle - 1, method))
+        change = _mastered_by_subject(new, ds.targets).rename("growth").reset_index()
         out = out.merge(change, on=["student_id", "subject"], how="left")
         out["growth"] = out["growth"].fillna(0.0)
     else:
