@@ -10,7 +10,6 @@ few calls and the logic has tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -335,7 +334,7 @@ def tracking_table(students: pd.DataFrame, fluidity: dict, stuck: dict, *,
 
 
 def grade_views(ds: Dataset, school: str, grade: int, cycle: int, *,
-                method: str = "decaying_average") -> list[ClassroomView]:
+                method: str | None = None) -> list[ClassroomView]:
     rooms = ds.classrooms[(ds.classrooms["school_id"] == school) & (ds.classrooms["grade"] == int(grade))]
     if not len(rooms):
         raise ValueError(f"no classrooms in school {school!r}, grade {grade!r}")

@@ -14,8 +14,9 @@ import click
                    "(or a path to a notebook).")
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True)
 @click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
-@click.option("--method", default="decaying_average", show_default=True,
-              help="Mastery method (see coachkit.progress.METHODS).")
+@click.option("--method", default=None,
+              help="Mastery method for this run only (default: the district's policy, "
+                   "coachkit.toml in the data folder; see docs/policy.md).")
 @click.option("--workers", type=int, default=None, help="Parallel workers (default: cores).")
 @click.option("--scheduler", default=None,
               help="Run on a Dask cluster: a scheduler address, or 'local' for a LocalCluster.")

@@ -129,7 +129,7 @@ def describe(notebook) -> dict:
 
 def plan_jobs(ds, *, data: str, cycle: int, out: Path, protocol: str = "data_talk",
               school: str | None = None, language: str = "en",
-              method: str = "decaying_average", classrooms=None) -> list[Job]:
+              method: str | None = None, classrooms=None) -> list[Job]:
     """One job per unit the protocol's metadata names: classroom, school grade, student
     or school. Each gets only the parameters its notebook declares; report files are
     slugs of the ids, unique and inside OUT."""
@@ -207,7 +207,7 @@ def run_jobs(jobs: list[Job], *, workers: int | None = None, progress: bool = Tr
 
 
 def run_cycle(data, *, cycle: int = 6, out="reports", protocol: str = "data_talk",
-              school: str | None = None, language: str = "en", method: str = "decaying_average",
+              school: str | None = None, language: str = "en", method: str | None = None,
               workers: int | None = None, progress: bool = True, classrooms=None,
               scheduler: str | None = None) -> RunResult:
     """Run PROTOCOL for every classroom of DATA (or of one school) into OUT, with an index.

@@ -264,7 +264,9 @@ class PrincipalApp(W.VBox):
     def __init__(self, data=None, *, school=None, cycle=6, method="decaying_average",
                  min_n=None):
         self.path = D.resolve(data)
-        self.min_n = privacy.minimum_n(min_n)      # never below the district's policy
+        from .. import policy
+        # never below the district's policy (coachkit.toml in the data folder)
+        self.min_n = privacy.minimum_n(min_n, policy=policy.load(self.path))
         school, cycle = _check(self.path, school, cycle, method)
         from .. import progress
         ds = D.load(self.path)
