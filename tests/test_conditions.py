@@ -162,7 +162,7 @@ def test_construct_bars_suppressed_panel_and_caption():
     staff = [t for t in fig.data if t.yaxis == "y2"]
     assert all(np.isnan(np.asarray(t.y, dtype=float)).all() for t in staff)
     cap = charts.n_caption(scores)
-    assert "Staff: all suppressed (2022)" in cap and "2 construct result(s) suppressed (under 10" in cap
+    assert "Staff: all suppressed (2022)" in cap and "2 construct result(s) suppressed." in cap
 
 
 def test_construct_bars_wants_one_row_per_group():
@@ -203,7 +203,7 @@ def test_construct_bars_marks_suppressed_bars_and_labels_bands_once_per_panel():
     fig = charts.construct_bars(scores)
     texts = [a.text for a in fig.layout.annotations]
     assert all(t for t in texts)                           # no "new text" placeholders
-    marks = [a for a in fig.layout.annotations if a.text == "n<10"]
+    marks = [a for a in fig.layout.annotations if a.text == "n hidden"]
     assert len(marks) == 2 and {a.yref for a in marks} == {"y2"}   # staff, two years
     assert sorted(a.x for a in marks) == pytest.approx([-0.1875, 0.1875])
     bands = [t for t in texts if "strong" in t]

@@ -201,7 +201,7 @@ def test_oneroster_11_missing_column_is_judged_by_the_11_binding(tmp_path):
                                   "oneroster_11_bulk", "oneroster_10",
                                   "case_levels/sel_levels.json"])
 def test_validate_says_what_it_detected_and_how_it_read_it(name):
-    from coachkit.commands import validate
+    from coachkit.cli.validate import validate
     out = CliRunner().invoke(validate, [str(DATA / name)])
     assert "Traceback" not in out.output
     text = out.output
