@@ -20,14 +20,16 @@ import pandas as pd
 from ..daskops import dask_aware
 from ..errors import CoachkitDataError
 from .. import checks
+from .need import EXTENSION, group_range, needs, place
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
                         partition_with_pins)
 
 FRONTIER_COLUMNS = ("student_id", "subject", "target_id", "sequence")
+NEED_COLUMNS = ["kind", "progress", "steps_ahead", "gaps"]
 OUTPUT_COLUMNS = ["student_id", "group", "focus_target_id", "reason", "subject", "target_id",
                   "sequence", "position", "focus_sequence", "focus_position", "changed_by",
                   "note"]
-METHODS = ("frontier", "profile")
+METHODS = ("frontier", "need", "profile")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -249,10 +251,11 @@ def _finish(f, labels, keys, pins, targets) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- public
 @dask_aware(lambda a: a.get("by"))   # a Dask frontier: solved per classroom partition
-def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
-                    max_size: int = 6, subject=None, by=None, pinned=None, targets=None, *,
-                    method: str = "frontier", mastery: pd.DataFrame | None = None,
-                    units=None, pinned_by: str = "teacher") -> pd.DataFrame:
+def flexible_groups(frontier: pd.DataFrame, *, n_groups: int | None = None,
+                    min_size: int = 3, max_size: int = 6, subject=None, by=None, pinned=None,
+                    targets=None, method: str = "frontier",
+                    mastery: pd.DataFrame | None = None, units=None,
+                    pinned_by: str = "teacher", grade=None) -> pd.DataFrame:
     """Need-based small groups for the next cycle, one classroom at a time.
 
     frontier: ``ck.progress.frontier(...)`` output (student_id, subject, target_id, sequence),
@@ -271,6 +274,11 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
         around them. The result names who pinned them (``pinned_by`` for a dict).
     targets: the targets table; gives codes and statements for the reason.
     method: ``"frontier"`` (default): exact size-bounded 1-D k-means on frontier position.
+        ``"need"``: groups by shared need — every member still needs the group's focus
+        target and is ready for it; students who finished the grade form extension
+        groups; isolated gaps are noted, not used to place a student (needs ``mastery``
+        and ``targets``, which should hold the next grade too; ``grade`` = the
+        classroom's grade; see ``coachkit.grouping.need`` and docs/grouping.md).
         ``"profile"``: when a classroom works on several units at once, cluster the
         not-yet-mastered profile instead (needs ``mastery`` and ``targets``; see
         ``coachkit.grouping.profile``). ``units`` limits the profile to those units.
@@ -284,6 +292,10 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
     k_req = checks.positive_int(n_groups, "n_groups", allow_none=True)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    if method == "need":
+        return _need_groups(frontier, subject=subject, by=by, targets=targets, mastery=mastery,
+                            k_req=k_req, lo=lo, hi=hi, pins=_pins(pinned, pinned_by),
+                            grade=grade)
     f, keys = _prepare(frontier, subject, by, targets)
     pins = _pins(pinned, pinned_by)
     if pins is not None:
@@ -372,7 +384,7 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
     return res[keys + OUTPUT_COLUMNS]
 
 
-def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
+def peer_groups(frontier: pd.DataFrame, *, n_groups: int | None = None, min_size: int = 3,
                 max_size: int = 6, subject=None, by=None, targets=None,
                 mastery: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mixed groups for collaboration ("ask three before me"): every group holds at least
@@ -493,3 +505,153 @@ def check_groups(groups: pd.DataFrame, name: str = "groups") -> None:
     if groups["group"].isna().any():
         raise CoachkitDataError(f"{name}: column 'group' is empty in some rows; expected a "
                                 f"group number for every student", table=name, column="group")
+
+
+# --------------------------------------------------------------------------- by need
+def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins, grade
+                 ) -> pd.DataFrame:
+    """flexible_groups(method="need"): see coachkit.grouping.need."""
+    if mastery is None or targets is None:
+        raise ValueError("method='need' needs mastery= (student_id, target_id, mastered) and "
+                         "targets= (the targets table, with the next grade for extension)")
+    keys = checks.columns_list(by)
+    checks.frame(frontier, "frontier", ["student_id", "subject"] + keys,
+                 hint="Pass ck.progress.frontier(...) output (complete rows included).")
+    f = frontier
+    subjects = sorted(map(str, pd.unique(f["subject"].dropna())))
+    if subject is None:
+        if len(subjects) > 1:
+            raise ValueError(f"the frontier holds several subjects {subjects}; pass subject= "
+                             f"to choose one")
+        subject = subjects[0] if subjects else None
+    elif str(subject) not in subjects:
+        raise ValueError(f"subject={subject!r} is not in the frontier; it holds {subjects}")
+    f = f[f["subject"].astype(str) == str(subject)]
+    checks.no_nulls(f, "frontier", ["student_id"] + keys)
+    checks.unique(f, "frontier", keys + ["student_id"],
+                  hint="Give one frontier row per student (one subject at a time).")
+    if not keys and "classroom_id" in f.columns and f["classroom_id"].nunique() > 1:
+        raise ValueError(
+            f"the frontier holds {f['classroom_id'].nunique()} classrooms; groups are formed "
+            f"one classroom at a time: pass by='classroom_id' or filter to one classroom")
+    if pins is not None:
+        unknown = pins.loc[~pins["student_id"].astype(str).isin(f["student_id"].astype(str)),
+                           "student_id"].tolist()
+        if unknown:
+            raise ValueError(f"pinned students not in the frontier for this subject: {unknown[:10]}")
+    if grade is None and "grade" in f.columns and f["grade"].notna().any():
+        grade = f["grade"].dropna().min()
+    labels = _target_labels(targets) if {"code", "statement"} <= set(targets) else {}
+    t = targets[targets["subject"].astype(str) == str(subject)]
+    rank = {}
+    if len(t):
+        tt = t[t["grade"] >= (grade if grade is not None else t["grade"].min())]
+        tt = tt.sort_values(["grade", "sequence", "target_id"], kind="mergesort")
+        rank = {str(x): i for i, x in enumerate(tt["target_id"].astype(str).drop_duplicates())}
+    seq_of = dict(zip(t["target_id"].astype(str), t["sequence"]))
+    grade_of = dict(zip(t["target_id"].astype(str), t["grade"]))
+    f = f[keys + ["student_id"]].copy()
+    for c in keys + ["student_id"]:
+        if isinstance(f[c].dtype, pd.CategoricalDtype):
+            f[c] = f[c].astype(str)
+    f["student_id"] = f["student_id"].astype(str)
+    f = f.sort_values(keys + ["student_id"], kind="mergesort", ignore_index=True)
+    bounds, key_vals = _bounds(keys, f)
+    pin_of = {} if pins is None else dict(zip(pins["student_id"].astype(str),
+                                              pins["group"].astype(int)))
+    parts = []
+    for b, kv in enumerate(key_vals):
+        block = f.iloc[bounds[b]:bounds[b + 1]]
+        where = _where(keys, kv)
+        nd = needs(mastery, targets, block["student_id"], subject=subject, grade=grade)
+        n = len(nd)
+        if n == 0:
+            continue
+        steps = [[rank.get(s, len(rank)) for s in st] for st in nd["steps"]]
+        order_key = list(zip(nd["position"], nd["student_id"]))
+        pin_idx = {i: pin_of[s] for i, s in enumerate(nd["student_id"]) if s in pin_of}
+        pmax = max(pin_idx.values(), default=0)
+        if k_req is not None:
+            k = group_count(n, k_req, lo, hi, where)
+            if pmax > k:
+                raise ValueError(f"a student is pinned to group {pmax} but n_groups={k}"
+                                 f"{' in ' + where if where else ''}")
+            k_range = (k, k)
+        else:
+            group_count(n, None, lo, hi, where)         # the clear error when bounds fail
+            k_range = group_range(n, lo, hi, pmax)
+        got = place(steps, order_key, k_range, lo, hi, pin_idx)
+        if got is None:
+            raise ValueError(f"cannot form groups of {lo} to {hi} around the pinned students"
+                             f"{' in ' + where if where else ''}: pinned groups "
+                             f"{sorted(set(pin_idx.values()))}")
+        group, focus, ahead = got
+        inv = {v: k_ for k_, v in rank.items()}
+        out = block[keys].reset_index(drop=True).copy()
+        out["student_id"] = nd["student_id"].to_numpy()
+        out["group"] = group
+        out["focus_target_id"] = [inv.get(int(x)) for x in focus]
+        out["subject"] = subject
+        nxt = nd["next_step"].where(nd["next_step"] != EXTENSION)
+        out["target_id"] = nxt.to_numpy()
+        out["sequence"] = pd.array([seq_of.get(x) if isinstance(x, str) else None
+                                    for x in nxt], dtype="Int16")
+        out["position"] = nd["position"].to_numpy()
+        out["focus_sequence"] = pd.array([seq_of.get(x) if isinstance(x, str) else None
+                                          for x in out["focus_target_id"]], dtype="Int16")
+        out["focus_position"] = focus.astype(float)
+        out["changed_by"] = pd.Series([None] * n, dtype="str")
+        out["note"] = pd.Series([None] * n, dtype="str")
+        if pin_idx:
+            pm = pins.assign(student_id=pins["student_id"].astype(str)).set_index("student_id")
+            hit = out["student_id"].isin(pm.index).to_numpy()
+            out.loc[hit, "changed_by"] = pm.loc[out.loc[hit, "student_id"], "changed_by"].astype(str).to_numpy()
+            out.loc[hit, "note"] = pm.loc[out.loc[hit, "student_id"], "note"].astype(str).to_numpy()
+        n_grade = int(nd["n_targets"].iloc[0])
+        out["kind"] = np.where(focus >= n_grade, "extension", "next step")
+        out["progress"] = nd["progress"].to_numpy()
+        out["steps_ahead"] = ahead.astype(np.int64)
+        out["gaps"] = [", ".join(_name(g_, labels, statement=False) for g_ in gs)
+                       for gs in nd["gaps"]]
+        out["reason"] = need_reasons(out, labels, grade_of)
+        parts.append(out)
+    cols = keys + OUTPUT_COLUMNS + NEED_COLUMNS
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    res = pd.concat(parts, ignore_index=True)
+    res = res.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return res[cols]
+
+
+def need_reasons(g: pd.DataFrame, labels: dict, grade_of: dict | None = None) -> list[str]:
+    """One sentence per row, the same for every member of a group: what the group works
+    on and how far that is from each member's next step."""
+    grade_of = grade_of or {}
+    texts = {}
+    gk = [c for c in g.columns if c in ("classroom_id",)] + ["group"]
+    for key, part in g.groupby(gk, sort=False, observed=True):
+        n = len(part)
+        fid = part["focus_target_id"].iloc[0]
+        noun = "student" if n == 1 else "students"
+        ahead = part["steps_ahead"]
+        if not isinstance(fid, str):
+            text = (f"{n} {noun} who finished the grade's targets: extension work that "
+                    f"deepens and applies them")
+        elif part["kind"].iloc[0] == "extension":
+            gr = grade_of.get(fid)
+            text = (f"{n} {noun} ready for extension: "
+                    f"{_name(fid, labels, statement=True)}"
+                    + (f" (grade {'K' if int(gr) == 0 else int(gr)})" if gr is not None else ""))
+        else:
+            text = f"{n} {noun} working toward {_name(fid, labels, statement=True)}"
+        at = int((ahead == 0).sum())
+        known = ahead.notna()
+        if isinstance(fid, str) and at < int(known.sum()):
+            far = int(ahead.max())
+            text += (f" (next step for {at} of {n}; the others still need it and reach it "
+                     f"within {far} step{'s' if far > 1 else ''})")
+        if not known.all():
+            text += f" ({int((~known).sum())} placed by the teacher)"
+        texts[key if isinstance(key, tuple) else (key,)] = text
+    return [texts[tuple(r)] for r in g[gk].itertuples(index=False, name=None)]
