@@ -45,6 +45,7 @@ from .. import checks
 READY_STEPS = 3
 GAP_AFTER = 2
 GAP_RUN = 2
+MAX_STEPS = 8            # a focus further ahead than this is never proposed
 EXTENSION = "extension"          # the shared step after the last target of the continuum
 
 
@@ -109,7 +110,7 @@ def needs(mastery: pd.DataFrame, targets: pd.DataFrame, students, *, subject,
         gapset = set(gaps)
         steps = [j for j in range(len(tid)) if not d[j] and j not in gapset]
         beyond = [j for j in steps if j >= n_grade]
-        steps = [j for j in steps if j < n_grade] + beyond[:READY_STEPS]
+        steps = ([j for j in steps if j < n_grade] + beyond[:READY_STEPS])[:MAX_STEPS]
         steps.append(len(tid))                       # the shared extension step
         rows.append({
             "student_id": sid, "subject": subject, "n_mastered": int(d[:n_grade].sum()),

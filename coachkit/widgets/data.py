@@ -176,11 +176,12 @@ def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.D
                              r.targets[r.targets["grade"] == grade], r.students)
 
 
-def _groups(front: pd.DataFrame, targets, subject: str, n_groups, min_size, max_size):
-    """Flexible groups as in the data talk: students done with the grade's continuum
-    need extension, not a group; fewer students than min_size form no group (None)."""
-    g = talk.groups_for(front, targets, subject, n_groups=n_groups, min_size=min_size,
-                   max_size=max_size)
+def _groups(front: pd.DataFrame, targets, subject: str, n_groups, min_size, max_size, *,
+            mastery, grade):
+    """Flexible groups as in the data talk (talk.groups_for); fewer students than
+    min_size form no group (None)."""
+    g = talk.groups_for(front, targets, subject, mastery=mastery, grade=grade,
+                        n_groups=n_groups, min_size=min_size, max_size=max_size)
     return g if len(g) else None
 
 
@@ -192,19 +193,22 @@ def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: 
     Mastery and frontier per cycle are cached, so moving a slider regroups only."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
-    targets = r.targets[r.targets["grade"] == grade]
     try:
-        g = _groups(room_frontier(path, classroom_id, cycle, method), targets, subject,
-                    n_groups, min_size, max_size)
+        g = _groups(room_frontier(path, classroom_id, cycle, method), r.targets, subject,
+                    n_groups, min_size, max_size, grade=grade,
+                    mastery=room_mastery(path, classroom_id, cycle, method))
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
     frames = []
     for c in range(1, int(cycle) + 1):
         front = room_frontier(path, classroom_id, c, method)
+        mc = room_mastery(path, classroom_id, c, method)
         try:
-            h = _groups(front, targets, subject, n_groups, min_size, max_size)
+            h = _groups(front, r.targets, subject, n_groups, min_size, max_size, mastery=mc,
+                        grade=grade)
         except ValueError:                 # too few students for these bounds back then
-            h = _groups(front, targets, subject, None, min(min_size, 3), max_size)
+            h = _groups(front, r.targets, subject, None, min(min_size, 3), max_size,
+                        mastery=mc, grade=grade)
         if h is not None and h["group"].notna().any():
             frames.append(h.assign(cycle_id=c))
     hist = pd.concat(frames, ignore_index=True) if frames else None
