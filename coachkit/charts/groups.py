@@ -116,11 +116,9 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="paper", yref="paper",
                       line=dict(color=EXTENSION_LINE if extension else GROUP_LINE, width=1.5),
                       fillcolor=EXTENSION_FILL if extension else GROUP_FILL, layer="below")
-        focus = part["focus_target_id"].iloc[0] if "focus_target_id" in part else ""
-        focus = focus if isinstance(focus, str) and focus else "beyond the grade"
+        # the focus is named (code and statement) in the reason, not by its internal id
         kind = " · extension" if extension else ""
-        head = (f"<b>Group {num}</b>{kind} · focus {html.escape(str(focus))} · "
-                f"{len(part)} students")
+        head = f"<b>Group {num}</b>{kind} · {len(part)} students"
         body = _wrap(html.escape(str(part["reason"].iloc[0])), 48)
         members = _wrap(html.escape(", ".join(part["_who"].tolist())), 48)
         text = f"{head}<br><i>{body}</i><br><br>{members}"
