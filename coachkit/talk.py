@@ -85,6 +85,14 @@ def groups_for(frontier: pd.DataFrame, targets, subject: str, *, mastery: pd.Dat
                                     grade=grade)
 
 
+def next_period(cycles: pd.DataFrame, cycle: int) -> str:
+    """What groups and commitments made at the end of CYCLE are for, in words: "cycle 5",
+    or after the year's last cycle "the next school year (after the summer)"."""
+    last = int(pd.to_numeric(cycles["cycle_id"]).max())
+    return (f"cycle {int(cycle) + 1}" if int(cycle) < last
+            else "the next school year (after the summer)")
+
+
 def student_names(students: pd.DataFrame) -> pd.Series:
     """Each student's name as people read it, by student_id: "First Last", and where two
     students share a name, the end of the id after it ("Inés Montaño (…0423)") so every

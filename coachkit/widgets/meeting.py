@@ -38,13 +38,6 @@ def db_url(data=None, db=None) -> str:
     return "sqlite:///" + str((folder / "coachkit.db").resolve())
 
 
-def next_period(last_cycle: int, cycle: int) -> str:
-    """What the groups and commitments of a meeting at the end of CYCLE are for: the next
-    cycle, or at the end of the year the next school year."""
-    return (f"cycle {cycle + 1}" if cycle < last_cycle
-            else "the next school year (after the summer)")
-
-
 def due_words(due_cycle, last_cycle: int) -> str:
     """A due cycle as people read it: "cycle 4", or "next school year" past the last."""
     if pd.isna(due_cycle):
@@ -322,7 +315,8 @@ class GradeMeetingApp(W.VBox):
         self.record["due"].options = due_options(last, cycle)
         self.record["due"].value = self.record["due"].options[0][1]
         self.record["adopt_label"].value = (
-            f"<b>Groups</b>: adopt the groups shown above for {html.escape(next_period(last, cycle))}")
+            f"<b>Groups</b>: adopt the groups shown above for "
+            f"{html.escape(talk.next_period(r.cycles, cycle))}")
         self.last_time.value = self._last_commitments()
 
     # ---------------------------------------------------------------- meeting log
