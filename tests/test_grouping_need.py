@@ -287,3 +287,19 @@ def test_last_cycle_points_to_the_next_school_year(ds, tmp_path):
     assert len({label for label, _ in opts}) == len(opts)
     assert {sid for _, sid in opts} == \
         set(ds.classroom("S101-1A").students["student_id"].astype(str))
+
+
+def test_move_student_between_need_groups_keeps_the_record():
+    t = targets_table(6, 3)
+    done = {f"S{i}": [f"A{j}" for j in range(1, i % 6 + 1)] for i in range(9)}
+    g = grouping.flexible_groups(roster(done), method="need", mastery=mastery_of(done),
+                                 targets=t, min_size=3, max_size=3)
+    first = g.set_index("student_id").loc["S0"]
+    to = int(g.loc[g["group"] != first["group"], "group"].iloc[0])
+    moved = grouping.move_student(g, "S0", to, changed_by="Ms. Lee", targets=t)
+    row = moved.set_index("student_id").loc["S0"]
+    assert row["group"] == to and row["changed_by"] == "Ms. Lee"
+    dest = moved[moved["group"] == to]
+    assert dest["focus_target_id"].nunique(dropna=False) == 1
+    assert "placed by the teacher" in row["reason"]
+    assert sorted(moved["student_id"]) == sorted(g["student_id"])

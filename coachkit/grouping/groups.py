@@ -376,12 +376,39 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
     out.loc[hit, "group"] = to_group
     out.loc[hit, "changed_by"] = changed_by.strip()
     out.loc[hit, "note"] = note if note else f"moved from group {before} to group {to_group}"
+    if set(NEED_COLUMNS) <= set(out.columns):
+        return _moved_by_need(out, hit, keys, to_group, targets)
     base = out[keys + ["student_id", "group", "subject", "target_id", "sequence", "position",
                        "changed_by", "note"]]
     res = annotate(base, keys, targets)
     res = res.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
                           ignore_index=True)
     return res[keys + OUTPUT_COLUMNS]
+
+
+def _moved_by_need(out, hit, keys, to_group, targets) -> pd.DataFrame:
+    """move_student on method="need" groups: the destination keeps its focus (a new group
+    takes the student's next step); the teacher's placement is counted as such."""
+    dest = out[(out["group"] == to_group).to_numpy() & ~hit]
+    if keys:
+        kv = out.loc[hit, keys].iloc[0]
+        dest = dest[(dest[keys] == kv).all(axis=1)]
+    if len(dest):
+        for c in ("focus_target_id", "focus_sequence", "focus_position", "kind"):
+            out.loc[hit, c] = dest[c].iloc[0]
+    else:
+        out.loc[hit, "focus_target_id"] = out.loc[hit, "target_id"].to_numpy()
+        out.loc[hit, "focus_sequence"] = out.loc[hit, "sequence"].to_numpy()
+        out.loc[hit, "focus_position"] = out.loc[hit, "position"].to_numpy()
+    out["steps_ahead"] = out["steps_ahead"].astype("Int64")
+    out.loc[hit, "steps_ahead"] = pd.NA
+    labels = _target_labels(targets) if targets is not None else {}
+    grade_of = ({} if targets is None else
+                dict(zip(targets["target_id"].astype(str), targets["grade"])))
+    out["reason"] = need_reasons(out, labels, grade_of)
+    out = out.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return out[keys + OUTPUT_COLUMNS + NEED_COLUMNS]
 
 
 def peer_groups(frontier: pd.DataFrame, *, n_groups: int | None = None, min_size: int = 3,
