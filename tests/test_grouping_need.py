@@ -303,3 +303,17 @@ def test_move_student_between_need_groups_keeps_the_record():
     assert dest["focus_target_id"].nunique(dropna=False) == 1
     assert "placed by the teacher" in row["reason"]
     assert sorted(moved["student_id"]) == sorted(g["student_id"])
+
+
+def test_cards_flag_a_concentrated_subgroup():
+    from coachkit.charts.groups import composition_notes
+    g = pd.DataFrame({"student_id": [f"S{i}" for i in range(12)],
+                      "group": [1] * 4 + [2] * 4 + [3] * 4})
+    students = pd.DataFrame({"student_id": g["student_id"],
+                             "ell": [True] * 4 + [False] * 8,      # all in group 1
+                             "iep": [i % 4 == 0 for i in range(12)],
+                             "home_language": "English"})
+    notes = composition_notes(grouping.composition(g, students))
+    assert notes[1].startswith("4 English learners") and "⚑" in notes[1]
+    assert "English learners" in notes[1].split("⚑")[1]
+    assert "⚑" not in notes[2] and "0 English learners" in notes[2]
