@@ -317,3 +317,11 @@ def test_cards_flag_a_concentrated_subgroup():
     assert notes[1].startswith("4 English learners") and "⚑" in notes[1]
     assert "English learners" in notes[1].split("⚑")[1]
     assert "⚑" not in notes[2] and "0 English learners" in notes[2]
+
+
+def test_flow_chart_shows_extension_groups_like_any_other(view_1a):
+    fig = ck.charts.group_flow(view_1a.history["math"])
+    labels = list(fig.data[0].node.label)
+    assert any(label.endswith("(extension)") for label in labels)
+    n_nodes = view_1a.history["math"].groupby(["cycle_id", "group"]).ngroups
+    assert len(labels) == n_nodes

@@ -150,8 +150,10 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
         raise ValueError("group_flow draws one classroom; filter the history to one classroom_id")
     level = next((c for c in ("focus_position", "focus_sequence") if c in history), "group")
     h = history[[cycle, "student_id", "group"] + ([level] if level != "group" else [])].copy()
+    h["_ext"] = (history["kind"] == "extension").to_numpy() if "kind" in history else False
     nodes = h.groupby([cycle, "group"], sort=True).agg(n=("student_id", "size"),
-                                                        level=(level, "first")).reset_index()
+                                                        level=(level, "first"),
+                                                        ext=("_ext", "any")).reset_index()
     low = nodes.groupby(cycle)["level"].transform("min")
     many = nodes.groupby(cycle)["group"].transform("nunique") > 1
     nodes["lowest"] = (nodes["level"] == low) & many
@@ -171,7 +173,8 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
     colors = np.where(nodes["lowest"], LOWEST, GROUP_LINE).tolist()
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=[f"cycle {c} · group {g}" for c, g in zip(nodes[cycle], nodes["group"])],
+        node=dict(label=[f"cycle {c} · group {g}" + (" (extension)" if e else "")
+                         for c, g, e in zip(nodes[cycle], nodes["group"], nodes["ext"])],
                   color=colors, x=x, pad=12, thickness=14,
                   customdata=nodes["n"].to_numpy(),
                   hovertemplate="%{label}: %{customdata} students<extra></extra>"),
