@@ -125,12 +125,16 @@ def test_arguments_after_the_frontier_are_keyword_only():
 
 
 # ------------------------------------------------------------------ exact objective
-def brute_force(steps, k, lo, hi, window=READY_STEPS):
+def brute_force(steps, k, lo, hi, window=READY_STEPS, pins=None):
     """Least (steps beyond the window, steps ahead) over every way to put the students
-    in k groups within the bounds, each group with its best shared focus."""
+    in k groups within the bounds, each group with its best shared focus (pins: student
+    index -> group number 1..k)."""
     n = len(steps)
+    pins = pins or {}
     best = None
     for labels in itertools.product(range(k), repeat=n):
+        if any(labels[i] != g - 1 for i, g in pins.items()):
+            continue
         sizes = np.bincount(labels, minlength=k)
         if (sizes < lo).any() or (sizes > hi).any():
             continue
@@ -171,6 +175,44 @@ def test_solver_matches_brute_force(seed):
     assert sum(counts.values()) == k
     for i in range(n):
         assert focus[i] in steps[i]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_students_with_the_same_needs_solved_as_one_unit_match_brute_force(seed):
+    # few distinct need profiles, many repeats: the solver counts identical students as
+    # one unit; the optimum must still be the one over every student-by-student grouping
+    rng = np.random.default_rng(100 + seed)
+    profiles = []
+    for _ in range(int(rng.integers(1, 4))):
+        start = int(rng.integers(0, 6))
+        s = sorted(set(int(x) for x in rng.integers(start, 9, size=int(rng.integers(1, 6)))))
+        profiles.append(s + [99])
+    n = int(rng.integers(5, 9))
+    steps = [list(profiles[int(rng.integers(len(profiles)))]) for _ in range(n)]
+    k = int(rng.integers(1, 3))
+    lo = int(rng.integers(1, n // k + 1))
+    hi = int(rng.integers(max(lo, -(-n // k)), n + 1))
+    pins = {}
+    if seed % 2 and k > 1:
+        pins = {int(i): int(rng.integers(1, k + 1)) for i in rng.choice(n, 2, replace=False)}
+    got = solve(steps, (k, k), lo, hi, pins)
+    want = brute_force(steps, k, lo, hi, pins=pins)
+    assert (got is None) == (want is None)
+    if got is None:
+        return
+    where, focus, ahead, counts = got
+    beyond = sum(step_cost(int(a))[0] for a in ahead)
+    assert (beyond, int(ahead.sum())) == want
+    assert sum(counts.values()) + len(set(pins.values())) == k
+    for i in range(n):
+        assert focus[i] in steps[i] and ahead[i] == steps[i].index(focus[i])
+        if i in pins:
+            assert where[i] == pins[i]
+    for i, g in pins.items():                        # a pinned group shares one focus
+        assert len({int(focus[j]) for j in range(n) if where[j] == g}) == 1
+    sizes = [sum(1 for j in range(n) if where[j] == g) for g in set(pins.values())]
+    assert all(lo <= s <= hi for s in sizes)
+    assert solve(steps, (k, k), lo, hi, pins)[1].tolist() == focus.tolist()   # deterministic
 
 
 # ------------------------------------------------------------------ the sample district

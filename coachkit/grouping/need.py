@@ -132,9 +132,104 @@ def step_cost(a: int, window: int = READY_STEPS) -> tuple[int, int]:
     return max(a - window + 1, 0), a
 
 
+def _units(steps: list[list[int]], pins: dict[int, int]) -> list[list[int]]:
+    """Students who are interchangeable for the solver: free students with the same next
+    steps form one unit (solved as a count, not one variable per student); a pinned
+    student is a unit of one. Members in index order."""
+    by_steps: dict[tuple, list[int]] = {}
+    units = []
+    for i, r in enumerate(steps):
+        if i in pins:
+            units.append([i])
+        else:
+            key = tuple(r)
+            if key not in by_steps:
+                by_steps[key] = []
+                units.append(by_steps[key])
+            by_steps[key].append(i)
+    return units
+
+
+def _milp(steps, units, k_range, min_size, max_size, pins, window, limit):
+    """One integer program over the units, the focus of each unit's members at most
+    ``limit`` steps ahead (None: any next step). Returns (counts per unit entry, entries,
+    free groups per rank) or None when infeasible."""
+    pinned_labels = sorted(set(pins.values()))
+    n = len(steps)
+    k_lo, k_hi = k_range
+    free_lo, free_hi = max(k_lo - len(pinned_labels), 0), k_hi - len(pinned_labels)
+    # entries: (unit, pinned group or None, rank, steps ahead)
+    eu, eg, et, ea = [], [], [], []
+    for u, mem in enumerate(units):
+        i = mem[0]
+        r = steps[i]
+        groups = [pins[i]] if i in pins else [None] + pinned_labels
+        reach = len(r) if limit is None else min(len(r), limit)
+        for g in groups:
+            for a in range(reach):
+                eu.append(u)
+                eg.append(-1 if g is None else g)
+                et.append(r[a])
+                ea.append(a)
+    if len(set(eu)) < len(units):
+        return None
+    eu, eg, et, ea = map(lambda v: np.asarray(v, dtype=np.int64), (eu, eg, et, ea))
+    cand = np.unique(et)
+    ti = np.searchsorted(cand, et)
+    C, E, U, P = len(cand), len(eu), len(units), len(pinned_labels)
+    s_max = sum(max(len(r) - 1, 0) for r in steps)
+    w_group = s_max + 1
+    w_beyond = w_group * (k_hi + 1) + s_max + 1
+    beyond = np.maximum(ea - window + 1, 0)
+    weight = np.array([len(m) for m in units], dtype=float)
+    cost = np.r_[(w_beyond * beyond + ea).astype(float), np.full(C, float(w_group)),
+                 np.zeros(P * C)]
+    hi_b = np.r_[weight[eu], np.full(C, float(n)), np.ones(P * C)]
+    y0, z0 = E, E + C
+    pidx = {p: j for j, p in enumerate(pinned_labels)}
+    free = eg < 0
+    rows, cols, vals, lo_c, hi_c = [], [], [], [], []
+    r0 = 0
+
+    def block(r, c, v, lo, hi):
+        nonlocal r0
+        rows.append(np.asarray(r) + r0)
+        cols.append(np.asarray(c))
+        vals.append(np.asarray(v, dtype=float))
+        lo_c.append(np.asarray(lo, dtype=float))
+        hi_c.append(np.asarray(hi, dtype=float))
+        r0 += len(lo_c[-1])
+
+    e = np.arange(E)
+    block(eu, e, np.ones(E), weight, weight)                       # every student placed
+    fe = e[free]
+    for size, lo, hi in ((min_size, 0.0, np.inf), (max_size, -np.inf, 0.0)):
+        block(np.r_[ti[fe], np.arange(C)], np.r_[fe, y0 + np.arange(C)],
+              np.r_[np.ones(len(fe)), np.full(C, -float(size))], np.full(C, lo), np.full(C, hi))
+    block(np.zeros(C, dtype=np.int64), y0 + np.arange(C), np.ones(C), [free_lo], [free_hi])
+    if P:
+        pe = e[~free]
+        pj = np.array([pidx[g] for g in eg[~free]], dtype=np.int64)
+        m = len(pe)                                       # members share the pinned focus
+        block(np.r_[np.arange(m), np.arange(m)], np.r_[pe, z0 + pj * C + ti[pe]],
+              np.r_[np.ones(m), -weight[eu[pe]]], np.full(m, -np.inf), np.zeros(m))
+        block(np.repeat(np.arange(P), C), z0 + np.arange(P * C), np.ones(P * C),
+              np.ones(P), np.ones(P))
+        block(pj, pe, np.ones(m), np.full(P, float(min_size)), np.full(P, float(max_size)))
+    A = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                   shape=(r0, len(cost))).tocsr()
+    res = milp(cost, constraints=LinearConstraint(A, np.concatenate(lo_c), np.concatenate(hi_c)),
+               integrality=np.ones(len(cost)), bounds=Bounds(np.zeros(len(cost)), hi_b))
+    if res.status != 0 or res.x is None:
+        return None
+    sol = np.round(res.x).astype(np.int64)
+    return (sol[:E], (eu, eg, et, ea),
+            {int(t): int(c) for t, c in zip(cand, sol[y0:y0 + C])})
+
+
 def solve(steps: list[list[int]], k_range: tuple[int, int], min_size: int, max_size: int,
           pins: dict[int, int] | None = None, window: int = READY_STEPS):
-    """Exact, by one integer program: a focus per group and a group per student.
+    """Exact, by integer programming: a focus per group and a group per student.
 
     ``steps[i]``: student i's next steps as continuum ranks, in order; every list should
     end with the same rank (the shared extension step) so a grouping always exists.
@@ -146,81 +241,37 @@ def solve(steps: list[list[int]], k_range: tuple[int, int], min_size: int, max_s
     2. the fewest groups;
     3. the fewest steps ahead in total.
 
-    Returns (pinned group or None per student, focus rank per student, steps ahead per
-    student, free groups per focus rank) or None when the bounds cannot be met.
+    Students with the same next steps are solved as one unit (a count per focus), and the
+    program is first solved with every focus inside the readiness window: when that is
+    feasible its optimum is the optimum (priority 1 is then 0), otherwise the window is
+    widened to every next step. Returns (pinned group or None per student, focus rank per
+    student, steps ahead per student, free groups per focus rank) or None when the bounds
+    cannot be met.
     """
     n = len(steps)
     pins = pins or {}
-    pinned_labels = sorted(set(pins.values()))
-    k_lo, k_hi = k_range
-    free_lo, free_hi = max(k_lo - len(pinned_labels), 0), k_hi - len(pinned_labels)
-    if free_hi < 0 or n == 0:
+    if k_range[1] < len(set(pins.values())) or n == 0:
         return None
-    cand = sorted({t for r in steps for t in r})
-    s_max = sum(max(len(r) - 1, 0) for r in steps)
-    w_group = s_max + 1
-    w_beyond = w_group * (k_hi + 1) + s_max + 1
-    cost, hi_b = [], []
-
-    def var(c, hi=1.0):
-        cost.append(c)
-        hi_b.append(hi)
-        return len(cost) - 1
-
-    x = {}                                   # (i, pinned group or None, t) -> variable
-    for i, r in enumerate(steps):
-        groups = [pins[i]] if i in pins else [None] + pinned_labels
-        for g in groups:
-            for a, t in enumerate(r):
-                beyond, ahead = step_cost(a, window)
-                x[i, g, t] = var(float(w_beyond * beyond + ahead))
-    y = {t: var(float(w_group), float(n)) for t in cand}
-    z = {(p, t): var(0.0) for p in pinned_labels for t in cand}
-    rows, cols, vals, lo_c, hi_c = [], [], [], [], []
-
-    def con(entries, lo, hi):
-        r_ = len(lo_c)
-        for v, w in entries:
-            rows.append(r_)
-            cols.append(v)
-            vals.append(w)
-        lo_c.append(lo)
-        hi_c.append(hi)
-
-    by_student: dict[int, list] = {}
-    by_free_t: dict[int, list] = {}
-    by_pin: dict[int, list] = {}
-    for (i, g, t), v in x.items():
-        by_student.setdefault(i, []).append((v, 1.0))
-        if g is None:
-            by_free_t.setdefault(t, []).append((v, 1.0))
-        else:
-            by_pin.setdefault(g, []).append((v, 1.0))
-            con([(v, 1.0), (z[g, t], -1.0)], -np.inf, 0.0)      # members share the focus
-    for i in range(n):
-        con(by_student[i], 1.0, 1.0)
-    for t in cand:
-        members = by_free_t.get(t, [])
-        con(members + [(y[t], -float(min_size))], 0.0, np.inf)
-        con(members + [(y[t], -float(max_size))], -np.inf, 0.0)
-    con([(y[t], 1.0) for t in cand], float(free_lo), float(free_hi))
-    for p in pinned_labels:
-        con([(z[p, t], 1.0) for t in cand], 1.0, 1.0)
-        con(by_pin.get(p, []), float(min_size), float(max_size))
-    A = coo_matrix((vals, (rows, cols)), shape=(len(lo_c), len(cost))).tocsr()
-    res = milp(np.asarray(cost), constraints=LinearConstraint(A, lo_c, hi_c),
-               integrality=np.ones(len(cost)), bounds=Bounds(np.zeros(len(cost)), hi_b))
-    if res.status != 0 or res.x is None:
+    units = _units(steps, pins)
+    got = None
+    if any(len(r) > window for r in steps):
+        got = _milp(steps, units, k_range, min_size, max_size, pins, window, window)
+    if got is None:
+        got = _milp(steps, units, k_range, min_size, max_size, pins, window, None)
+    if got is None:
         return None
-    sol = np.round(res.x).astype(np.int64)
+    x, (eu, eg, et, ea), counts = got
     focus = np.zeros(n, dtype=np.int64)
     ahead = np.zeros(n, dtype=np.int64)
     where: list = [None] * n
-    for (i, g, t), v in x.items():
-        if sol[v]:
-            focus[i], where[i] = t, g
-            ahead[i] = steps[i].index(t)
-    return where, focus, ahead, {t: int(sol[y[t]]) for t in cand}
+    left = [list(m) for m in units]            # members not yet given a focus, in order
+    for j in np.flatnonzero(x):
+        mem = left[eu[j]]
+        for i in mem[:x[j]]:
+            focus[i], ahead[i] = et[j], ea[j]
+            where[i] = None if eg[j] < 0 else int(eg[j])
+        del mem[:x[j]]
+    return where, focus, ahead, counts
 
 
 def place(steps: list[list[int]], order_key: list, k_range: tuple[int, int], min_size: int,
