@@ -163,12 +163,18 @@ def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decay
     grade's targets; the room's next grade gives the extension groups."""
     frames = {s: [] for s in subjects}
     grade = targets["grade"].min() if len(targets) else None
+    # groups by need use the frontier only as the roster (every student of the grade, per
+    # subject with targets there): build it once rather than walking the continuum again
+    # in every cycle; the needs themselves come from that cycle's mastery
+    pairs = targets[["subject", "grade"]].drop_duplicates()
+    roster = (room.students[["student_id", "grade"]].merge(pairs, on="grade")
+              [["student_id", "subject"]])
     for c in range(1, int(cycle) + 1):
         ev = room.through_cycle(c).evidence
         if not len(ev):
             continue
         m = progress.mastery(ev, method=method, kinds=kinds)
-        front = progress.frontier(m, targets, room.students)
+        front = roster
         for s in subjects:
             g = groups_for(front, room.targets, s, mastery=m, grade=grade, **bounds)
             if len(g) and g["group"].notna().any():

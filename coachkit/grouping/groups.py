@@ -586,6 +586,7 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
     bounds, key_vals = _bounds(keys, f)
     pin_of = {} if pins is None else dict(zip(pins["student_id"].astype(str),
                                               pins["group"].astype(int)))
+    inv = {v: k_ for k_, v in rank.items()}
     parts = []
     for b, kv in enumerate(key_vals):
         block = f.iloc[bounds[b]:bounds[b + 1]]
@@ -613,33 +614,36 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
                              f"{' in ' + where if where else ''}: pinned groups "
                              f"{sorted(set(pin_idx.values()))}")
         group, focus, ahead = got
-        inv = {v: k_ for k_, v in rank.items()}
-        out = block[keys].reset_index(drop=True).copy()
-        out["student_id"] = nd["student_id"].to_numpy()
-        out["group"] = group
-        out["focus_target_id"] = [inv.get(int(x)) for x in focus]
-        out["subject"] = subject
-        nxt = nd["next_step"].where(nd["next_step"] != EXTENSION)
-        out["target_id"] = nxt.to_numpy()
-        out["sequence"] = pd.array([seq_of.get(x) if isinstance(x, str) else None
-                                    for x in nxt], dtype="Int16")
-        out["position"] = nd["position"].to_numpy()
-        out["focus_sequence"] = pd.array([seq_of.get(x) if isinstance(x, str) else None
-                                          for x in out["focus_target_id"]], dtype="Int16")
-        out["focus_position"] = focus.astype(float)
-        out["changed_by"] = pd.Series([None] * n, dtype="str")
-        out["note"] = pd.Series([None] * n, dtype="str")
+        # the table is built from columns in one go: per-column assignment on a small
+        # frame costs more than the grouping itself
+        nxt = [x if x != EXTENSION else None for x in nd["next_step"]]
+        focus_ids = [inv.get(int(x)) for x in focus]
+        n_grade = int(nd["n_targets"].iloc[0])
+        cols_ = {k_: block[k_].to_numpy() for k_ in keys}
+        cols_.update({
+            "student_id": nd["student_id"].to_numpy(), "group": group,
+            "focus_target_id": focus_ids, "reason": None, "subject": subject,
+            "target_id": nxt,
+            "sequence": pd.array([seq_of.get(x) if x is not None else None for x in nxt],
+                                 dtype="Int16"),
+            "position": nd["position"].to_numpy(),
+            "focus_sequence": pd.array([seq_of.get(x) if x is not None else None
+                                        for x in focus_ids], dtype="Int16"),
+            "focus_position": focus.astype(float),
+            "changed_by": pd.Series([None] * n, dtype="str"),
+            "note": pd.Series([None] * n, dtype="str"),
+            "kind": np.where(focus >= n_grade, "extension", "next step"),
+            "progress": nd["progress"].to_numpy(),
+            "steps_ahead": ahead.astype(np.int64),
+            "gaps": [", ".join(_name(g_, labels, statement=False) for g_ in gs)
+                     for gs in nd["gaps"]],
+        })
+        out = pd.DataFrame(cols_)
         if pin_idx:
             pm = pins.assign(student_id=pins["student_id"].astype(str)).set_index("student_id")
             hit = out["student_id"].isin(pm.index).to_numpy()
             out.loc[hit, "changed_by"] = pm.loc[out.loc[hit, "student_id"], "changed_by"].astype(str).to_numpy()
             out.loc[hit, "note"] = pm.loc[out.loc[hit, "student_id"], "note"].astype(str).to_numpy()
-        n_grade = int(nd["n_targets"].iloc[0])
-        out["kind"] = np.where(focus >= n_grade, "extension", "next step")
-        out["progress"] = nd["progress"].to_numpy()
-        out["steps_ahead"] = ahead.astype(np.int64)
-        out["gaps"] = [", ".join(_name(g_, labels, statement=False) for g_ in gs)
-                       for gs in nd["gaps"]]
         out["reason"] = need_reasons(out, labels, grade_of)
         parts.append(out)
     cols = keys + OUTPUT_COLUMNS + NEED_COLUMNS
@@ -655,30 +659,39 @@ def need_reasons(g: pd.DataFrame, labels: dict, grade_of: dict | None = None) ->
     """One sentence per row, the same for every member of a group: what the group works
     on and how far that is from each member's next step."""
     grade_of = grade_of or {}
-    texts = {}
     gk = [c for c in g.columns if c in ("classroom_id",)] + ["group"]
-    for key, part in g.groupby(gk, sort=False, observed=True):
-        n = len(part)
-        fid = part["focus_target_id"].iloc[0]
+    # plain arrays and a dict of rows per group: a pandas groupby per call costs more
+    # than the sentences themselves on a classroom of 25
+    keys = list(zip(*(g[c].tolist() for c in gk)))
+    focus = g["focus_target_id"].tolist()
+    kind = g["kind"].tolist()
+    ahead = pd.to_numeric(g["steps_ahead"]).to_numpy(dtype=float, na_value=np.nan)
+    rows: dict[tuple, list[int]] = {}
+    for i, key in enumerate(keys):
+        rows.setdefault(key, []).append(i)
+    texts = {}
+    for key, idx in rows.items():
+        n = len(idx)
+        fid = focus[idx[0]]
         noun = "student" if n == 1 else "students"
-        ahead = part["steps_ahead"]
+        a = ahead[idx]
+        known = ~np.isnan(a)
         if not isinstance(fid, str):
             text = (f"{n} {noun} who finished the grade's targets: extension work that "
                     f"deepens and applies them")
-        elif part["kind"].iloc[0] == "extension":
+        elif kind[idx[0]] == "extension":
             gr = grade_of.get(fid)
             text = (f"{n} {noun} ready for extension: "
                     f"{_name(fid, labels, statement=True)}"
                     + (f" (grade {'K' if int(gr) == 0 else int(gr)})" if gr is not None else ""))
         else:
             text = f"{n} {noun} working toward {_name(fid, labels, statement=True)}"
-        at = int((ahead == 0).sum())
-        known = ahead.notna()
+        at = int((a == 0).sum())
         if isinstance(fid, str) and at < int(known.sum()):
-            far = int(ahead.max())
+            far = int(np.nanmax(a))
             text += (f" (next step for {at} of {n}; the others still need it and reach it "
                      f"within {far} step{'s' if far > 1 else ''})")
         if not known.all():
             text += f" ({int((~known).sum())} placed by the teacher)"
-        texts[key if isinstance(key, tuple) else (key,)] = text
-    return [texts[tuple(r)] for r in g[gk].itertuples(index=False, name=None)]
+        texts[key] = text
+    return [texts[k] for k in keys]
