@@ -175,8 +175,8 @@ def _target_labels(targets) -> dict:
     if targets is None:
         return {}
     checks.frame(targets, "targets", ["target_id", "code", "statement"])
-    return {t: (c, s) for t, c, s in zip(targets["target_id"], targets["code"],
-                                         targets["statement"])}
+    return dict(zip(targets["target_id"].tolist(),
+                    zip(targets["code"].tolist(), targets["statement"].tolist())))
 
 
 def _name(tid, labels: dict, *, statement: bool) -> str:
