@@ -367,3 +367,20 @@ def test_flow_chart_shows_extension_groups_like_any_other(view_1a):
     assert any(label.endswith("(extension)") for label in labels)
     n_nodes = view_1a.history["math"].groupby(["cycle_id", "group"]).ngroups
     assert len(labels) == n_nodes
+
+
+def test_group_history_equals_groups_from_each_cycles_frontier(ds):
+    # the history takes the roster once instead of a frontier per cycle: the groups must
+    # be those groups_for proposes from that cycle's own frontier
+    room = ds.classroom("S101-2B")
+    grade = int(room.classrooms["grade"].iloc[0])
+    targets = ds.targets[ds.targets["grade"] == grade]
+    hist = talk.group_history(room, 3, targets, ["math", "ela"])
+    for c in (1, 3):
+        m = ck.progress.mastery(room.through_cycle(c).evidence, method="decaying_average")
+        front = ck.progress.frontier(m, targets, room.students)
+        for s in ("math", "ela"):
+            want = talk.groups_for(front, room.targets, s, mastery=m, grade=grade)
+            got = hist[s][hist[s]["cycle_id"] == c].drop(columns="cycle_id")
+            pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                          want.reset_index(drop=True))
