@@ -224,8 +224,11 @@ def _milp(steps, units, k_range, min_size, max_size, pins, window, limit):
         block(pj, pe, np.ones(m), np.full(P, float(min_size)), np.full(P, float(max_size)))
     A = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                    shape=(r0, len(cost))).tocsr()
+    # a zero gap: HiGHS's default relative gap (1e-4) may stop one step ahead short of
+    # the optimum once the weighted objective runs into the thousands
     res = milp(cost, constraints=LinearConstraint(A, np.concatenate(lo_c), np.concatenate(hi_c)),
-               integrality=np.ones(len(cost)), bounds=Bounds(np.zeros(len(cost)), hi_b))
+               integrality=np.ones(len(cost)), bounds=Bounds(np.zeros(len(cost)), hi_b),
+               options={"mip_rel_gap": 0.0})
     if res.status != 0 or res.x is None:
         return None
     sol = np.round(res.x).astype(np.int64)
