@@ -176,7 +176,7 @@ def _milp(steps, units, k_range, min_size, max_size, pins, window, limit):
     eu, eg, et, ea = map(lambda v: np.asarray(v, dtype=np.int64), (eu, eg, et, ea))
     cand = np.unique(et)
     ti = np.searchsorted(cand, et)
-    C, E, U, P = len(cand), len(eu), len(units), len(pinned_labels)
+    C, E, P = len(cand), len(eu), len(pinned_labels)
     s_max = sum(max(len(r) - 1, 0) for r in steps)
     w_group = s_max + 1
     w_beyond = w_group * (k_hi + 1) + s_max + 1
