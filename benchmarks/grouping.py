@@ -18,13 +18,24 @@ classrooms, scaled to the district by classroom count. It finds the same optimum
 — contiguous partitions are where the optimum lives — so the ratio is pure search cost.
 Searching all set partitions instead would mean Stirling numbers S(24, 4) ≈ 1.2e13
 candidates per classroom, which is not runnable at all.
+
+Groups by shared need (``--need-only`` runs just this part): on sample_data/district,
+cycle 6, ``talk.classroom_view`` for a few classrooms and ``flexible_groups(...,
+method="need")`` on one class (S101-1A math), fastest of several runs, timed in this tree
+and in the tree of ``--before`` (a git revision, default the grouping branch's last commit
+before the speed-up, extracted with ``git archive``), each in its own fresh process.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +44,33 @@ from coachkit.grouping import flexible_groups, fluidity, stuck_students
 from coachkit.grouping.partition import group_count, partition_sorted
 
 MIN, MAX = 3, 6
+ROOT = Path(__file__).resolve().parents[1]
+NEED_ROOMS = ("S101-1A", "S101-4A", "S101-2B")
+NEED_PROBE = """
+import json, sys, time
+import coachkit as ck
+from coachkit import grouping, progress, talk
+rooms, repeat = sys.argv[2].split(","), int(sys.argv[3])
+ds = ck.load_dataset(sys.argv[1])
+def best(fn):
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter(); fn(); out.append(time.perf_counter() - t0)
+    return min(out)
+view = {r: best(lambda r=r: talk.classroom_view(ds, r, 6)) for r in rooms}
+room = ds.classroom(rooms[0])
+grade = int(room.classrooms["grade"].iloc[0])
+targets = ds.targets[ds.targets["grade"] == grade]
+m = progress.mastery(room.through_cycle(6).evidence, method="decaying_average")
+front = progress.frontier(m, targets, room.students)
+try:           # a revision from before groups by need has no method="need"
+    one = best(lambda: grouping.flexible_groups(front[front["subject"] == "math"],
+                                                subject="math", targets=ds.targets,
+                                                method="need", mastery=m, grade=grade))
+except (TypeError, ValueError):
+    one = None
+print(json.dumps({"view": view, "need": one}))
+"""
 
 
 def district(n_students: int, seed: int):
@@ -81,12 +119,55 @@ def naive(x: np.ndarray, k: int) -> tuple[float, tuple]:
     return best, best_cuts
 
 
+def need_times(tree: Path, repeat: int) -> dict:
+    """classroom_view and one need grouping timed in a fresh process on ``tree``."""
+    out = subprocess.run([sys.executable, "-c", NEED_PROBE, str(ROOT / "sample_data" / "district"),
+                          ",".join(NEED_ROOMS), str(repeat)],
+                         cwd=tree, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def need_benchmark(before: str, repeat: int) -> None:
+    def fastest(a, b):
+        return {"view": {r: min(a["view"][r], b["view"][r]) for r in a["view"]},
+                "need": None if a["need"] is None else min(a["need"], b["need"])}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        # after and before alternate, twice each, so a busy moment on a shared machine
+        # does not land on one side only
+        after, old = need_times(ROOT, repeat), need_times(Path(tmp), repeat)
+        after, old = fastest(after, need_times(ROOT, repeat)), fastest(old, need_times(Path(tmp), repeat))
+    print(f"groups by need, sample district cycle 6, fastest of {2 * repeat} "
+          f"(before = {before}, after = this tree):")
+    for r in NEED_ROOMS:
+        b, a = old["view"][r], after["view"][r]
+        print(f"  classroom_view {r}: before {b:.2f} s, after {a:.2f} s ({b / a:.1f}x)")
+    b, a = old["need"], after["need"]
+    if b is None:
+        print(f"  flexible_groups(method='need') {NEED_ROOMS[0]} math: after {a * 1000:.0f} ms "
+              f"({before} has no groups by need)")
+        return
+    print(f"  flexible_groups(method='need') {NEED_ROOMS[0]} math: before {b * 1000:.0f} ms, "
+          f"after {a * 1000:.0f} ms ({b / a:.1f}x)")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=60_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sample", type=int, default=40, help="classrooms for the naive search")
+    ap.add_argument("--before", default="d83aae1",
+                    help="git revision for the 'before' figures of groups by need")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per need figure (fastest kept)")
+    ap.add_argument("--need-only", action="store_true", help="only the groups-by-need figures")
     args = ap.parse_args(argv)
+    if args.need_only:
+        need_benchmark(args.before, args.repeat)
+        return
 
     ids, cls, cycles, n_class = district(args.students, args.seed)
     frontiers = [frontier_table(ids, cls, s) for s in cycles]
@@ -151,6 +232,7 @@ def main(argv=None) -> None:
           f"search speed-up {t_naive / t_dp:,.0f}x; "
           f"naive district estimate / full flexible_groups district time: "
           f"{t_naive * scale / t_group:,.0f}x")
+    need_benchmark(args.before, args.repeat)
 
 
 if __name__ == "__main__":

@@ -47,9 +47,8 @@ class ClassroomView:
         return [s for s in SUBJECTS if s in set(self.targets["subject"].astype(str))]
 
     def names(self) -> pd.Series:
-        s = self.students
-        return pd.Series((s["first_name"] + " " + s["last_name"]).to_numpy(),
-                         index=s["student_id"].astype(str))
+        """student_id -> name, two students with the same name told apart."""
+        return student_names(self.students)
 
 
 def pick_classroom(ds: Dataset, classroom=None, school=None, grade=None) -> str:
@@ -69,16 +68,47 @@ def pick_classroom(ds: Dataset, classroom=None, school=None, grade=None) -> str:
     return rooms.sort_values("classroom_id")["classroom_id"].iloc[0]
 
 
-def groups_for(frontier: pd.DataFrame, targets, subject: str, **bounds) -> pd.DataFrame:
-    """Flexible groups for one subject from a frontier table (students done with the
-    subject's continuum have no row: they need extension, not a group)."""
-    f = frontier[(frontier["subject"] == subject) & ~frontier["complete"].astype(bool)]
-    min_size = bounds.get("min_size", 3)
+def groups_for(frontier: pd.DataFrame, targets, subject: str, *, mastery: pd.DataFrame,
+               grade=None, n_groups: int | None = None, min_size: int = 3,
+               max_size: int = 6) -> pd.DataFrame:
+    """Flexible groups by shared need for one subject: every student of the frontier is in
+    one group; students who finished the grade (or are ahead) form extension groups on
+    the next grade's targets. ``targets``: the targets table (with the next grade for
+    extension); ``grade``: the classroom's grade (default: the lowest in ``targets``).
+    Fewer students than ``min_size`` form no group (an empty table)."""
+    f = frontier[frontier["subject"] == subject]
     if len(f) < min_size:
-        return f.assign(group=pd.Series(dtype="Int64"), focus_target_id=None, reason=None)
-    return grouping.flexible_groups(f, n_groups=bounds.get("n_groups"), min_size=min_size,
-                                    max_size=max(bounds.get("max_size", 6), min_size),
-                                    subject=subject, targets=targets)
+        return f.iloc[:0].assign(group=pd.Series(dtype="Int64"), focus_target_id=None,
+                                 reason=None)
+    return grouping.flexible_groups(f, n_groups=n_groups, min_size=min_size,
+                                    max_size=max(max_size, min_size), subject=subject,
+                                    targets=targets, method="need", mastery=mastery,
+                                    grade=grade)
+
+
+def next_period(cycles: pd.DataFrame, cycle: int) -> str:
+    """What groups and commitments made at the end of CYCLE are for, in words: "cycle 5",
+    or after the year's last cycle "the next school year (after the summer)"."""
+    last = int(pd.to_numeric(cycles["cycle_id"]).max())
+    return (f"cycle {int(cycle) + 1}" if int(cycle) < last
+            else "the next school year (after the summer)")
+
+
+def student_names(students: pd.DataFrame) -> pd.Series:
+    """Each student's name as people read it, by student_id: "First Last", and where two
+    students share a name, the end of the id after it ("Inés Montaño (…0423)") so every
+    list, card and picker tells them apart."""
+    ids = students["student_id"].astype(str).to_numpy()
+    names = (students["first_name"].astype(str).str.strip() + " "
+             + students["last_name"].astype(str).str.strip()).to_numpy()
+    out = pd.Series(names, index=ids)
+    dup = out.duplicated(keep=False).to_numpy()
+    if dup.any():
+        tail = pd.Series(ids).str[-4:].to_numpy()
+        still = pd.Series(list(zip(names, tail))).duplicated(keep=False).to_numpy()
+        suffix = [i if s else t for i, t, s in zip(ids, tail, still)]
+        out[dup] = [f"{n} (…{x})" for n, x in zip(names[dup], pd.Series(suffix)[dup])]
+    return out
 
 
 def mastery_args(ds: Dataset, method=None, kinds=progress.COUNTED) -> dict:
@@ -129,7 +159,8 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds,
                                                   mastery_line=args["mastery_line"]),
     )
-    view.groups = {s: groups_for(front, targets, s, **bounds) for s in view.subjects}
+    view.groups = {s: groups_for(front, ds.targets, s, mastery=m, grade=grade, **bounds)
+                   for s in view.subjects}
     if history:
         earlier = group_history(room, int(cycle) - 1, targets, view.subjects,
                                 mastery=args, **bounds)
@@ -147,37 +178,44 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
 
 
 def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decaying_average",
-                  kinds=progress.COUNTED, mastery: dict | None = None, frontier_at=None,
+                  kinds=progress.COUNTED, mastery: dict | None = None, mastery_at=None,
                   **bounds) -> dict:
     """The groups the data would have proposed at the end of each cycle up to CYCLE,
-    per subject (mastery and frontier are computed once per cycle for all subjects;
-    ``frontier_at(c)``, when given, supplies them instead, e.g. from a cache). A cycle
-    in which the bounds cannot be met (too few students back then) is grouped with the
-    default bounds instead. ``mastery``: all of mastery's arguments at once
-    (``mastery_args``), instead of ``method`` and ``kinds``."""
+    per subject (mastery is computed once per cycle for all subjects; ``mastery_at(c)``,
+    when given, supplies it instead, e.g. from a cache). ``targets``: the grade's targets;
+    the room's next grade gives the extension groups. A cycle in which the bounds cannot
+    be met (too few students back then) is grouped with the default bounds instead.
+    ``mastery``: all of mastery's arguments at once (``mastery_args``), instead of
+    ``method`` and ``kinds``."""
     args = mastery if mastery is not None else {"method": method, "kinds": kinds}
 
-    def frontier(c):
+    def mastery_of(c):
         ev = room.through_cycle(c).evidence
-        if not len(ev):
-            return None
-        return progress.frontier(progress.mastery(ev, **args), targets, room.students)
-    frontier_at = frontier_at or frontier
+        return progress.mastery(ev, **args) if len(ev) else None
+    mastery_at = mastery_at or mastery_of
     fallback = dict(min_size=min(bounds.get("min_size", 3), 3),
                     max_size=bounds.get("max_size", 6))
     frames = {s: [] for s in subjects}
+    grade = targets["grade"].min() if len(targets) else None
+    # groups by need use the frontier only as the roster (every student of the grade, per
+    # subject with targets there): build it once rather than walking the continuum again
+    # in every cycle; the needs themselves come from that cycle's mastery
+    pairs = targets[["subject", "grade"]].drop_duplicates()
+    roster = (room.students[["student_id", "grade"]].merge(pairs, on="grade")
+              [["student_id", "subject"]])
     for c in range(1, int(cycle) + 1):
-        front = frontier_at(c)
-        if front is None or not len(front):
+        m = mastery_at(c)
+        if m is None or not len(m):
             continue
         for s in subjects:
             try:
-                g = groups_for(front, targets, s, **bounds)
+                g = groups_for(roster, room.targets, s, mastery=m, grade=grade, **bounds)
             except ValueError:
-                g = groups_for(front, targets, s, **fallback)
+                g = groups_for(roster, room.targets, s, mastery=m, grade=grade, **fallback)
             if len(g) and g["group"].notna().any():
                 frames[s].append(g.assign(cycle_id=c))
-    cols = ["student_id", "group", "focus_target_id", "focus_sequence", "cycle_id"]
+    cols = ["student_id", "group", "focus_target_id", "focus_sequence", "focus_position",
+            "progress", "cycle_id"]
     return {s: pd.concat(f, ignore_index=True) if f else pd.DataFrame(columns=cols)
             for s, f in frames.items()}
 

@@ -21,3 +21,7 @@ def test_grouping_docs_examples_run():
     assert "Ms. Lee" in text and "1.0" in text
     assert ns["public"]["suppressed"].all()
     assert ns["pinned"].set_index("student_id").loc["S01", "group"] == 2
+    # the need example: the student far along with one early gap sits with the finishers
+    ng = ns["need_groups"].set_index("student_id")
+    assert ng.loc["S05", "group"] == ng.loc["S06", "group"] != ng.loc["S01", "group"]
+    assert ng.loc["S05", "gaps"] == "3.NF.A.1"

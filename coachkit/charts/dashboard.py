@@ -36,8 +36,11 @@ def continuum_by_grade(table: pd.DataFrame, *, title: str = "Progress on the con
                                   "(%{customdata[0]} students)<br>year plan: "
                                   "%{customdata[1]:.0%}<extra></extra>")
     if len(table):
-        fig.add_hline(y=float(table["expected"].iloc[0]), line=dict(color=PLAN, dash="dash"),
-                      annotation_text="year plan by this cycle", annotation_position="top left")
+        plan = float(table["expected"].iloc[0])
+        fig.add_hline(y=plan, line=dict(color=PLAN, dash="dash"),
+                      annotation_text=("end of year: the year plan was the whole continuum"
+                                       if plan >= 1 else "year plan by this cycle"),
+                      annotation_position="top left")
     fig.update_layout(barmode="group")
     fig.update_yaxes(tickformat=".0%", range=[0, 1], title="targets of the grade mastered")
     return style(fig, title=title, height=380)

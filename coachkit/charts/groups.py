@@ -2,17 +2,21 @@
 composition of groups against the classroom."""
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..talk import student_names
 from .theme import STAGE_COLORS, style
 
 LOWEST = "#d7301f"
 GROUP_FILL = "#eef4f9"
 GROUP_LINE = STAGE_COLORS["i-show"]
+EXTENSION_FILL = "#eef7ee"
+EXTENSION_LINE = "#1b7837"
 
 
 def _wrap(text: str, width: int) -> str:
@@ -34,19 +38,56 @@ def _who(groups: pd.DataFrame, students: pd.DataFrame | None, label: str) -> pd.
         return ids
     if label != "name":
         raise ValueError(f"label must be 'name' or 'id'; received {label!r}")
-    names = (students["first_name"].astype(str) + " " + students["last_name"].astype(str))
-    lookup = dict(zip(students["student_id"].astype(str), names))
+    lookup = student_names(students)              # same-name students told apart
     return ids.map(lambda s: lookup.get(s, s))
 
 
+def composition_notes(comp: pd.DataFrame | None) -> dict:
+    """group -> "2 English learners, 1 with an IEP · ⚑ English learners concentrated" from
+    ``coachkit.grouping.composition`` (teacher's view: counts as they are). A flag is
+    raised where a subgroup is over-represented in the group (composition's "over")."""
+    if comp is None or not len(comp):
+        return {}
+    words = {"ell": ("English learner", "English learners"),
+             "iep": ("with an IEP", "with IEPs")}
+    out = {}
+    for g, part in comp.groupby("group", sort=True):
+        bits, flags = [], []
+        for ch, (one, many) in words.items():
+            row = part[part["characteristic"] == ch]
+            if not len(row):
+                continue
+            r = row.iloc[0]
+            if pd.isna(r["count"]):
+                bits.append(f"{one if ch == 'iep' else many}: hidden")
+                continue
+            c = int(r["count"])
+            bits.append(f"{c} {one if c == 1 else many}")
+            if r.get("flag") == "over":
+                flags.append(many if ch == "ell" else "students " + many)
+        for r in part[part["characteristic"].astype(str).str.startswith("home_language")
+                      & (part["flag"] == "over")].itertuples(index=False):
+            flags.append(str(r.characteristic).replace("home_language: ", "home language "))
+        text = ", ".join(bits)
+        if flags:
+            text += " · ⚑ concentrated: " + ", ".join(flags)
+        out[g] = text
+    return out
+
+
 def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
-                label: str = "id", columns: int = 3, title: str | None = "Flexible groups"
-                ) -> go.Figure:
+                label: str = "id", columns: int = 3, title: str | None = "Flexible groups",
+                composition: pd.DataFrame | None = None) -> go.Figure:
     """One card per group: group number, focus target, the reason, and its members.
 
     ``groups``: flexible_groups() or peer_groups() output for one classroom. Members are
     shown by student id, or by name with ``students`` and ``label="name"`` (teacher's team
-    only). Students a teacher pinned or moved carry a ✎ mark; peer experts a ★.
+    only; two students with the same name carry the end of their id). Students a teacher
+    pinned or moved carry a ✎ mark; peer experts a ★. Extension groups (students who
+    finished the grade) say so in their heading. Gaps (``method="need"``: an earlier
+    target to re-teach) are listed under the members. ``composition``: the groups'
+    ``coachkit.grouping.composition`` table, shown on each card with a ⚑ where one
+    subgroup is concentrated.
     """
     if not isinstance(groups, pd.DataFrame) or not {"student_id", "group", "reason"} <= set(groups):
         raise ValueError("group_cards needs flexible_groups() output (student_id, group, reason)")
@@ -63,12 +104,14 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
         fig.update_yaxes(visible=False)
         return style(fig, title=title, height=200)
     g["_who"] = _who(g, students, label).to_numpy()
+    name_of = dict(zip(g["student_id"].astype(str), g["_who"]))
     mark = pd.Series("", index=g.index)
     if "changed_by" in g:
         mark = mark.where(g["changed_by"].isna(), " ✎")
     if "role" in g:
         mark = mark + np.where(g["role"].astype(str) == "peer expert", " ★", "")
     g["_who"] = g["_who"] + mark
+    notes = composition_notes(composition)
     numbers = sorted(g["group"].unique())
     rows = max(1, math.ceil(len(numbers) / columns))
     w, h = 1.0 / columns, 1.0 / rows
@@ -78,19 +121,29 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
         col, row = i % columns, i // columns
         x0, x1 = col * w + 0.01, (col + 1) * w - 0.01
         y1, y0 = 1 - row * h - 0.01, 1 - (row + 1) * h + 0.01
+        extension = "kind" in part and (part["kind"] == "extension").any()
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="paper", yref="paper",
-                      line=dict(color=GROUP_LINE, width=1.5), fillcolor=GROUP_FILL, layer="below")
-        focus = part["focus_target_id"].iloc[0] if "focus_target_id" in part else ""
-        head = f"<b>Group {num}</b> · focus {focus} · {len(part)} students"
-        body = _wrap(part["reason"].iloc[0], 48)
-        members = _wrap(", ".join(part["_who"].tolist()), 48)
+                      line=dict(color=EXTENSION_LINE if extension else GROUP_LINE, width=1.5),
+                      fillcolor=EXTENSION_FILL if extension else GROUP_FILL, layer="below")
+        # the focus is named (code and statement) in the reason, not by its internal id
+        kind = " · extension" if extension else ""
+        head = f"<b>Group {num}</b>{kind} · {len(part)} students"
+        body = _wrap(html.escape(str(part["reason"].iloc[0])), 48)
+        members = _wrap(html.escape(", ".join(part["_who"].tolist())), 48)
+        text = f"{head}<br><i>{body}</i><br><br>{members}"
+        if "gaps" in part:
+            gaps = [f"{name_of[str(s)]}: {gp}" for s, gp in zip(part["student_id"], part["gaps"])
+                    if isinstance(gp, str) and gp]
+            if gaps:
+                text += "<br><br>" + _wrap(html.escape("Also re-teach: " + "; ".join(gaps)), 48)
+        if num in notes and notes[num]:
+            text += "<br><br>" + _wrap(html.escape(notes[num]), 48)
         fig.add_annotation(x=x0 + 0.01, y=y1 - 0.01, xref="paper", yref="paper",
                            xanchor="left", yanchor="top", align="left", showarrow=False,
-                           text=f"{head}<br><i>{body}</i><br><br>{members}",
-                           font=dict(size=12))
+                           text=text, font=dict(size=12))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return style(fig, title=title, height=max(260, 230 * rows))
+    return style(fig, title=title, height=max(260, 300 * rows))
 
 
 def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
@@ -106,8 +159,10 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
         raise ValueError("group_flow draws one classroom; filter the history to one classroom_id")
     level = next((c for c in ("focus_position", "focus_sequence") if c in history), "group")
     h = history[[cycle, "student_id", "group"] + ([level] if level != "group" else [])].copy()
+    h["_ext"] = (history["kind"] == "extension").to_numpy() if "kind" in history else False
     nodes = h.groupby([cycle, "group"], sort=True).agg(n=("student_id", "size"),
-                                                        level=(level, "first")).reset_index()
+                                                        level=(level, "first"),
+                                                        ext=("_ext", "any")).reset_index()
     low = nodes.groupby(cycle)["level"].transform("min")
     many = nodes.groupby(cycle)["group"].transform("nunique") > 1
     nodes["lowest"] = (nodes["level"] == low) & many
@@ -127,7 +182,8 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
     colors = np.where(nodes["lowest"], LOWEST, GROUP_LINE).tolist()
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=[f"cycle {c} · group {g}" for c, g in zip(nodes[cycle], nodes["group"])],
+        node=dict(label=[f"cycle {c} · group {g}" + (" (extension)" if e else "")
+                         for c, g, e in zip(nodes[cycle], nodes["group"], nodes["ext"])],
                   color=colors, x=x, pad=12, thickness=14,
                   customdata=nodes["n"].to_numpy(),
                   hovertemplate="%{label}: %{customdata} students<extra></extra>"),

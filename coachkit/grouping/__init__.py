@@ -2,6 +2,9 @@
 that show whether grouping has quietly become tracking.
 
     g = ck.grouping.flexible_groups(frontier, min_size=3, max_size=6, targets=ds.targets)
+    g = ck.grouping.flexible_groups(frontier, method="need", mastery=m, targets=ds.targets,
+                                    grade=3)   # every member needs and is ready for the focus
+    ck.grouping.needs(m, ds.targets, students, subject="math", grade=3)  # next steps, gaps
     g = ck.grouping.move_student(g, "S017", 2, changed_by="Ms. Lee")
     p = ck.grouping.peer_groups(frontier, targets=ds.targets)
     ck.grouping.fluidity(history)          # history: groups of several cycles + cycle_id
@@ -15,8 +18,9 @@ from __future__ import annotations
 
 from .groups import flexible_groups, move_student, peer_groups
 from .metrics import adjusted_rand_index
+from .need import needs
 from .partition import partition_sorted
 from .tracking import composition, fluidity, stuck_students
 
-__all__ = ["flexible_groups", "move_student", "peer_groups", "adjusted_rand_index",
+__all__ = ["flexible_groups", "move_student", "peer_groups", "needs", "adjusted_rand_index",
            "fluidity", "stuck_students", "composition", "partition_sorted"]

@@ -20,14 +20,16 @@ import pandas as pd
 from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from .. import checks
+from .need import EXTENSION, group_range, needs, place
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
                         partition_with_pins)
 
 FRONTIER_COLUMNS = ("student_id", "subject", "target_id", "sequence")
+NEED_COLUMNS = ["kind", "progress", "steps_ahead", "gaps"]
 OUTPUT_COLUMNS = ["student_id", "group", "focus_target_id", "reason", "subject", "target_id",
                   "sequence", "position", "focus_sequence", "focus_position", "changed_by",
                   "note"]
-METHODS = ("frontier", "profile")
+METHODS = ("frontier", "need", "profile")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -173,8 +175,8 @@ def _target_labels(targets) -> dict:
     if targets is None:
         return {}
     checks.frame(targets, "targets", ["target_id", "code", "statement"])
-    return {t: (c, s) for t, c, s in zip(targets["target_id"], targets["code"],
-                                         targets["statement"])}
+    return dict(zip(targets["target_id"].tolist(),
+                    zip(targets["code"].tolist(), targets["statement"].tolist())))
 
 
 def _name(tid, labels: dict, *, statement: bool) -> str:
@@ -249,10 +251,11 @@ def _finish(f, labels, keys, pins, targets) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- public
 @dask_aware(lambda a: a.get("by"))   # a Dask frontier: solved per classroom partition
-def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
-                    max_size: int = 6, subject=None, by=None, pinned=None, targets=None, *,
-                    method: str = "frontier", mastery: pd.DataFrame | None = None,
-                    units=None, pinned_by: str = "teacher") -> pd.DataFrame:
+def flexible_groups(frontier: pd.DataFrame, *, n_groups: int | None = None,
+                    min_size: int = 3, max_size: int = 6, subject=None, by=None, pinned=None,
+                    targets=None, method: str = "frontier",
+                    mastery: pd.DataFrame | None = None, units=None,
+                    pinned_by: str = "teacher", grade=None) -> pd.DataFrame:
     """Need-based small groups for the next cycle, one classroom at a time.
 
     frontier: ``ck.progress.frontier(...)`` output (student_id, subject, target_id, sequence),
@@ -271,6 +274,11 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
         around them. The result names who pinned them (``pinned_by`` for a dict).
     targets: the targets table; gives codes and statements for the reason.
     method: ``"frontier"`` (default): exact size-bounded 1-D k-means on frontier position.
+        ``"need"``: groups by shared need — every member still needs the group's focus
+        target and is ready for it; students who finished the grade form extension
+        groups; isolated gaps are noted, not used to place a student (needs ``mastery``
+        and ``targets``, which should hold the next grade too; ``grade`` = the
+        classroom's grade; see ``coachkit.grouping.need`` and docs/grouping.md).
         ``"profile"``: when a classroom works on several units at once, cluster the
         not-yet-mastered profile instead (needs ``mastery`` and ``targets``; see
         ``coachkit.grouping.profile``). ``units`` limits the profile to those units.
@@ -284,6 +292,10 @@ def flexible_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_siz
     k_req = checks.positive_int(n_groups, "n_groups", allow_none=True)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    if method == "need":
+        return _need_groups(frontier, subject=subject, by=by, targets=targets, mastery=mastery,
+                            k_req=k_req, lo=lo, hi=hi, pins=_pins(pinned, pinned_by),
+                            grade=grade)
     f, keys = _prepare(frontier, subject, by, targets)
     pins = _pins(pinned, pinned_by)
     if pins is not None:
@@ -364,6 +376,8 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
     out.loc[hit, "group"] = to_group
     out.loc[hit, "changed_by"] = changed_by.strip()
     out.loc[hit, "note"] = note if note else f"moved from group {before} to group {to_group}"
+    if set(NEED_COLUMNS) <= set(out.columns):
+        return _moved_by_need(out, hit, keys, to_group, targets)
     base = out[keys + ["student_id", "group", "subject", "target_id", "sequence", "position",
                        "changed_by", "note"]]
     res = annotate(base, keys, targets)
@@ -372,7 +386,32 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
     return res[keys + OUTPUT_COLUMNS]
 
 
-def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: int = 3,
+def _moved_by_need(out, hit, keys, to_group, targets) -> pd.DataFrame:
+    """move_student on method="need" groups: the destination keeps its focus (a new group
+    takes the student's next step); the teacher's placement is counted as such."""
+    dest = out[(out["group"] == to_group).to_numpy() & ~hit]
+    if keys:
+        kv = out.loc[hit, keys].iloc[0]
+        dest = dest[(dest[keys] == kv).all(axis=1)]
+    if len(dest):
+        for c in ("focus_target_id", "focus_sequence", "focus_position", "kind"):
+            out.loc[hit, c] = dest[c].iloc[0]
+    else:
+        out.loc[hit, "focus_target_id"] = out.loc[hit, "target_id"].to_numpy()
+        out.loc[hit, "focus_sequence"] = out.loc[hit, "sequence"].to_numpy()
+        out.loc[hit, "focus_position"] = out.loc[hit, "position"].to_numpy()
+    out["steps_ahead"] = out["steps_ahead"].astype("Int64")
+    out.loc[hit, "steps_ahead"] = pd.NA
+    labels = _target_labels(targets) if targets is not None else {}
+    grade_of = ({} if targets is None else
+                dict(zip(targets["target_id"].astype(str), targets["grade"])))
+    out["reason"] = need_reasons(out, labels, grade_of)
+    out = out.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return out[keys + OUTPUT_COLUMNS + NEED_COLUMNS]
+
+
+def peer_groups(frontier: pd.DataFrame, *, n_groups: int | None = None, min_size: int = 3,
                 max_size: int = 6, subject=None, by=None, targets=None,
                 mastery: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mixed groups for collaboration ("ask three before me"): every group holds at least
@@ -485,3 +524,166 @@ def peer_groups(frontier: pd.DataFrame, n_groups: int | None = None, min_size: i
     out = out.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
                           ignore_index=True)
     return out[keys + OUTPUT_COLUMNS + ["role"]]
+
+
+# --------------------------------------------------------------------------- by need
+def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins, grade
+                 ) -> pd.DataFrame:
+    """flexible_groups(method="need"): see coachkit.grouping.need."""
+    if mastery is None or targets is None:
+        raise ValueError("method='need' needs mastery= (student_id, target_id, mastered) and "
+                         "targets= (the targets table, with the next grade for extension)")
+    keys = checks.columns_list(by)
+    checks.frame(frontier, "frontier", ["student_id", "subject"] + keys,
+                 hint="Pass ck.progress.frontier(...) output (complete rows included).")
+    f = frontier
+    subjects = sorted(map(str, pd.unique(f["subject"].dropna())))
+    if subject is None:
+        if len(subjects) > 1:
+            raise ValueError(f"the frontier holds several subjects {subjects}; pass subject= "
+                             f"to choose one")
+        subject = subjects[0] if subjects else None
+    elif str(subject) not in subjects:
+        raise ValueError(f"subject={subject!r} is not in the frontier; it holds {subjects}")
+    f = f[f["subject"].astype(str) == str(subject)]
+    checks.no_nulls(f, "frontier", ["student_id"] + keys)
+    checks.unique(f, "frontier", keys + ["student_id"],
+                  hint="Give one frontier row per student (one subject at a time).")
+    if not keys and "classroom_id" in f.columns and f["classroom_id"].nunique() > 1:
+        raise ValueError(
+            f"the frontier holds {f['classroom_id'].nunique()} classrooms; groups are formed "
+            f"one classroom at a time: pass by='classroom_id' or filter to one classroom")
+    if pins is not None:
+        unknown = pins.loc[~pins["student_id"].astype(str).isin(f["student_id"].astype(str)),
+                           "student_id"].tolist()
+        if unknown:
+            raise ValueError(f"pinned students not in the frontier for this subject: {unknown[:10]}")
+    if grade is None and "grade" in f.columns and f["grade"].notna().any():
+        grade = f["grade"].dropna().min()
+    labels = _target_labels(targets) if {"code", "statement"} <= set(targets) else {}
+    t = targets[targets["subject"].astype(str) == str(subject)]
+    rank = {}
+    if len(t):
+        tt = t[t["grade"] >= (grade if grade is not None else t["grade"].min())]
+        tt = tt.sort_values(["grade", "sequence", "target_id"], kind="mergesort")
+        rank = {str(x): i for i, x in enumerate(tt["target_id"].astype(str).drop_duplicates())}
+    seq_of = dict(zip(t["target_id"].astype(str), t["sequence"]))
+    grade_of = dict(zip(t["target_id"].astype(str), t["grade"]))
+    f = f[keys + ["student_id"]].copy()
+    for c in keys + ["student_id"]:
+        if isinstance(f[c].dtype, pd.CategoricalDtype):
+            f[c] = f[c].astype(str)
+    f["student_id"] = f["student_id"].astype(str)
+    f = f.sort_values(keys + ["student_id"], kind="mergesort", ignore_index=True)
+    bounds, key_vals = _bounds(keys, f)
+    pin_of = {} if pins is None else dict(zip(pins["student_id"].astype(str),
+                                              pins["group"].astype(int)))
+    inv = {v: k_ for k_, v in rank.items()}
+    parts = []
+    for b, kv in enumerate(key_vals):
+        block = f.iloc[bounds[b]:bounds[b + 1]]
+        where = _where(keys, kv)
+        nd = needs(mastery, targets, block["student_id"], subject=subject, grade=grade)
+        n = len(nd)
+        if n == 0:
+            continue
+        steps = [[rank.get(s, len(rank)) for s in st] for st in nd["steps"]]
+        order_key = list(zip(nd["position"], nd["student_id"]))
+        pin_idx = {i: pin_of[s] for i, s in enumerate(nd["student_id"]) if s in pin_of}
+        pmax = max(pin_idx.values(), default=0)
+        if k_req is not None:
+            k = group_count(n, k_req, lo, hi, where)
+            if pmax > k:
+                raise ValueError(f"a student is pinned to group {pmax} but n_groups={k}"
+                                 f"{' in ' + where if where else ''}")
+            k_range = (k, k)
+        else:
+            group_count(n, None, lo, hi, where)         # the clear error when bounds fail
+            k_range = group_range(n, lo, hi, pmax)
+        got = place(steps, order_key, k_range, lo, hi, pin_idx)
+        if got is None:
+            raise ValueError(f"cannot form groups of {lo} to {hi} around the pinned students"
+                             f"{' in ' + where if where else ''}: pinned groups "
+                             f"{sorted(set(pin_idx.values()))}")
+        group, focus, ahead = got
+        # the table is built from columns in one go: per-column assignment on a small
+        # frame costs more than the grouping itself
+        nxt = [x if x != EXTENSION else None for x in nd["next_step"]]
+        focus_ids = [inv.get(int(x)) for x in focus]
+        n_grade = int(nd["n_targets"].iloc[0])
+        cols_ = {k_: block[k_].to_numpy() for k_ in keys}
+        cols_.update({
+            "student_id": nd["student_id"].to_numpy(), "group": group,
+            "focus_target_id": focus_ids, "reason": None, "subject": subject,
+            "target_id": nxt,
+            "sequence": pd.array([seq_of.get(x) if x is not None else None for x in nxt],
+                                 dtype="Int16"),
+            "position": nd["position"].to_numpy(),
+            "focus_sequence": pd.array([seq_of.get(x) if x is not None else None
+                                        for x in focus_ids], dtype="Int16"),
+            "focus_position": focus.astype(float),
+            "changed_by": pd.Series([None] * n, dtype="str"),
+            "note": pd.Series([None] * n, dtype="str"),
+            "kind": np.where(focus >= n_grade, "extension", "next step"),
+            "progress": nd["progress"].to_numpy(),
+            "steps_ahead": ahead.astype(np.int64),
+            "gaps": [", ".join(_name(g_, labels, statement=False) for g_ in gs)
+                     for gs in nd["gaps"]],
+        })
+        out = pd.DataFrame(cols_)
+        if pin_idx:
+            pm = pins.assign(student_id=pins["student_id"].astype(str)).set_index("student_id")
+            hit = out["student_id"].isin(pm.index).to_numpy()
+            out.loc[hit, "changed_by"] = pm.loc[out.loc[hit, "student_id"], "changed_by"].astype(str).to_numpy()
+            out.loc[hit, "note"] = pm.loc[out.loc[hit, "student_id"], "note"].astype(str).to_numpy()
+        out["reason"] = need_reasons(out, labels, grade_of)
+        parts.append(out)
+    cols = keys + OUTPUT_COLUMNS + NEED_COLUMNS
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    res = pd.concat(parts, ignore_index=True)
+    res = res.sort_values(keys + ["group", "position", "student_id"], kind="mergesort",
+                          ignore_index=True)
+    return res[cols]
+
+
+def need_reasons(g: pd.DataFrame, labels: dict, grade_of: dict | None = None) -> list[str]:
+    """One sentence per row, the same for every member of a group: what the group works
+    on and how far that is from each member's next step."""
+    grade_of = grade_of or {}
+    gk = [c for c in g.columns if c in ("classroom_id",)] + ["group"]
+    # plain arrays and a dict of rows per group: a pandas groupby per call costs more
+    # than the sentences themselves on a classroom of 25
+    keys = list(zip(*(g[c].tolist() for c in gk)))
+    focus = g["focus_target_id"].tolist()
+    kind = g["kind"].tolist()
+    ahead = pd.to_numeric(g["steps_ahead"]).to_numpy(dtype=float, na_value=np.nan)
+    rows: dict[tuple, list[int]] = {}
+    for i, key in enumerate(keys):
+        rows.setdefault(key, []).append(i)
+    texts = {}
+    for key, idx in rows.items():
+        n = len(idx)
+        fid = focus[idx[0]]
+        noun = "student" if n == 1 else "students"
+        a = ahead[idx]
+        known = ~np.isnan(a)
+        if not isinstance(fid, str):
+            text = (f"{n} {noun} who finished the grade's targets: extension work that "
+                    f"deepens and applies them")
+        elif kind[idx[0]] == "extension":
+            gr = grade_of.get(fid)
+            text = (f"{n} {noun} ready for extension: "
+                    f"{_name(fid, labels, statement=True)}"
+                    + (f" (grade {'K' if int(gr) == 0 else int(gr)})" if gr is not None else ""))
+        else:
+            text = f"{n} {noun} working toward {_name(fid, labels, statement=True)}"
+        at = int((a == 0).sum())
+        if isinstance(fid, str) and at < int(known.sum()):
+            far = int(np.nanmax(a))
+            text += (f" (next step for {at} of {n}; the others still need it and reach it "
+                     f"within {far} step{'s' if far > 1 else ''})")
+        if not known.all():
+            text += f" ({int((~known).sum())} placed by the teacher)"
+        texts[key] = text
+    return [texts[k] for k in keys]

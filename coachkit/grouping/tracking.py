@@ -140,13 +140,16 @@ def fluidity(history: pd.DataFrame, *, cycle: str = CYCLE, by=None,
 # --------------------------------------------------------------------------- stuck
 def stuck_students(history: pd.DataFrame, *, cycles: int = 3, cycle: str = CYCLE,
                    by=None) -> pd.DataFrame:
-    """Students in the group with the lowest focus target for ``cycles`` or more cycles in
-    a row.
+    """Students in the lowest group for ``cycles`` or more cycles in a row: the students
+    who are behind and stay grouped at the bottom.
 
     The lowest group of a cycle is the one with the smallest ``focus_position`` (or
     ``focus_sequence``; every group sharing it counts); without either, the smallest group
-    number (flexible_groups
-    numbers groups along the continuum). Cycles with a single group have no lowest group.
+    number (flexible_groups numbers groups along the continuum). With a ``progress``
+    column (share of the grade's targets mastered, from ``method="need"``) a member of the
+    lowest group counts only when their progress is at or below the classroom's median
+    that cycle: a student far along who sits in a low group for one gap is not "lowest".
+    Cycles with a single group have no lowest group.
     "In a row" means consecutive among the cycles present for that classroom; a cycle in
     which the student is missing ends the run. Columns:
     [by…], student_id, first_cycle, last_cycle, n_cycles, current (the run reaches the
@@ -162,6 +165,11 @@ def stuck_students(history: pd.DataFrame, *, cycles: int = 3, cycle: str = CYCLE
     low = d.groupby(kc, observed=True)[level].transform("min")
     n_groups = d.groupby(kc, observed=True)["group"].transform("nunique")
     d["lowest"] = (d[level] == low) & (n_groups > 1)
+    if "progress" in h.columns:
+        prog = pd.to_numeric(h["progress"], errors="coerce").to_numpy(dtype=float)
+        median = pd.Series(prog, index=d.index).groupby([d[c] for c in kc],
+                                                         observed=True).transform("median")
+        d["lowest"] &= prog <= median.to_numpy() + 1e-12
     cyc = d[kc].drop_duplicates().sort_values(kc, kind="mergesort")
     cyc["rank"] = cyc.groupby(keys, observed=True).cumcount() if keys else np.arange(len(cyc))
     last = cyc.groupby(keys, observed=True)["rank"].transform("max") if keys \

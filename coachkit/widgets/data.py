@@ -173,15 +173,16 @@ def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: 
     regroups only."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
-    targets = r.targets[r.targets["grade"] == grade]
     bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
     try:
-        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method), targets,
-                            subject, **bounds)
+        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method), r.targets,
+                            subject, mastery=room_mastery(path, classroom_id, cycle, method),
+                            grade=grade, **bounds)
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
+    targets = r.targets[r.targets["grade"] == grade]
     hist = talk.group_history(r, cycle, targets, [subject], method=method,
-                              frontier_at=lambda c: room_frontier(path, classroom_id, c, method),
+                              mastery_at=lambda c: room_mastery(path, classroom_id, c, method),
                               **bounds)[subject]
     if not len(hist):
         return Groups(g if len(g) else None, None, None, None)

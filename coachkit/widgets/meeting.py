@@ -19,7 +19,7 @@ from pathlib import Path
 import ipywidgets as W
 import pandas as pd
 
-from .. import charts, talk
+from .. import charts, grouping, talk
 from . import data as D
 from .common import marker, set_figure, set_html, table_html
 
@@ -36,6 +36,22 @@ def db_url(data=None, db=None) -> str:
     path = D.resolve(data)
     folder = Path(D.load(path).source or ".") if path.startswith("memory:") else Path(path)
     return "sqlite:///" + str((folder / "coachkit.db").resolve())
+
+
+def due_words(due_cycle, last_cycle: int) -> str:
+    """A due cycle as people read it: "cycle 4", or "next school year" past the last."""
+    if pd.isna(due_cycle):
+        return "—"
+    return f"cycle {int(due_cycle)}" if int(due_cycle) <= last_cycle else "next school year"
+
+
+def due_options(last_cycle: int, cycle: int) -> list[tuple[str, int]]:
+    """The due-by choices of a commitment made at the end of CYCLE: the cycles still to
+    come this year; at the last cycle, the next school year (stored as the cycle after
+    the last, shown in words everywhere)."""
+    if cycle >= last_cycle:
+        return [("next school year", last_cycle + 1)]
+    return [(f"cycle {c}", c) for c in range(cycle + 1, last_cycle + 1)]
 
 
 def classroom_options(path: str, school_id: str) -> list[tuple[str, str]]:
@@ -81,8 +97,10 @@ def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, 
     r = D.room(path, classroom_id)
     g = res.groups
     if g is None or not len(g) or g["group"].isna().all():
-        return res, None, "", "Too few students are still working on this subject's continuum to form groups."
-    fig = charts.group_cards(g, r.students, label="name", title=f"Proposed groups: {subject}")
+        return res, None, "", "Too few students in this class to form groups of these sizes."
+    comp = grouping.composition(g, r.students)
+    fig = charts.group_cards(g, r.students, label="name", title=f"Proposed groups: {subject}",
+                             composition=comp)
     fig.update_layout(meta={"ck": "groups", "classroom": classroom_id, "n_groups": int(g["group"].nunique())})
     tr = D.tracking(r.students, subject, res)
     row = tr.iloc[0]
@@ -194,11 +212,13 @@ class GradeMeetingApp(W.VBox):
             "action": W.Text(placeholder="Reteach 3.OA.A.1 in a small group", description="Action",
                              layout=W.Layout(width="60%")),
             "owner": W.Text(placeholder="Ms. Rivera", description="Owner"),
-            "due": W.BoundedIntText(value=min(int(self.controls["cycle"].value) + 1, 99), min=1,
-                                    max=99, description="Due cycle"),
+            "due": W.Dropdown(options=due_options(self._last_cycle(),
+                                                  int(self.controls["cycle"].value)),
+                              description="Due"),
             "students": W.SelectMultiple(options=[], rows=5, description="For"),
             "commit": W.Button(description="Add commitment", button_style="info"),
             "adopt": W.Button(description="Adopt these groups", button_style="success"),
+            "adopt_label": W.HTML(),
         }
         for k in ("observe", "commit", "adopt"):
             w[k].add_class(f"ck-{k}")
@@ -212,9 +232,12 @@ class GradeMeetingApp(W.VBox):
             W.HBox([w["kind"]]), W.HBox([w["text"], w["observe"]]),
             W.HTML("<b>Commitments</b>: who does what before the next meeting"),
             w["action"], W.HBox([w["owner"], w["due"]]), w["students"], w["commit"],
-            W.HTML("<b>Groups</b>: adopt the groups shown above for the next cycle"), w["adopt"],
+            w["adopt_label"], w["adopt"],
         ])
         return w
+
+    def _last_cycle(self) -> int:
+        return max(v for _, v in self.controls["cycle"].options)
 
     # ---------------------------------------------------------------- events
     def _school_changed(self, change):
@@ -285,9 +308,15 @@ class GradeMeetingApp(W.VBox):
     def refresh_meeting(self):
         c = self.controls
         r = D.room(self.path, c["classroom"].value)
-        names = (r.students["first_name"] + " " + r.students["last_name"]).tolist()
-        self.record["students"].options = list(zip(names, r.students["student_id"].astype(str)))
-        self.record["due"].value = int(c["cycle"].value) + 1
+        ids = r.students["student_id"].astype(str)
+        names = talk.student_names(r.students)           # same-name students told apart
+        self.record["students"].options = sorted(zip(names.reindex(ids).tolist(), ids))
+        cycle, last = int(c["cycle"].value), self._last_cycle()
+        self.record["due"].options = due_options(last, cycle)
+        self.record["due"].value = self.record["due"].options[0][1]
+        self.record["adopt_label"].value = (
+            f"<b>Groups</b>: adopt the groups shown above for "
+            f"{html.escape(talk.next_period(r.cycles, cycle))}")
         self.last_time.value = self._last_commitments()
 
     # ---------------------------------------------------------------- meeting log
@@ -313,8 +342,10 @@ class GradeMeetingApp(W.VBox):
             return f"<p><i>Meeting log not available: {html.escape(str(e))}</i></p>"
         if not len(c):
             return ""
+        last = self._last_cycle()
+        c = c.assign(due=[due_words(d, last) for d in c["due_cycle"]])
         return ("<h3>Last time we committed to</h3>"
-                + table_html(c[["cycle", "action", "owner", "due_cycle", "status", "follow_up"]]))
+                + table_html(c[["cycle", "action", "owner", "due", "status", "follow_up"]]))
 
     def recorder(self):
         """A store.Recorder bound to this classroom and cycle's meeting (started on the

@@ -94,9 +94,15 @@ def progress_takeaway(t: pd.DataFrame) -> str:
     gap = t.assign(gap=t["expected"] - t["share_mastered"]).sort_values("gap", ascending=False)
     r = gap.iloc[0]
     who = grade_name(r["grade"]).capitalize()
+    if r["gap"] <= 0 and r["expected"] >= 1:
+        return (f"At the end of the year every grade has mastered the whole year plan; "
+                f"{who} {r['subject']} is closest at {pct(r['share_mastered'])}.")
     if r["gap"] <= 0:
         return (f"Every grade is at or ahead of the year plan ({pct(r['expected'])} of the "
                 f"targets by this cycle); {who} {r['subject']} is closest at {pct(r['share_mastered'])}.")
+    if r["expected"] >= 1:                   # the last cycle: a result, not a plan
+        return (f"At the end of the year {who} has mastered {pct(r['share_mastered'])} of its "
+                f"{r['subject']} targets (the year plan was all of them).")
     return (f"{who} has mastered {pct(r['share_mastered'])} of its {r['subject']} targets; "
             f"by this cycle the year plan expects {pct(r['expected'])}.")
 
