@@ -70,10 +70,17 @@ def hub(data, tmp_path_factory):
         need("JupyterHub", "the jupyterhub command is missing (pip install 'coachkit[hub]')")
     if not shutil.which(ckhub.PROXY_COMMAND):
         need("configurable-http-proxy", "npm install -g configurable-http-proxy")
-    h = ckhub.serve(data, port=ckhub.free_ports(1)[0], roles=ROLES,
-                    folder=tmp_path_factory.mktemp("hub"))
+    for attempt in (1, 2):     # a free port can be taken between choosing and binding it
+        h = ckhub.serve(data, port=ckhub.free_ports(1)[0], roles=ROLES,
+                        folder=tmp_path_factory.mktemp("hub"))
+        try:
+            h.wait_until_up(timeout=150)
+            break
+        except RuntimeError:
+            h.stop(timeout=30)
+            if attempt == 2 or "Address already in use" not in h.tail(200_000):
+                raise
     try:
-        h.wait_until_up(timeout=120)
         yield h
     finally:
         code = h.stop(timeout=30)

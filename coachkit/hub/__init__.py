@@ -109,6 +109,7 @@ def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
             "environment": env,
             "cwd": str(folder),
             "oauth_no_confirm": True,          # our own service: no "authorize?" page
+            "timeout": 120,                    # loading a district's data takes a while
             "display": True,
         }) + "]",
     ]
@@ -132,7 +133,7 @@ class Hub:
     folder: Path
     log: Path
 
-    def wait_until_up(self, timeout: float = 90) -> None:
+    def wait_until_up(self, timeout: float = 150) -> None:
         """Return once the coachkit service answers through the proxy (it redirects a
         signed-out visitor towards sign-in); raise RuntimeError with the log's tail if not."""
         probe = self.url + f"services/{SERVICE}/"
@@ -140,6 +141,9 @@ class Hub:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"JupyterHub stopped (exit {self.process.returncode}):\n{self.tail()}")
+            log = self.tail(200_000)
+            if f"Service {SERVICE} exited" in log or f"Cannot connect to managed service {SERVICE}" in log:
+                raise RuntimeError(f"the coachkit service did not start:\n{self.tail()}")
             try:
                 opener = urllib.request.build_opener(NoRedirect)
                 opener.open(probe, timeout=5)
@@ -148,7 +152,7 @@ class Hub:
                     return
             except OSError:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.5)
         raise RuntimeError(f"JupyterHub did not serve {probe} within {timeout:.0f} s:\n{self.tail()}")
 
     def tail(self, n: int = 4000) -> str:
