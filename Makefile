@@ -24,7 +24,7 @@ test: $(STAMP)
 dashboard: $(STAMP)
 	$(BIN)/coachkit dashboard
 
-# JupyterHub's proxy comes from npm (Node.js 20+); `make hub` runs the demo Hub on
+# JupyterHub's proxy comes from npm (Node.js 20+, Debian 13 or NodeSource); `make hub` runs the demo Hub on
 # 127.0.0.1:8000 (sign in as allen, principal.pena, 100001 or guardian.sanchez,
 # password coachkit-demo).
 hub-proxy:
