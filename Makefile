@@ -31,7 +31,7 @@ hub-proxy:
 	command -v configurable-http-proxy >/dev/null || npm install -g configurable-http-proxy@5.3.0
 
 hub: $(STAMP) hub-proxy
-	$(BIN)/python -c "from coachkit import hub; h = hub.serve('sample_data/district', port=8000, roles='sample_data/roles-demo.toml'); h.wait_until_up(); print('Signed-in pages at', h.url, '(Ctrl-C stops)'); h.wait()"
+	$(BIN)/python -c "from coachkit import hub; hub.run('sample_data/district', port=8000, roles='sample_data/roles-demo.toml')"
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

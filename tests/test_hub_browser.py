@@ -220,3 +220,32 @@ def test_no_kernel_or_contents_api_for_a_dashboard_user(hub, page):
                     max_redirects=0)
     assert resp.status in (403, 404) and "_xsrf" not in resp.text(), (resp.status, resp.text()[:300])
     assert req.post(hub.url + SVC + "api/kernels", max_redirects=0).status in (403, 404)
+
+
+def test_run_stops_cleanly_on_ctrl_c(hub, data, tmp_path):
+    """hub.run (what `make hub` and a `coachkit serve` call) leaves nothing behind on Ctrl-C."""
+    import signal
+    import subprocess
+    import time
+
+    from coachkit import hub as ckhub
+    port = ckhub.free_ports(1)[0]
+    code = (f"from coachkit import hub; hub.run({str(data)!r}, port={port}, "
+            f"roles={str(ROLES)!r}, folder={str(tmp_path)!r})")
+    out = open(tmp_path / "run.out", "wb")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 150
+        while f"coachkit is at http://127.0.0.1:{port}/" not in (tmp_path / "run.out").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "run.out").read_text()
+            time.sleep(0.5)
+        hub_pid = int((tmp_path / "jupyterhub.pid").read_text())
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(45) == 0, (tmp_path / "run.out").read_text()
+        assert not ckhub.group_alive(hub_pid), "hub, proxy or service left running"
+        assert "Traceback" not in (tmp_path / "run.out").read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.close()

@@ -2,7 +2,7 @@
 
     hub = coachkit.hub.serve("sample_data/district", port=8000,
                              roles="sample_data/roles-demo.toml")   # the demo
-    hub.wait_until_up(); print(hub.url); hub.wait()                 # Ctrl-C: hub.stop()
+    hub.wait_until_up(); print(hub.url); hub.wait()                 # or: hub.run(...)
 
 Shape: JupyterHub (with configurable-http-proxy, from npm) signs people in; the coachkit
 pages run as one Hub-managed *service* (``coachkit.hub.service``, a small tornado app using
@@ -222,3 +222,18 @@ def serve(data, *, port: int = 8000, ip: str = "127.0.0.1", roles=None, folder=N
                                 stderr=subprocess.STDOUT, start_new_session=True)
     shown = "127.0.0.1" if ip in ("", "0.0.0.0") else ip
     return Hub(process=proc, url=f"http://{shown}:{port}/", folder=folder, log=log)
+
+
+def run(data, *, port: int = 8000, echo=print, **options) -> int:
+    """Serve DATA until Ctrl-C (what `make hub` and a `coachkit serve` command call):
+    start, wait until the pages answer, say where, and stop the Hub cleanly on the way out.
+    Options as for serve(); returns the Hub's exit status."""
+    hub = serve(data, port=port, **options)
+    try:
+        hub.wait_until_up()
+        echo(f"coachkit is at {hub.url} (sign in there; Ctrl-C stops it)")
+        return hub.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        hub.stop()
