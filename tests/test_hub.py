@@ -50,5 +50,9 @@ def test_district_sign_in_comes_from_its_fragment(tmp_path):
     assert "SharedPasswordAuthenticator" not in c            # no demo password at all
     with pytest.raises(ValueError, match="authenticator: expected 'demo' or 'district'"):
         hub.write_config(DATA, tmp_path, authenticator="pam")
+    with pytest.raises(ValueError, match="roles: expected the roles file's path"):
+        hub.write_config("postgresql://db/coachkit", tmp_path)
+    c = load(hub.write_config("postgresql://db/coachkit", tmp_path, roles=frag))
+    assert c.JupyterHub.services[0]["command"][4] == "postgresql://db/coachkit"
     with pytest.raises(ValueError, match="password: expected 8 or more characters"):
         hub.write_config(DATA, tmp_path, password="short")

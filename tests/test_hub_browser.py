@@ -249,3 +249,21 @@ def test_run_stops_cleanly_on_ctrl_c(hub, data, tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         out.close()
+
+
+def test_sign_out_ends_access_even_for_a_copied_cookie(hub, page, browser):
+    sign_in(page, hub, "100001")
+    kept = [c for c in page.context.cookies() if c["path"] == "/" + SVC]
+    assert kept, "the service sets its own sign-in cookie"
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r".*/hub/login"))
+    page.goto(hub.url + SVC + "student/100001")
+    assert "/hub/login" in page.url and "Fernando" not in page.content()
+    other = browser.new_context()             # someone who copied the cookie before sign-out
+    try:
+        other.add_cookies(kept)
+        pg = other.new_page()
+        pg.goto(hub.url + SVC + "student/100001")
+        assert "/hub/login" in pg.url and "Fernando" not in pg.content()
+    finally:
+        other.close()

@@ -76,7 +76,12 @@ def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
         raise ValueError(f"password: expected 8 or more characters, got {len(password)}")
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    data = Path(data).resolve()
+    if "://" in str(data):                   # a database URL (load_dataset reads those too)
+        if not roles:
+            raise ValueError("roles: expected the roles file's path when the data is a "
+                             f"database URL, got none (data = {data})")
+    else:
+        data = Path(data).resolve()
     roles = Path(roles).resolve() if roles else data / "roles.toml"
     hub_port, api_port, service_port = internal_ports or free_ports(3)
     env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
