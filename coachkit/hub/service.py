@@ -16,7 +16,7 @@ import os
 import secrets
 import signal
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pandas as pd
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
@@ -83,7 +83,8 @@ class Page(HubOAuthenticated, RequestHandler):
         return self.current_user["name"]
 
     def link(self, *parts) -> str:
-        return url_path_join(self.prefix, *map(str, parts))
+        """A page's address, ready for an href: each part URL-quoted, the whole escaped."""
+        return esc(url_path_join(self.prefix, *(quote(str(p), safe="") for p in parts)))
 
     def page(self, title: str, body: str, status: int = 200) -> None:
         self.set_status(status)
