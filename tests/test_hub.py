@@ -28,7 +28,7 @@ def test_demo_config_is_loopback_and_gives_no_servers(tmp_path):
     assert not [s for s in user["scopes"] if s.startswith(("servers", "self", "access:servers",
                                                             "admin", "tokens"))], user["scopes"]
     service = c.JupyterHub.services[0]
-    assert service["command"][-2:] == ["--roles", str(tmp_path / "roles.toml")]
+    assert service["command"][-4:-2] == ["--roles", str(tmp_path / "roles.toml")]
     assert c.JupyterHub.authenticator_class == "shared-password"
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path.resolve() / 'jupyterhub.sqlite'}"
 

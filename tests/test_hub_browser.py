@@ -161,6 +161,12 @@ def test_teacher_sees_their_classrooms_only(hub, page, students):
     refused(page, hub, "student/100353", "not one you can open")
     # the query string names nobody: identity comes from the Hub alone
     refused(page, hub, "classroom/S101-3A?user=principal.pena", "not one of yours")
+    # who opened which student's page, and what was refused, is written down
+    import json
+    lines = [json.loads(x) for x in (hub.folder / "audit.jsonl").read_text().splitlines()]
+    mine = {(x["page"], x["id"], x["outcome"]) for x in lines if x["person"] == "allen"}
+    assert {("student", "100001", "opened"), ("student", "100353", "refused"),
+            ("classroom", "S101-3A", "refused"), ("classroom", "S101-KA", "opened")} <= mine
 
 
 def test_principal_sees_their_school_only(hub, page, classrooms):

@@ -110,7 +110,7 @@ def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
             "name": SERVICE,
             "url": f"http://127.0.0.1:{service_port}",
             "command": [sys.executable, "-m", "coachkit.hub.service", "--data", str(data),
-                        "--roles", str(roles)],
+                        "--roles", str(roles), "--audit", str(folder / "audit.jsonl")],
             "environment": env,
             "cwd": str(folder),
             "oauth_no_confirm": True,          # our own service: no "authorize?" page

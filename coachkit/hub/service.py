@@ -11,7 +11,9 @@ is no kernel, no file and no contents API here, only these GET pages.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import html
+import json
 import os
 import secrets
 import signal
@@ -40,8 +42,9 @@ class Site:
     """The data and the scopes, loaded once; the roles file is re-read when it changes
     (a substitute added this morning can sign in without a restart)."""
 
-    def __init__(self, data, roles):
+    def __init__(self, data, roles, audit=None):
         self.ds = load_dataset(data)
+        self.audit_path = Path(audit) if audit else None
         self.roles_path = Path(roles) if roles else Path(data) / "roles.toml"
         self._stamp, self._scopes = None, {}
 
@@ -52,6 +55,17 @@ class Site:
             self._scopes = access.scopes(self.ds, roles=access.load_roles(p))
             self._stamp = stamp
         return access.scope_for(person, self._scopes)
+
+    def audit(self, person: str, asked: dict, allowed: bool) -> None:
+        """One line per page opened or refused: who, which page, when (JSON lines)."""
+        if self.audit_path is None:
+            return
+        (kind, item), = asked.items()
+        line = json.dumps({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                           "person": person, "page": kind, "id": str(item),
+                           "outcome": "opened" if allowed else "refused"})
+        with open(self.audit_path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
 
     def name_of_school(self, school_id: str) -> str:
         s = self.ds.schools[self.ds.schools["school_id"].astype(str) == school_id]
@@ -115,8 +129,10 @@ class Page(HubOAuthenticated, RequestHandler):
         try:
             scope.check(self.site.ds, **asked)
         except access.AccessDenied as e:
+            self.site.audit(self.person, asked, allowed=False)
             self.refuse(str(e))
             return None
+        self.site.audit(self.person, asked, allowed=True)
         return scope
 
 
@@ -224,8 +240,9 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="coachkit pages as a JupyterHub service")
     ap.add_argument("--data", required=True)
     ap.add_argument("--roles", default=None)
+    ap.add_argument("--audit", default=None, help="append who opened which page here (JSON lines)")
     a = ap.parse_args(argv)
-    site = Site(a.data, a.roles)
+    site = Site(a.data, a.roles, a.audit)
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     HTTPServer(app(site, os.environ["JUPYTERHUB_SERVICE_PREFIX"])).listen(url.port, url.hostname)
     print(f"coachkit service ready on {url.hostname}:{url.port}", flush=True)
