@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.coachkit-installed
 
-.PHONY: demo test install dashboard bench clean
+.PHONY: demo test install dashboard hub hub-proxy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ test: $(STAMP)
 
 dashboard: $(STAMP)
 	$(BIN)/coachkit dashboard
+
+# JupyterHub's proxy comes from npm (Node.js 20+, Debian 13 or NodeSource); `make hub` runs the demo Hub on
+# 127.0.0.1:8000 (sign in as allen, principal.pena, 100001 or guardian.sanchez,
+# password coachkit-demo).
+hub-proxy:
+	command -v configurable-http-proxy >/dev/null || npm install -g configurable-http-proxy@5.3.0
+
+hub: $(STAMP) hub-proxy
+	$(BIN)/python -c "from coachkit import hub; hub.run('sample_data/district', port=8000, roles='sample_data/roles-demo.toml')"
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
