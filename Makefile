@@ -31,7 +31,7 @@ hub-proxy:
 	command -v configurable-http-proxy >/dev/null || npm install -g configurable-http-proxy@5.3.0
 
 hub: $(STAMP) hub-proxy
-	$(BIN)/python -c "from coachkit import hub; hub.run('sample_data/district', port=8000, roles='sample_data/roles-demo.toml')"
+	$(BIN)/coachkit serve --data sample_data/district --roles sample_data/roles-demo.toml --port 8000
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -27,6 +27,7 @@ COMMANDS = {
     "dashboard": ("dashboard", "Serve the Voila dashboards on this machine."),
     "showcase": ("showcase", "Build a de-identified inquiry-lab showcase."),
     "profiles": ("profiles", "Write every student's learner profile for a school or classroom."),
+    "serve": ("serve", "Serve the pages behind JupyterHub, each person seeing their own scope."),
     "log": ("log", "The meeting log: add, list and export records."),
 }
 
