@@ -291,3 +291,35 @@ def test_a_district_kind_file_overrides_the_word_map(bulk):
     (bulk / "category_kinds.csv").write_text("category,kind\nHomework,quiz-ish\n")
     with pytest.raises(CoachkitDataError, match=r"row 2, column 'kind'.*quiz-ish"):
         load_oneroster(bulk)
+
+
+def test_score_dates_with_an_offset_become_the_districts_local_day(tmp_path):
+    """A retake submitted at 20:30 -07:00 keeps its day in Los Angeles and is the next day
+    in Berlin; a Z instant likewise follows the district's zone (issue: real exports)."""
+    import shutil
+    from pathlib import Path
+    src = Path(__file__).parent / "data" / "oneroster" / "bulk"
+    export = tmp_path / "bulk"
+    shutil.copytree(src, export)
+    results = export / "results.csv"
+    lines = results.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("2025-08-19", "2025-10-03T20:30:00-07:00")
+    lines[2] = lines[2].replace("2025-08-19", "2025-10-04T02:00:00.000Z")
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        la = ck.load_dataset(export, errors="report", time_zone="America/Los_Angeles")
+        berlin = ck.load_dataset(export, errors="report", time_zone="Europe/Berlin")
+
+    def days(ds, student):
+        ev = ds.evidence[ds.evidence["student_id"].astype(str) == student]
+        return sorted(ev["date"].dt.strftime("%Y-%m-%d"))
+    for student in ("u-s1", "u-s2"):
+        a, b = days(la, student), days(berlin, student)
+        assert len(a) == len(b)
+        # the only day that differs is the planted instant's
+        assert [x for x in a if x not in b] == ["2025-10-03"]
+        assert [x for x in b if x not in a] == ["2025-10-04"]
+    with pytest.raises(ValueError, match="time_zone: expected an IANA time zone name"):
+        ck.load_dataset(export, time_zone="Mars/Olympus")

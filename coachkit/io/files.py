@@ -85,7 +85,7 @@ def load_dataset(path, *, errors: str = "raise", time_zone=None) -> Dataset:
     from .sources import source_for     # OneRoster, gradebook exports … (coachkit.io.sources)
     source = source_for(path)
     if source is not None:
-        return source.load(path, errors=errors)
+        return source.load(path, errors=errors, time_zone=time_zone)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         try:
             sheets = pd.ExcelFile(path).sheet_names

@@ -56,7 +56,7 @@ from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, ENROLLMENT_ROLES, GUARDIAN_ROLES, LEVELS, STAFF_ROLES, TABLES, grade_label
 from .case import (GRADE_CODES, load_case_details, case_identifier, case_package, normalize_uuid,
                    parse_grade_code)
-from .coerce import LEVEL_WORDS, STAGE_SCORES
+from .coerce import LEVEL_WORDS, OFFSET, STAGE_SCORES, local_zone, parse_dates
 from .kinds import CategoryKinds, read_kind_map
 
 __all__ = ["load_oneroster", "write_oneroster", "read_manifest", "OneRosterWarning", "OneRosterNotice",
@@ -493,8 +493,9 @@ def _split_list(v: str) -> list[str]:
 class _Reader:
     """Reads one or more exports into merged OneRoster records, then into canonical tables."""
 
-    def __init__(self, errors: str, *, kinds=None, line_item_targets=None):
+    def __init__(self, errors: str, *, kinds=None, line_item_targets=None, time_zone=None):
         self.errors = errors
+        self.time_zone = time_zone
         self.kinds = kinds if kinds is not None else CategoryKinds()
         self.line_item_targets = line_item_targets
         self.warned: list[str] = []
@@ -902,6 +903,10 @@ def _date_text(v: str, label: str, warn) -> str:
     if not v or re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
         return v
     m = re.match(r"^(\d{4}-\d{2}-\d{2})[T ]", v)
+    if m and OFFSET.search(v):
+        warn(f"{label}: dates carry a time and a UTC offset ({v!r}); the binding's Date is "
+             f"YYYY-MM-DD. Used the district's local date of that instant")
+        return v
     if m:
         warn(f"{label}: dates carry a time ({v!r}); the binding's Date is YYYY-MM-DD. Used the date")
         return m.group(1)
@@ -1399,8 +1404,8 @@ class _Builder:
             source = pd.Categorical([r.system_name or "oneroster"]).take(np.zeros(len(E), dtype=int))
         date_text = _categorical(E["scoreDate"].to_numpy(dtype=object),
                                  lambda d: _date_text(d or "", E["_file"].iat[0], r.warn))
-        when = pd.to_datetime(pd.Series(date_text.categories, dtype=object), format="ISO8601",
-                              errors="coerce")
+        when = parse_dates(pd.Series(date_text.categories, dtype=object).astype(str),
+                           self.r.time_zone)
         date = when.to_numpy()[date_text.codes]
         bad_date = pd.isna(date) & (date_text.codes >= 0)
         missing_date = date_text.codes < 0
@@ -1513,7 +1518,7 @@ class _Builder:
             self.out["targets"].append(d)
 
 
-def _canonical(name: str, rows: list[dict]):
+def _canonical(name: str, rows: list[dict], *, time_zone=None):
     """Raw rows with _file/_row -> (typed df indexed 0…n-1, problems by position, file, row arrays)."""
     from .pipeline import coerce_table
     cols = [c.name for c in TABLES[name].columns]
@@ -1528,7 +1533,7 @@ def _canonical(name: str, rows: list[dict]):
                 text[c] = raw[c].where(raw[c].notna(), "").astype(str)
     else:
         text = raw.astype(object).where(raw.notna(), "").astype(str)
-    df, problems = coerce_table(text, name, first_row=0)
+    df, problems = coerce_table(text, name, first_row=0, time_zone=time_zone)
     df.index = pd.RangeIndex(len(df))
     return df, problems, files, rownums
 
@@ -1546,7 +1551,7 @@ def _remap(rejected: pd.DataFrame, where: dict) -> pd.DataFrame:
 
 
 def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_item_targets=None,
-                   kinds=None) -> Dataset:
+                   kinds=None, time_zone=None) -> Dataset:
     """Read a OneRoster 1.0, 1.1 or 1.2 CSV export (zip or folder) into a Dataset.
 
     ``path_or_zip`` may be a list of exports applied in order: a bulk export, then the delta
@@ -1568,9 +1573,13 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_ite
     ``kinds`` is the district's category -> evidence kind file (CSV ``category,kind``, YAML,
     TOML or a dict) overriding the default word map of :mod:`coachkit.io.kinds`; a
     ``category_kinds.csv`` inside the export is used when ``kinds`` is not given.
+    ``time_zone`` is the district's zone (an IANA name; default the machine's): a
+    ``scoreDate`` or ``birthDate`` written with a time and an offset or ``Z`` becomes its
+    local date there.
     """
     from .pipeline import assemble, check_errors, one_row_each
     check_errors(errors)
+    local_zone(time_zone)   # a wrong name fails here, before any file is read
     paths = list(path_or_zip) if isinstance(path_or_zip, (list, tuple)) else [path_or_zip]
     if kinds is None:
         first = Path(paths[0])
@@ -1578,7 +1587,8 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_ite
         kinds = next((f for f in found if f.exists()), None)
     kind_map = CategoryKinds(read_kind_map(kinds), source=str(kinds) if not isinstance(kinds, dict)
                              else "kinds=") if kinds is not None else CategoryKinds()
-    reader = _Reader(errors, kinds=kind_map, line_item_targets=line_item_targets)
+    reader = _Reader(errors, kinds=kind_map, line_item_targets=line_item_targets,
+                     time_zone=time_zone)
     try:
         for p in paths:
             reader.read_package(p)
@@ -1613,7 +1623,7 @@ def load_oneroster(path_or_zip, errors: str = "raise", *, targets=None, line_ite
                     continue
             if rows is None and name not in CORE_TABLES:
                 continue
-            df, problems, files, rownums = _canonical(name, rows if rows is not None else [])
+            df, problems, files, rownums = _canonical(name, rows if rows is not None else [], time_zone=time_zone)
             parsed[name] = (df, problems, None)
             where[name] = (files, rownums)
         ds = assemble(parsed, errors="report", source=", ".join(map(str, paths)))

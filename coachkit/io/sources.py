@@ -17,7 +17,7 @@ __all__ = ["Source", "SOURCES", "register_source", "source_for"]
 class Source:
     name: str
     claims: Callable[[Path], bool]
-    load: Callable[..., object]          # load(path, *, errors) -> Dataset
+    load: Callable[..., object]          # load(path, *, errors, time_zone) -> Dataset
 
 
 SOURCES: dict[str, Source] = {}
@@ -50,9 +50,9 @@ def _is_oneroster(path: Path) -> bool:
         pkg.close()
 
 
-def _load_oneroster(path, *, errors):
+def _load_oneroster(path, *, errors, time_zone=None):
     from .oneroster import load_oneroster
-    return load_oneroster(path, errors=errors)
+    return load_oneroster(path, errors=errors, time_zone=time_zone)
 
 
 def _gradebook_file(path: Path) -> bool:
@@ -60,7 +60,7 @@ def _gradebook_file(path: Path) -> bool:
     return path.is_file() and detect(path) is not None
 
 
-def _load_gradebook(path, *, errors):
+def _load_gradebook(path, *, errors, time_zone=None):
     from .gradebooks import load_gradebook
     return load_gradebook(path, errors=errors)
 
@@ -73,11 +73,11 @@ def _gradebook_in_folder(path: Path) -> Path | None:
     return next((p for p in sorted(path.iterdir()) if p.is_file() and detect(p) is not None), None)
 
 
-def _load_folder_with_gradebook(path, *, errors):
+def _load_folder_with_gradebook(path, *, errors, time_zone=None):
     from .pipeline import assemble, coerce_table
     from .read import read_raw, table_files
     from .gradebooks import load_gradebook
-    parsed = {name: (*coerce_table(read_raw(p), name, file=str(p)), str(p))
+    parsed = {name: (*coerce_table(read_raw(p), name, file=str(p), time_zone=time_zone), str(p))
               for name, p in table_files(Path(path)).items()}
     roster = assemble(parsed, errors="report", source=str(path))
     ds = load_gradebook(_gradebook_in_folder(Path(path)), errors=errors, roster=roster)
@@ -100,7 +100,7 @@ def _is_case(path: Path) -> bool:
     return "CFDocument" in head or "CFPackage" in head
 
 
-def _load_case(path, *, errors):
+def _load_case(path, *, errors, time_zone=None):
     """A CASE framework alone: a dataset holding only its targets (for coachkit validate)."""
     import warnings
 
