@@ -59,7 +59,7 @@ def _for(table: pd.DataFrame | None, student_id: str) -> pd.DataFrame:
 
 def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "decaying_average",
                      kinds=COUNTED_KINDS, mastery_line: float = 3.0, goals=None, plans=None,
-                     reflections=None, **method_params) -> list[LearnerProfile]:
+                     reflections=None, overrides=None, **method_params) -> list[LearnerProfile]:
     """The profiles of STUDENTS (ids; default every student) at the end of CYCLE.
 
     goals, plans, reflections: the meeting log's tables of those records (any student's;
@@ -76,6 +76,12 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
     ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(set(wanted["student_id"].astype(str)))
                      & (ds.evidence["date"] <= cyc["end"])]
     m = progress.mastery(ev, method=method, mastery_line=mastery_line, kinds=kinds, **method_params)
+    if overrides is not None and len(overrides):
+        from .store import apply_overrides
+        ov = overrides[pd.to_datetime(overrides["date"]) <= cyc["end"]]
+        ov = ov[ov["student_id"].astype(str).isin(set(wanted["student_id"].astype(str)))]
+        if len(ov):
+            m = apply_overrides(m, ov, mastery_line=mastery_line, students=wanted)
     grid = progress.stage(m, ds.targets, wanted)
     front = progress.frontier(m, ds.targets, wanted)
     words = [c for c in ds.targets.columns if c == "code" or "statement" in c]

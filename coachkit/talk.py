@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import grouping, policy, privacy, progress
+from . import grouping, policy, privacy, progress, store
 from .schema import grade_label
 from .dataset import Dataset
 
@@ -124,13 +124,27 @@ def mastery_args(ds: Dataset, method=None, kinds=progress.COUNTED) -> dict:
     return args
 
 
+def with_overrides(m: pd.DataFrame, overrides: pd.DataFrame | None, *, as_of,
+                   mastery_line: float, students=None) -> pd.DataFrame:
+    """The mastery table with the levels teachers set by hand on or before AS_OF in force
+    (``MeetingLog.level_overrides()``); the computed table when there are none."""
+    if overrides is None or not len(overrides):
+        return m
+    ov = overrides[pd.to_datetime(overrides["date"]) <= pd.Timestamp(as_of)]
+    if not len(ov):
+        return m
+    return store.apply_overrides(m, ov, mastery_line=mastery_line, students=students)
+
+
 def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
                    method: str | None = None, kinds=progress.COUNTED, min_size: int = 3,
                    max_size: int = 6, n_groups: int | None = None,
-                   history: bool = True) -> ClassroomView:
+                   history: bool = True, overrides: pd.DataFrame | None = None) -> ClassroomView:
     """Every table the data talk shows for one classroom at the end of CYCLE. Method,
     mastery line, counted kinds and parameters come from the district policy
-    (``coachkit.policy``); ``method`` and ``kinds`` override it."""
+    (``coachkit.policy``); ``method`` and ``kinds`` override it. ``overrides``: the
+    levels teachers set by hand (``MeetingLog.level_overrides()``); every table of the
+    view (stages, frontier, pace, growth, groups, history) uses them."""
     args = mastery_args(ds, method, kinds)
     method, kinds = args["method"], args["kinds"]
     room = ds.classroom(classroom_id)
@@ -140,10 +154,19 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     students = room.students.reset_index(drop=True)
     grade = int(room.classrooms["grade"].iloc[0])
     targets = ds.targets[ds.targets["grade"] == grade]
-    m = progress.mastery(now.evidence, **args)
+    line = args["mastery_line"]
+
+    def adjust(table, as_of):
+        return with_overrides(table, overrides, as_of=as_of, mastery_line=line,
+                              students=students)
+
+    def mastery_at(c):
+        ev = room.through_cycle(c).evidence
+        return adjust(progress.mastery(ev, **args), cyc.loc[c, "end"]) if len(ev) else None
+    m = adjust(progress.mastery(now.evidence, **args), cyc.loc[int(cycle), "end"])
     # mastery at the end of the cycle before: "newly mastered" is one fact everywhere
-    before = (progress.mastery(room.through_cycle(int(cycle) - 1).evidence, **args)
-              if int(cycle) - 1 in cyc.index else m.iloc[:0])
+    before = (mastery_at(int(cycle) - 1) if int(cycle) - 1 in cyc.index else None)
+    before = m.iloc[:0] if before is None else before
     as_of = cyc.loc[int(cycle), "end"]
     bounds = dict(min_size=min_size, max_size=max_size, n_groups=n_groups)
     front = progress.frontier(m, targets, students)
@@ -154,7 +177,8 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         pace=progress.pace(m, ds.cycles, targets=targets, as_of=as_of, before=before),
         projection=progress.projection(m, targets, students, ds.cycles, as_of=as_of),
         growth=(progress.growth(now.evidence, ds.cycles, int(cycle) - 1, int(cycle),
-                                targets=targets, **args)
+                                targets=targets, adjust=adjust if overrides is not None else None,
+                                **args)
                 if int(cycle) > 1 else None),
         attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds,
                                                   mastery_line=args["mastery_line"]),
@@ -162,8 +186,9 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     view.groups = {s: groups_for(front, ds.targets, s, mastery=m, grade=grade, **bounds)
                    for s in view.subjects}
     if history:
-        earlier = group_history(room, int(cycle) - 1, targets, view.subjects,
-                                mastery=args, **bounds)
+        earlier = group_history(room, int(cycle) - 1, targets, view.subjects, mastery=args,
+                                mastery_at=mastery_at if overrides is not None else None,
+                                **bounds)
         for subject in view.subjects:
             now_g = view.groups[subject]
             h = pd.concat([earlier[subject], now_g[now_g["group"].notna()].assign(cycle_id=int(cycle))],

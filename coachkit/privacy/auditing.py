@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-_EPS = 1e-7
+TOLERANCE = 1e-7
 
 
 class DisclosureError(ValueError):
@@ -61,18 +61,18 @@ class AuditReport:
 
 
 def _interval(lo, hi) -> str:
-    return f"exactly {lo:g}" if abs(hi - lo) < _EPS * 10 else f"between {lo:g} and {hi:g}"
+    return f"exactly {lo:g}" if abs(hi - lo) < TOLERANCE * 10 else f"between {lo:g} and {hi:g}"
 
 
 # ---------------------------------------------------------------------------- totals
 
 def margins(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(row totals, column totals) of a full count table: what gets published."""
-    t = _counts(table)
+    t = count_table(table)
     return t.sum(axis=1), t.sum(axis=0)
 
 
-def _counts(table: pd.DataFrame) -> pd.DataFrame:
+def count_table(table: pd.DataFrame) -> pd.DataFrame:
     """Check a count table at the door: numeric, whole, non-negative, no missing cells."""
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"expected a count table (DataFrame); got {type(table).__name__}")
@@ -138,7 +138,7 @@ def audit(shown: pd.DataFrame, totals, *, protection: float = 1, lower=None, upp
     rtot, ctot = _totals(shown, totals)
     lo_known = _bounds(lower, shown, 0.0)
     hi_known = _bounds(upper, shown, np.inf)
-    report = _audit_arrays(vals, rtot, ctot, protection, np.maximum(lo_known, 0.0), hi_known)
+    report = audit_arrays(vals, rtot, ctot, protection, np.maximum(lo_known, 0.0), hi_known)
     cells = report.assign(row=shown.index[report["i"]], column=shown.columns[report["j"]])
     cells = cells[["row", "column", "low", "high", "width", "ok"]].reset_index(drop=True)
     out = AuditReport(ok=bool(cells["ok"].all()), cells=cells, protection=float(protection))
@@ -153,7 +153,7 @@ def _bounds(b, shown, default) -> np.ndarray:
     return np.where(np.isnan(arr), default, arr)
 
 
-def _audit_arrays(vals, rtot, ctot, protection, lo_known, hi_known) -> pd.DataFrame:
+def audit_arrays(vals, rtot, ctot, protection, lo_known, hi_known) -> pd.DataFrame:
     """low/high/width/ok for every NaN cell of ``vals``; (i, j) positions."""
     miss = np.isnan(vals)
     nr, nc = vals.shape
@@ -162,7 +162,7 @@ def _audit_arrays(vals, rtot, ctot, protection, lo_known, hi_known) -> pd.DataFr
     rrest, crest = rtot - shown_r, ctot - shown_c
     for what, rest, m, labels in (("row", rrest, miss.sum(axis=1), range(nr)),
                                   ("column", crest, miss.sum(axis=0), range(nc))):
-        bad = (rest < -_EPS) | ((m == 0) & (np.abs(rest) > _EPS))
+        bad = (rest < -TOLERANCE) | ((m == 0) & (np.abs(rest) > TOLERANCE))
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             raise ValueError(f"shown cells of {what} {k} sum to more than (or, with nothing "
@@ -215,6 +215,6 @@ def _audit_arrays(vals, rtot, ctot, protection, lo_known, hi_known) -> pd.DataFr
     low = np.round(low, 6) + 0.0
     high = np.round(high, 6) + 0.0
     width = high - low
-    ok = (width > _EPS) & (width >= protection - _EPS)
+    ok = (width > TOLERANCE) & (width >= protection - TOLERANCE)
     return pd.DataFrame({"i": pos[:, 0], "j": pos[:, 1], "low": low, "high": high,
                          "width": width, "ok": ok})

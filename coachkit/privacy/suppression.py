@@ -32,7 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .auditing import _EPS, AuditReport, DisclosureError, _audit_arrays, _counts
+from .auditing import TOLERANCE, AuditReport, DisclosureError, audit_arrays, count_table
 from .minimum import DEFAULT_MIN_N
 
 SHOWN, PRIMARY, RANGE, COMPLEMENTARY = "shown", "primary", "range", "complementary"
@@ -75,7 +75,7 @@ def suppress(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, protection=None
     column (or report it without a total) first.
     """
     status, _ = _plan(table, min_n, protection, pct_ranges, pct_low, pct_high, zeros)
-    counts = _counts(table)
+    counts = count_table(table)
     out = counts.where(status == SHOWN).round().astype("Int64")
     out.attrs = {"suppression": {"min_n": min_n, "protection": _protection(min_n, protection),
                                  "pct_ranges": pct_ranges}}
@@ -89,15 +89,15 @@ def _range_bounds(counts: np.ndarray, kind: np.ndarray, pct_low, pct_high):
     lower = np.full(counts.shape, np.nan)
     upper = np.full(counts.shape, np.nan)
     rng = kind == RANGE
-    upper[rng & low_share] = np.floor(pct_low / 100 * rtot[rng & low_share] + _EPS)
-    lower[rng & ~low_share] = np.ceil(pct_high / 100 * rtot[rng & ~low_share] - _EPS)
+    upper[rng & low_share] = np.floor(pct_low / 100 * rtot[rng & low_share] + TOLERANCE)
+    lower[rng & ~low_share] = np.ceil(pct_high / 100 * rtot[rng & ~low_share] - TOLERANCE)
     return lower, upper
 
 
 def _plan(table, min_n, protection, pct_ranges, pct_low, pct_high, zeros):
     if min_n < 1:
         raise ValueError(f"min_n must be at least 1; got {min_n}")
-    counts_df = _counts(table)
+    counts_df = count_table(table)
     counts = counts_df.to_numpy()
     prot = _protection(min_n, protection)
     nr, nc = counts.shape
@@ -120,7 +120,7 @@ def _plan(table, min_n, protection, pct_ranges, pct_low, pct_high, zeros):
     kind[primary] = PRIMARY
     if pct_ranges:
         share = counts * 100 / rtot[:, None]
-        near = (share <= pct_low + _EPS) | (share >= pct_high - _EPS)
+        near = (share <= pct_low + TOLERANCE) | (share >= pct_high - TOLERANCE)
         kind[near & ~primary] = RANGE
     lower, upper = _range_bounds(counts, kind, pct_low, pct_high)
 
@@ -153,7 +153,7 @@ def _plan(table, min_n, protection, pct_ranges, pct_low, pct_high, zeros):
     while True:
         line_rule()
         vals = np.where(kind == SHOWN, counts, np.nan)
-        res = _audit_arrays(vals, rtot, ctot, prot, np.nan_to_num(lower, nan=0.0),
+        res = audit_arrays(vals, rtot, ctot, prot, np.nan_to_num(lower, nan=0.0),
                             np.where(np.isnan(upper), np.inf, upper))
         bad = res[~res["ok"]]
         if not len(bad):
@@ -191,9 +191,9 @@ def format_percent(value, *, low: float = PCT_LOW, high: float = PCT_HIGH,
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     v = float(value)
-    if ranges and v <= low + _EPS:
+    if ranges and v <= low + TOLERANCE:
         return f"≤{low:g}%"
-    if ranges and v >= high - _EPS:
+    if ranges and v >= high - TOLERANCE:
         return f"≥{high:g}%"
     return f"{v:.{decimals}f}%"
 
@@ -208,7 +208,7 @@ def percent_table(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, protection
     0 or 100 % as "≤5%" / "≥95%", every other suppressed cell as ``marker`` ("*").
     """
     status, _ = _plan(table, min_n, protection, pct_ranges, pct_low, pct_high, zeros)
-    counts = _counts(table)
+    counts = count_table(table)
     share = counts.div(counts.sum(axis=1), axis=0) * 100
     out = pd.DataFrame("", index=table.index, columns=table.columns, dtype="str")
     for i in range(counts.shape[0]):

@@ -369,9 +369,12 @@ def projection(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame,
 
 def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cycle=None, *,
            method="decaying_average", mastery_line: float = MASTERY_LINE, kinds=COUNTED,
-           targets: pd.DataFrame | None = None, scale=(SCALE_MIN, SCALE_MAX),
+           targets: pd.DataFrame | None = None, scale=(SCALE_MIN, SCALE_MAX), adjust=None,
            **params) -> pd.DataFrame:
     """Change between two cycles in targets mastered and in mean level.
+
+    ``adjust(mastery_table, as_of)``, when given, changes each of the two mastery tables
+    before they are compared (e.g. the levels teachers set by hand in force on that day).
 
     Mastery is computed twice with the chosen method: from the evidence dated up to the
     end of ``from_cycle`` and up to the end of ``to_cycle`` (defaults: the last two cycles
@@ -406,7 +409,8 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
 
     def per_student(name):
         ev = evidence[(evidence["date"] <= ends[name]).to_numpy()]
-        mt = tables[name] = mastery(ev, method, mastery_line, kinds, scale=scale, **params)
+        mt = mastery(ev, method, mastery_line, kinds, scale=scale, **params)
+        mt = tables[name] = adjust(mt, ends[name]) if adjust is not None else mt
         df = pd.DataFrame({"student_id": _key(mt["student_id"]),
                            "target_id": _key(mt["target_id"]),
                            "mastered": mt["mastered"].to_numpy(),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import prepare as prepare_module
-from .prepare import Pairs, _small_int
+from .prepare import Pairs, small_int_dtype
 
 EPS = 1e-6            # float32 scores: 2.6 is stored as 2.5999999; compare with a tolerance
 NAT = np.iinfo(np.int64).min
@@ -201,7 +201,7 @@ def _sorted_within_pairs(p: Pairs, descending=True) -> np.ndarray:
     """Row order that keeps pairs in place and sorts each pair's scores (ties: later
     rows first)."""
     codes, uniq = factorize_scores(p.score)
-    dt = _small_int(len(uniq))
+    dt = small_int_dtype(len(uniq))
     rank = np.empty(len(uniq), dtype=dt)
     rank[np.argsort(-uniq if descending else uniq, kind="stable")] = np.arange(len(uniq))
     vrank = rank[codes]

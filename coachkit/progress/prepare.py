@@ -94,7 +94,7 @@ class Pairs:
 
     def _run_count(self, first, counts, reverse):
         n = len(self.score)
-        dt = _small_int(int(counts.max()) if len(counts) else 0)
+        dt = small_int_dtype(int(counts.max()) if len(counts) else 0)
         step = np.ones(n, dtype=dt)
         if reverse:                  # walking back from the end, each pair starts at its last row
             step[first[:-1]] = 1 - counts[1:]
@@ -255,7 +255,7 @@ def codes_of(s: pd.Series, dtype=np.int64) -> tuple[np.ndarray, pd.Index]:
     return (codes if dtype is None else codes.astype(dtype, copy=False)), labels
 
 
-def _small_int(n: int):
+def small_int_dtype(n: int):
     """The smallest signed integer dtype that holds 0 .. 2n (ranks 0 .. n - 1, and room
     for ``rank + n`` as a "not this row" marker, see ``methods.nth_hit_date``)."""
     for dt in (np.int8, np.int16, np.int32):
@@ -277,7 +277,7 @@ def date_ranks(date_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     integer dtype that holds it, and the distinct dates (int64 ns) in ascending order."""
     codes, uniq = pd.factorize(date_ns)
     asc = np.argsort(uniq)
-    dt = _small_int(len(uniq))
+    dt = small_int_dtype(len(uniq))
     rank = np.empty(len(uniq), dtype=dt)
     rank[asc] = np.arange(len(uniq), dtype=dt)
     return rank[codes], uniq[asc]
@@ -335,7 +335,7 @@ def _order(scode, tcode, n_targets, rank, n_dates):
     n = len(scode)
     row_bits, date_bits = _bits(n - 1), _bits(n_dates - 1)
     pair_bits = _bits(int(scode.max()) * n_targets + int(tcode.max()))
-    dt = _small_int(n_dates)
+    dt = small_int_dtype(n_dates)
     if row_bits + date_bits + pair_bits > KEY_BITS:
         key, drank = np.empty(n, np.int64), np.empty(n, dt)
         for i in range(0, n, CHUNK):

@@ -27,12 +27,14 @@ class ProfilesResult:
 
 
 def log_tables(db) -> dict:
-    """The meeting log's goals, plans and reflections (empty tables without a log)."""
+    """The meeting log's goals, plans, reflections and levels set by hand (none without a
+    log)."""
     if db is None:
         return {}
     from ..store.log import MeetingLog
     log = MeetingLog(db)
-    return {"goals": log.goals(), "plans": log.plans(), "reflections": log.reflections()}
+    return {"goals": log.goals(), "plans": log.plans(), "reflections": log.reflections(),
+            "overrides": log.level_overrides()}
 
 
 def write_profiles(data, *, cycle: int, out, school=None, classroom=None, language: str = "en",
