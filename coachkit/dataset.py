@@ -107,6 +107,11 @@ def raise_first(problems: pd.DataFrame, what: str = "data"):
         problems=problems)
 
 
+def _canonical(table: str):
+    """A Dataset field whose default is the empty canonical table of that name."""
+    return field(default_factory=lambda: empty_table(table))
+
+
 @dataclass(frozen=True)
 class Dataset:
     """The canonical tables of one district (or one school), one attribute per table.
@@ -115,20 +120,20 @@ class Dataset:
     ``rejected`` holds the rows the loader turned away (table, file, row, column, value,
     reason): rows in = rows loaded + rows rejected.
     """
-    schools: pd.DataFrame = field(default_factory=lambda: empty_table("schools"))
-    classrooms: pd.DataFrame = field(default_factory=lambda: empty_table("classrooms"))
-    students: pd.DataFrame = field(default_factory=lambda: empty_table("students"))
-    targets: pd.DataFrame = field(default_factory=lambda: empty_table("targets"))
-    evidence: pd.DataFrame = field(default_factory=lambda: empty_table("evidence"))
-    cycles: pd.DataFrame = field(default_factory=lambda: empty_table("cycles"))
-    diagnostics: pd.DataFrame = field(default_factory=lambda: empty_table("diagnostics"))
-    survey_items: pd.DataFrame = field(default_factory=lambda: empty_table("survey_items"))
-    survey_responses: pd.DataFrame = field(default_factory=lambda: empty_table("survey_responses"))
-    conditions: pd.DataFrame = field(default_factory=lambda: empty_table("conditions"))
+    schools: pd.DataFrame = _canonical("schools")
+    classrooms: pd.DataFrame = _canonical("classrooms")
+    students: pd.DataFrame = _canonical("students")
+    targets: pd.DataFrame = _canonical("targets")
+    evidence: pd.DataFrame = _canonical("evidence")
+    cycles: pd.DataFrame = _canonical("cycles")
+    diagnostics: pd.DataFrame = _canonical("diagnostics")
+    survey_items: pd.DataFrame = _canonical("survey_items")
+    survey_responses: pd.DataFrame = _canonical("survey_responses")
+    conditions: pd.DataFrame = _canonical("conditions")
     # people and class membership from rostering exports (for role-scoped access)
-    staff: pd.DataFrame = field(default_factory=lambda: empty_table("staff"))
-    guardians: pd.DataFrame = field(default_factory=lambda: empty_table("guardians"))
-    enrollments: pd.DataFrame = field(default_factory=lambda: empty_table("enrollments"))
+    staff: pd.DataFrame = _canonical("staff")
+    guardians: pd.DataFrame = _canonical("guardians")
+    enrollments: pd.DataFrame = _canonical("enrollments")
     rejected: pd.DataFrame = field(default_factory=no_problems, compare=False)
     source: str | None = field(default=None, compare=False)
 

@@ -71,6 +71,11 @@ def _guard(fn):
     return run
 
 
+# Options several commands share, declared once so their wording stays the same.
+_on_date = click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+_written_by = click.option("--by", "author", required=True, help="Who writes it down.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="COACHKIT_DB", metavar="URL",
               help="SQLAlchemy URL or SQLite file (default: $COACHKIT_DB, else "
@@ -94,7 +99,7 @@ def add():
 @click.option("--classroom", "classroom_id", default=None,
               help="Leave out for a whole-grade meeting.")
 @click.option("--cycle", type=int, required=True)
-@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@_on_date
 @click.option("--attendee", "attendees", multiple=True, help="Repeat for each person.")
 @click.pass_context
 @_guard
@@ -230,7 +235,7 @@ def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, student_ids, fmt)
 @click.argument("level")
 @click.option("--by", "author", required=True, help="Who sets it (the teacher).")
 @click.option("--reason", required=True, help="Why, e.g. 'observed in conference'.")
-@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@_on_date
 @click.pass_context
 @_guard
 def set_level_cmd(ctx, student_id, target_id, level, author, reason, date):
@@ -290,9 +295,9 @@ def levels_cmd(ctx, student_ids, target_ids, history, fmt):
 @click.argument("student_id")
 @click.option("--target", "target_id", default=None, help="The learning target of the goal.")
 @click.option("--text", default=None, help="The goal in the student's own words ('-' reads stdin).")
-@click.option("--by", "author", required=True, help="Who writes it down.")
+@_written_by
 @click.option("--with-teacher", is_flag=True, help="Set by the student with the teacher.")
-@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@_on_date
 @click.pass_context
 @_guard
 def goal_cmd(ctx, student_id, target_id, text, author, with_teacher, date):
@@ -309,8 +314,8 @@ def goal_cmd(ctx, student_id, target_id, text, author, with_teacher, date):
 @click.option("--support", default=None, help="The support I get.")
 @click.option("--retake-date", default=None, help="YYYY-MM-DD.")
 @click.option("--helper", "helpers", multiple=True, help="Who helps (repeat).")
-@click.option("--by", "author", required=True, help="Who writes it down.")
-@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@_written_by
+@_on_date
 @click.pass_context
 @_guard
 def plan_cmd(ctx, student_id, target_id, actions, support, retake_date, helpers, author, date):
@@ -327,8 +332,8 @@ def plan_cmd(ctx, student_id, target_id, actions, support, retake_date, helpers,
 @click.option("--portrait", "portrait_attribute", default=None,
               help="The Portrait of a Graduate attribute it names.")
 @click.option("--target", "target_id", default=None)
-@click.option("--by", "author", required=True, help="Who writes it down.")
-@click.option("--date", default=None, help="YYYY-MM-DD (default today).")
+@_written_by
+@_on_date
 @click.pass_context
 @_guard
 def reflect_cmd(ctx, student_id, proud, hard, portrait_attribute, target_id, author, date):

@@ -130,27 +130,22 @@ SPEC: dict[str, list[tuple[str, str]]] = {
 # OneRoster 1.1 CSV binding (Final Release, IMS 2017), section 3: 13 data files, roles on
 # users.csv (role, orgSourcedIds), lineItems tied to a gradingPeriodSourcedId, no school on
 # line items, no score scales and no learning objectives.
+# Files 1.2 took over unchanged are the 1.2 entries themselves.
 SPEC_11: dict[str, list[tuple[str, str]]] = {
-    "academicSessions": _META + [("title", Y), ("type", Y), ("startDate", Y), ("endDate", Y),
-                                 ("parentSourcedId", N), ("schoolYear", Y)],
+    "academicSessions": SPEC["academicSessions"],
     "categories": _META + [("title", Y)],
-    "classes": _META + [("title", Y), ("grades", N), ("courseSourcedId", Y), ("classCode", N),
-                        ("classType", Y), ("location", N), ("schoolSourcedId", Y),
-                        ("termSourcedIds", Y), ("subjects", N), ("subjectCodes", N), ("periods", N)],
-    "classResources": _META + [("title", N), ("classSourcedId", Y), ("resourceSourcedId", Y)],
-    "courses": _META + [("schoolYearSourcedId", N), ("title", Y), ("courseCode", N), ("grades", N),
-                        ("orgSourcedId", Y), ("subjects", N), ("subjectCodes", N)],
-    "courseResources": _META + [("title", N), ("courseSourcedId", Y), ("resourceSourcedId", Y)],
+    "classes": SPEC["classes"],
+    "classResources": SPEC["classResources"],
+    "courses": SPEC["courses"],
+    "courseResources": SPEC["courseResources"],
     "demographics": SPEC["demographics"],
-    "enrollments": _META + [("classSourcedId", Y), ("schoolSourcedId", Y), ("userSourcedId", Y),
-                            ("role", Y), ("primary", N), ("beginDate", N), ("endDate", N)],
+    "enrollments": SPEC["enrollments"],
     "lineItems": _META + [("title", Y), ("description", N), ("assignDate", Y), ("dueDate", Y),
                           ("classSourcedId", Y), ("categorySourcedId", Y),
                           ("gradingPeriodSourcedId", Y), ("resultValueMin", Y),
                           ("resultValueMax", Y)],
-    "orgs": _META + [("name", Y), ("type", Y), ("identifier", N), ("parentSourcedId", N)],
-    "resources": _META + [("vendorResourceId", Y), ("title", N), ("roles", N), ("importance", N),
-                          ("vendorId", N), ("applicationId", N)],
+    "orgs": SPEC["orgs"],
+    "resources": SPEC["resources"],
     "results": _META + [("lineItemSourcedId", Y), ("studentSourcedId", Y), ("scoreStatus", Y),
                         ("score", Y), ("scoreDate", Y), ("comment", N)],
     "users": _META + [("enabledUser", Y), ("orgSourcedIds", Y), ("role", Y), ("username", Y),
@@ -161,7 +156,7 @@ SPEC_11: dict[str, list[tuple[str, str]]] = {
 # OneRoster 1.0 CSV (IMS 2015): seven files, no manifest, singular grade/termSourcedId/agents,
 # demographics keyed by userSourcedId, status may be "inactive".
 SPEC_10: dict[str, list[tuple[str, str]]] = {
-    "orgs": _META + [("name", Y), ("type", Y), ("identifier", N), ("parentSourcedId", N)],
+    "orgs": SPEC["orgs"],
     "users": _META + [("orgSourcedIds", Y), ("role", Y), ("username", Y), ("userId", N),
                       ("givenName", Y), ("familyName", Y), ("identifier", N), ("email", N),
                       ("sms", N), ("phone", N), ("agents", N)],
