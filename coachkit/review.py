@@ -163,6 +163,10 @@ def alpha_table(view: Review) -> pd.DataFrame:
     alpha = surveys.construct_alpha(view.responses, view.items, by=("year", "respondent"),
                                     min_n=view.min_n, published_with=view.together)
     alpha["holds together"] = alpha["alpha"].map(holds_together)
+    # construct_alpha keeps the count of a group hidden only to protect another (the
+    # district minus this school would give that one away): it must not show either
+    hidden = alpha["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    alpha["n_respondents"] = alpha["n_respondents"].astype("float64").mask(hidden)
     return surveys.by_year(alpha, ["n_items", "n_respondents", "alpha", "holds together"],
                            years=view.years, min_n=view.min_n,
                            names={"n_items": "items", "n_respondents": "n"})
