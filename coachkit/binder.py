@@ -12,9 +12,14 @@ import pandas as pd
 
 from . import progress, talk
 from .dataset import Dataset
-from .i18n import t
+from .i18n import N_, t
 from .schema import STAGES, grade_label
 
+# The page's phrases, marked for the catalogs (the f-strings below hide them from pybabel).
+PHRASES = (N_("My learning targets"), N_("Each square is one of my learning targets, in the "
+           "order we learn them."), N_("I mastered everything on my continuum!"),
+           N_("What I mastered this cycle"), N_("of"), N_("What am I proud of?"),
+           N_("What will I work on next, and how?"), N_("How can my family help?"))
 STAGE_STYLE = {"i-learn": "#eeeeee", "i-practice": "#f8d48a", "i-show": "#9cc7e6"}
 CSS = """
 <style>

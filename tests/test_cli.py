@@ -88,7 +88,8 @@ def test_every_command_is_documented():
     shown |= {p[:i] for p in shown for i in range(len(p))}      # a command shows its group
     missing = [" ".join(p) for p in _paths(main) if p not in shown]
     assert not missing, f"commands no docs page shows: {missing}"
-    assert set(COMMANDS) == {"sample", "validate", "demo", "cycle", "dashboard", "showcase", "log"}
+    assert set(COMMANDS) == {"sample", "validate", "demo", "cycle", "dashboard", "showcase", "log",
+                             "profiles", "serve"}
 
 
 def _parse(args: list[str], strict: bool = True) -> tuple:

@@ -87,7 +87,8 @@ def test_every_page_is_run_somewhere_and_skips_say_why():
         assert all(len(r) > 10 and r.startswith("needs") for r in skipped), (page.name, skipped)
     total = sum(len(python_blocks(p.read_text())) for p in PAGES)
     skipped = sum(1 for p in PAGES for _, r in python_blocks(p.read_text()) if r)
-    assert skipped <= 2 and total >= 50, (skipped, total)
+    # two Kubernetes/Dask Gateway blocks, two district-server blocks of docs/deploy.md
+    assert skipped <= 4 and total >= 50, (skipped, total)
 
 
 def test_jupyter_config_examples_start_a_real_command():

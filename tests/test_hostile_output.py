@@ -214,7 +214,7 @@ def test_tiny_classroom_gets_a_data_talk(tmp_path, n):
     assert outcome.ok, outcome.error
     html = Path(jobs[0].out).read_text(encoding="utf-8")
     assert re.search(rf"<td>Students</td><td[^>]*>{n}</td>", html)
-    assert "too few students are still working on this continuum" in html
+    assert "too few students to form groups" in html
     # nothing went to stderr: no traceback, no warning for the team to read
     assert "Traceback" not in html
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html

@@ -533,7 +533,7 @@ def test_what_changed_for_the_named_students():
         "target_id": ["T1", "T1", "T2", "T1", "R1", "R1"],
         "date": pd.to_datetime(["2025-09-20", "2025-10-20", "2025-10-25", "2025-09-20",
                                 "2025-10-22", "2025-09-01"]),
-        "score": [2.0, 3.5, 3.0, 2.0, 3.0, 3.0], "kind": "formative"})
+        "score": [2.0, 3.5, 3.0, 2.0, 3.0, 3.0], "kind": "summative"})   # counted evidence (the policy default)
     log = MeetingLog("sqlite://")
     m = meeting(log)
     c1 = log.add_commitment(m, action="reteach T1", owner="A", student_ids=["ST1", "ST2"],
