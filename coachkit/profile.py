@@ -73,22 +73,31 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
     if students is not None and len(wanted) < len(set(map(str, students))):
         unknown = sorted(set(map(str, students)) - set(wanted["student_id"].astype(str)))
         raise ValueError(f"students: expected ids of the dataset, got unknown {unknown[:5]}")
-    ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(set(wanted["student_id"].astype(str)))
-                     & (ds.evidence["date"] <= cyc["end"])]
-    m = progress.mastery(ev, method=method, mastery_line=mastery_line, kinds=kinds, **method_params)
-    if overrides is not None and len(overrides):
+    mine = ds.evidence[ds.evidence["student_id"].astype(str).isin(set(wanted["student_id"].astype(str)))]
+
+    def mastery_through(end) -> pd.DataFrame:
+        """Mastery on the evidence through END, with the levels set by hand by then."""
+        table = progress.mastery(mine[mine["date"] <= end], method=method,
+                                 mastery_line=mastery_line, kinds=kinds, **method_params)
+        if overrides is None or not len(overrides):
+            return table
         from .store import apply_overrides
-        ov = overrides[pd.to_datetime(overrides["date"]) <= cyc["end"]]
+        ov = overrides[pd.to_datetime(overrides["date"]) <= end]
         ov = ov[ov["student_id"].astype(str).isin(set(wanted["student_id"].astype(str)))]
-        if len(ov):
-            m = apply_overrides(m, ov, mastery_line=mastery_line, students=wanted)
+        return apply_overrides(table, ov, mastery_line=mastery_line, students=wanted) if len(ov) else table
+    ev = mine[mine["date"] <= cyc["end"]]
+    m = mastery_through(cyc["end"])
+    earlier = cycles.index[cycles.index < int(cycle)]
+    # "newly mastered" is the one fact of coachkit.progress: mastered now, not at the end
+    # of the cycle before
+    before = mastery_through(cycles.loc[earlier.max(), "end"]) if len(earlier) else None
     grid = progress.stage(m, ds.targets, wanted)
     front = progress.frontier(m, ds.targets, wanted)
     words = [c for c in ds.targets.columns if c == "code" or "statement" in c]
     # the next target may lie in the next grade's continuum, so its words come from all targets
     front = front.assign(target_id=front["target_id"].astype(str)).merge(
         ds.targets[["target_id", *words]].astype({"target_id": str}), on="target_id", how="left")
-    newly = m[m["mastered"] & (m["mastered_date"] >= cyc["start"])]
+    newly = progress.newly_mastered(m, before)
     counted = set(kinds) if kinds is not None else None
     # plain text columns once for the whole school, so each page's slice is cheap to walk
     ev = pd.DataFrame({"student_id": ev["student_id"].astype(str).to_numpy(),

@@ -49,11 +49,14 @@ def wall_rows(ds: Dataset, classroom_id: str, cycle: int, *, label: str = "first
             met = met.add(g.groupby(g["student_id"].astype(str)).size(), fill_value=0)
         out["goals_met"] = met.reindex(ids).fillna(0).astype(int).to_numpy()
     if "targets_shown" in show:
-        cycles = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
-        c = cycles.loc[int(cycle)]
-        ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(ids) & (ds.evidence["date"] <= c["end"])]
-        m = progress.mastery(ev, method=method, kinds=kinds)
-        new = m[m["mastered"] & (m["mastered_date"] >= c["start"])]
+        cycles = ds.cycles.sort_values("start").set_index(ds.cycles["cycle_id"].astype(int))
+        ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(ids)]
+
+        def mastery_through(end):
+            return progress.mastery(ev[ev["date"] <= end], method=method, kinds=kinds)
+        earlier = cycles.index[cycles.index < int(cycle)]
+        before = mastery_through(cycles.loc[earlier.max(), "end"]) if len(earlier) else None
+        new = progress.newly_mastered(mastery_through(cycles.loc[int(cycle), "end"]), before)
         counts = new.groupby(new["student_id"].astype(str), observed=True).size()
         out["targets_shown"] = counts.reindex(ids).fillna(0).astype(int).to_numpy()
     return out.sort_values("label", kind="stable", ignore_index=True) if label == "number" else out
