@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 import pandas as pd
 
 from .errors import CoachkitDataError
@@ -87,3 +89,62 @@ def columns_list(by, name: str = "by") -> list[str]:
     if isinstance(by, (list, tuple)) and all(isinstance(b, str) for b in by):
         return list(by)
     raise ValueError(f"{name}: expected a column name or a list of column names, got {by!r}")
+
+
+def _empty(value) -> bool:
+    return value is None or (np.ndim(value) == 0 and not isinstance(value, str)
+                             and bool(pd.isna(value)))
+
+
+def _shown(value) -> str:
+    return "an empty cell" if _empty(value) else repr(value)
+
+
+def cells(df: pd.DataFrame, name: str, bad, column: str, *, expected: str, got=None,
+          fix: str = "", shown: str | None = None, problems: bool = False) -> None:
+    """Raise for the first row where ``bad`` holds, in the one message form:
+    "table T, row R, column C: expected E, got G; fix. N rows like this."
+
+    ``got`` is the text for what was found (default: the cell's value); ``shown`` the
+    column's name as the user knows it when it differs from ``column``; ``problems``
+    attaches every bad row (table, row, column, value) to the error.
+    """
+    bad = np.asarray(bad, dtype=bool)
+    if not bad.any():
+        return
+    pos = np.flatnonzero(bad)
+    row = df.index[pos[0]]
+    value = df[column].iloc[pos[0]]
+    col = shown or column
+    more = f" {len(pos)} rows like this." if len(pos) > 1 else ""
+    rows = None
+    if problems:
+        rows = pd.DataFrame({"table": name, "row": df.index[pos], "column": col,
+                             "value": df[column].to_numpy()[pos], "reason": expected})
+    raise CoachkitDataError(
+        f"table {name}, row {row!r}, column {col!r}: expected {expected}, got "
+        f"{_shown(value) if got is None else got}{('; ' + fix) if fix else ''}.{more}",
+        table=name, row=row, column=col, found=None if _empty(value) else value,
+        expected=expected, problems=rows)
+
+
+def filled(df: pd.DataFrame, name: str, columns, *, fix: str = "") -> None:
+    """Every row has a value in each of ``columns`` (row named by its index label)."""
+    for c in columns:
+        cells(df, name, df[c].isna().to_numpy(), c, expected="a value", fix=fix)
+
+
+def one_of(df: pd.DataFrame, name: str, column: str, allowed, *, shown: str | None = None
+           ) -> None:
+    """Every value of ``column`` is one of ``allowed``."""
+    allowed = list(allowed)
+    cells(df, name, ~df[column].isin(allowed).to_numpy(), column,
+          expected=f"one of {', '.join(map(str, allowed))}", shown=shown)
+
+
+def whole_years(df: pd.DataFrame, name: str, column: str = "year") -> pd.Series:
+    """The column as whole numbers (a year such as 2024), or an error at the first that is not."""
+    year = pd.to_numeric(df[column].astype(object), errors="coerce")
+    cells(df, name, (year.isna() | (year != year.round())).to_numpy(), column,
+          expected="a whole year such as 2024")
+    return year.astype("int64")

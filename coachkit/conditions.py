@@ -24,6 +24,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from . import checks
 from .errors import CoachkitDataError
 from .schema import CONDITIONS, DISTRICT
 
@@ -48,7 +49,7 @@ def normalize_condition(name: str, *, row=None) -> str:
     if name is None or (isinstance(name, float) and np.isnan(name)):
         raise CoachkitDataError(
             f"table conditions{'' if row is None else f', row {row!r}'}, column 'condition': "
-            f"empty cell; expected one of the twelve conditions: {', '.join(CONDITIONS)}",
+            f"expected one of the twelve conditions ({', '.join(CONDITIONS)}), got an empty cell",
             table="conditions", row=row, column="condition", found=name, expected=CONDITIONS)
     key = _squash(name)
     if key in _KEYS:
@@ -61,8 +62,8 @@ def normalize_condition(name: str, *, row=None) -> str:
     hint = f" Did you mean {' or '.join(repr(_KEYS[c]) for c in close)}?" if close else ""
     raise CoachkitDataError(
         f"table conditions{'' if row is None else f', row {row!r}'}, column 'condition': "
-        f"found {name!r}, which is not one of the twelve conditions.{hint} "
-        f"Expected one of: {', '.join(CONDITIONS)} (case and spacing do not matter).",
+        f"expected one of the twelve conditions, got {name!r}.{hint} "
+        f"The twelve: {', '.join(CONDITIONS)} (case and spacing do not matter).",
         table="conditions", row=row, column="condition", found=name, expected=CONDITIONS)
 
 
@@ -76,34 +77,13 @@ def check_conditions(conditions: pd.DataFrame) -> pd.DataFrame:
     (an empty rating means "not rated" and is kept as NaN) or the same school, year and
     condition rated twice.
     """
-    if not isinstance(conditions, pd.DataFrame):
-        raise CoachkitDataError(f"conditions: expected a pandas DataFrame, got "
-                                f"{type(conditions).__name__}", table="conditions")
-    missing = [c for c in REQUIRED if c not in conditions.columns]
-    if missing:
-        raise CoachkitDataError(
-            f"table conditions: missing column(s) {', '.join(map(repr, missing))}; it needs "
-            f"school_id (or 'district'), year, condition, rating and optionally note "
-            f"(found {', '.join(map(str, conditions.columns))})",
-            table="conditions", column=missing[0], expected=REQUIRED)
+    checks.frame(conditions, "conditions", REQUIRED,
+                 hint="school_id is a school's id or 'district'; note is optional.")
     df = conditions.copy()
-    for col in ("school_id", "year"):
-        empty = df[col].isna().to_numpy()
-        if empty.any():
-            row = df.index[np.flatnonzero(empty)[0]]
-            raise CoachkitDataError(
-                f"table conditions, row {row!r}, column {col!r}: empty cell; every rating "
-                f"needs a school_id (or {DISTRICT!r}) and a year",
-                table="conditions", row=row, column=col, found=None)
+    checks.filled(df, "conditions", ["school_id", "year"],
+                  fix=f"every rating needs a school_id (or {DISTRICT!r}) and a year")
     df["school_id"] = df["school_id"].astype(object).astype("str")
-    year = pd.to_numeric(df["year"].astype(object), errors="coerce")
-    bad = (year.isna() | (year != year.round())).to_numpy()
-    if bad.any():
-        row = df.index[np.flatnonzero(bad)[0]]
-        raise CoachkitDataError(
-            f"table conditions, row {row!r}, column 'year': found {df.loc[row, 'year']!r}; "
-            "expected a whole year such as 2024",
-            table="conditions", row=row, column="year", found=df.loc[row, "year"])
+    year = checks.whole_years(df, "conditions")
     df["year"] = year.astype("int64").to_numpy()
     names = df["condition"].astype(object)
     canon = {}
@@ -118,26 +98,18 @@ def check_conditions(conditions: pd.DataFrame) -> pd.DataFrame:
                                      ordered=True)
     raw = df["rating"]
     rating = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64")
-    bad = ((rating.isna() & raw.notna()) | (rating < 1) | (rating > 4)).to_numpy()
-    if bad.any():
-        row = df.index[np.flatnonzero(bad)[0]]
-        raise CoachkitDataError(
-            f"table conditions, row {row!r}, column 'rating': found {raw.loc[row]!r}; "
-            "expected a rating 1-4 (empty for not rated)",
-            table="conditions", row=row, column="rating", found=raw.loc[row], expected="1-4")
+    checks.cells(df, "conditions",
+                 ((rating.isna() & raw.notna()) | (rating < 1) | (rating > 4)).to_numpy(),
+                 "rating", expected="a rating 1-4 (empty for not rated)")
     df["rating"] = rating.to_numpy()
     if "note" not in df.columns:
         df["note"] = pd.Series(np.nan, index=df.index, dtype="str")
     else:
         df["note"] = df["note"].astype(object).where(df["note"].notna()).astype("str")
     dup = df.duplicated(["school_id", "year", "condition"]).to_numpy()
-    if dup.any():
-        row = df.index[np.flatnonzero(dup)[0]]
-        r = df.loc[row]
-        raise CoachkitDataError(
-            f"table conditions, row {row!r}, column 'condition': {r['school_id']!r} rated "
-            f"{r['condition']!r} twice in {r['year']}; keep one row",
-            table="conditions", row=row, column="condition", found=r["condition"])
+    checks.cells(df, "conditions", dup, "condition",
+                 expected="one rating per school, year and condition",
+                 fix="it is rated twice for that school and year; keep one row")
     return df
 
 
@@ -264,9 +236,7 @@ def for_school(conditions: pd.DataFrame, school=None) -> pd.DataFrame:
     Raises :class:`CoachkitDataError` naming the schools present when ``school`` has no
     ratings.
     """
-    if not isinstance(conditions, pd.DataFrame) or "school_id" not in conditions.columns:
-        raise CoachkitDataError("conditions: expected a table with a school_id column",
-                                table="conditions", column="school_id")
+    checks.frame(conditions, "conditions", ["school_id"])
     if school is None:
         return conditions
     ids = conditions["school_id"].astype(object).astype(str)

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import privacy
+from . import checks, privacy
 from .errors import CoachkitDataError
 from .schema import RESPONDENTS, SCALE_MAX, SCALE_MIN
 
@@ -66,18 +66,6 @@ _EPS = 1e-9              # float noise allowed when a mean sits exactly on a ban
 
 # ----------------------------------------------------------------------------- checks
 
-def _need_columns(df: pd.DataFrame, needed: Iterable[str], table: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise CoachkitDataError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}",
-                                table=table)
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise CoachkitDataError(
-            f"table {table}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"it needs {', '.join(needed)} (found {', '.join(map(str, df.columns))})",
-            table=table, column=missing[0], expected=list(needed))
-
-
 def _as_tuple(by) -> tuple[str, ...]:
     if by is None:
         return ()
@@ -97,47 +85,24 @@ def _check_min_n(min_n) -> int:
 def _check_values(values: pd.Series, table: str, column: str = "value",
                   scale=(SCALE_MIN, SCALE_MAX)) -> np.ndarray:
     """Numeric float64 values; NaN allowed; outside ``scale`` -> CoachkitDataError."""
-    s = values
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
+    s = values.astype(object) if isinstance(values.dtype, pd.CategoricalDtype) else values
+    lo, hi = scale if scale is not None else (-np.inf, np.inf)
     if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
         num = pd.to_numeric(s, errors="coerce")
-        bad = num.isna() & s.notna()
-        if bad.any():
-            row = s.index[np.flatnonzero(bad.to_numpy())[0]]
-            found = s.loc[row]
-            raise CoachkitDataError(
-                f"table {table}, row {row!r}, column {column!r}: found {found!r}; expected a "
-                f"number {scale[0]:g}-{scale[1]:g} (or empty for a skipped item). "
-                f"{int(bad.sum())} cell(s) like this.",
-                table=table, row=row, column=column, found=found,
-                expected=f"{scale[0]:g}-{scale[1]:g}")
+        checks.cells(s.to_frame(column), table, (num.isna() & s.notna()).to_numpy(), column,
+                     expected=f"a number {lo:g}-{hi:g} (or empty for a skipped item)")
         s = num
     arr = s.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
-    if np.isinf(arr).any():
-        bad = np.isinf(arr)
-    elif scale is not None:
-        with np.errstate(invalid="ignore"):
-            bad = (arr < scale[0]) | (arr > scale[1])
-    else:
-        bad = np.zeros(len(arr), dtype=bool)
-    if bad.any():
-        pos = np.flatnonzero(bad)
-        row = s.index[pos[0]]
-        found = arr[pos[0]]
-        lo, hi = scale if scale is not None else (-np.inf, np.inf)
-        raise CoachkitDataError(
-            f"table {table}, row {row!r}, column {column!r}: found {found:g}; expected a value "
-            f"{lo:g}-{hi:g} on the Likert scale (or empty for a skipped item); fix or blank the "
-            f"cell. {len(pos)} cell(s) out of range in all.",
-            table=table, row=row, column=column, found=found, expected=f"{lo:g}-{hi:g}",
-            problems=pd.DataFrame({"table": table, "row": s.index[pos], "column": column,
-                                   "value": arr[pos], "reason": "outside the scale"}))
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(arr) | (arr < lo) | (arr > hi)
+    checks.cells(pd.DataFrame({column: arr}, index=s.index), table, bad, column,
+                 expected=f"a value {lo:g}-{hi:g} on the Likert scale (or empty for a "
+                 "skipped item)", fix="fix or blank the cell", problems=True)
     return arr
 
 
 def _check_items(items: pd.DataFrame) -> pd.DataFrame:
-    _need_columns(items, REQUIRED_ITEMS, "survey_items")
+    checks.frame(items, "survey_items", REQUIRED_ITEMS)
     it = pd.DataFrame({
         "item_id": items["item_id"].astype(object).to_numpy(),
         "construct": items["construct"].astype(object).to_numpy(),
@@ -150,42 +115,19 @@ def _check_items(items: pd.DataFrame) -> pd.DataFrame:
             mapped = text.map({"true": True, "t": True, "yes": True, "y": True, "1": True,
                                "1.0": True, "false": False, "f": False, "no": False, "n": False,
                                "0": False, "0.0": False, "": False})
-            bad = mapped.isna() & rev.notna()
-            if bad.any():
-                row = rev.index[np.flatnonzero(bad.to_numpy())[0]]
-                raise CoachkitDataError(
-                    f"table survey_items, row {row!r}, column 'reverse': found {rev.loc[row]!r}; "
-                    "expected true/false (empty means not reverse-coded)",
-                    table="survey_items", row=row, column="reverse", found=rev.loc[row],
-                    expected="true/false")
+            checks.cells(items, "survey_items", (mapped.isna() & rev.notna()).to_numpy(),
+                         "reverse", expected="true/false (empty means not reverse-coded)")
             rev = mapped
         it["reverse"] = rev.fillna(False).astype(bool).to_numpy()
     else:
         it["reverse"] = False
-    for col in ("item_id", "construct", "item_respondent"):
-        empty = it[col].isna()
-        if empty.any():
-            row = it.index[np.flatnonzero(empty.to_numpy())[0]]
-            name = "respondent" if col == "item_respondent" else col
-            raise CoachkitDataError(
-                f"table survey_items, row {row!r}, column {name!r}: empty cell; every item "
-                "needs an item_id, a construct and a respondent type",
-                table="survey_items", row=row, column=name, found=None)
-    bad_resp = ~it["item_respondent"].isin(RESPONDENTS)
-    if bad_resp.any():
-        row = it.index[np.flatnonzero(bad_resp.to_numpy())[0]]
-        raise CoachkitDataError(
-            f"table survey_items, row {row!r}, column 'respondent': found "
-            f"{it.loc[row, 'item_respondent']!r}; expected one of {', '.join(RESPONDENTS)}",
-            table="survey_items", row=row, column="respondent",
-            found=it.loc[row, "item_respondent"], expected=RESPONDENTS)
-    dup = it["item_id"].duplicated(keep="first")
-    if dup.any():
-        row = it.index[np.flatnonzero(dup.to_numpy())[0]]
-        raise CoachkitDataError(
-            f"table survey_items, row {row!r}, column 'item_id': {it.loc[row, 'item_id']!r} "
-            "appears more than once; each item belongs to one construct",
-            table="survey_items", row=row, column="item_id", found=it.loc[row, "item_id"])
+    checks.filled(it.rename(columns={"item_respondent": "respondent"}), "survey_items",
+                  ["item_id", "construct", "respondent"],
+                  fix="every item needs an item_id, a construct and a respondent type")
+    checks.one_of(it, "survey_items", "item_respondent", RESPONDENTS, shown="respondent")
+    dup = it["item_id"].duplicated(keep="first").to_numpy()
+    checks.cells(it, "survey_items", dup, "item_id", expected="each item once",
+                 fix="it appears more than once; each item belongs to one construct")
     return it
 
 
@@ -202,69 +144,39 @@ def prepare_responses(responses: pd.DataFrame, items: pd.DataFrame) -> pd.DataFr
     respondent type differs from its item's, a respondent type other than student/staff,
     or the same item answered twice by one respondent in one year.
     """
-    _need_columns(responses, REQUIRED_RESPONSES, "survey_responses")
+    checks.frame(responses, "survey_responses", REQUIRED_RESPONSES)
     it = _check_items(items)
     raw = _check_values(responses["value"], "survey_responses")
     out = responses.copy()
     for col in ("respondent_id", "respondent", "school_id", "item_id"):
         s = out[col]
         out[col] = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
-    for col in REQUIRED_RESPONSES[:-1]:
-        empty = out[col].isna()
-        if empty.any():
-            row = out.index[np.flatnonzero(empty.to_numpy())[0]]
-            raise CoachkitDataError(
-                f"table survey_responses, row {row!r}, column {col!r}: empty cell; "
-                f"{col} is required on every response row",
-                table="survey_responses", row=row, column=col, found=None)
-    bad_resp = ~out["respondent"].isin(RESPONDENTS)
-    if bad_resp.any():
-        row = out.index[np.flatnonzero(bad_resp.to_numpy())[0]]
-        raise CoachkitDataError(
-            f"table survey_responses, row {row!r}, column 'respondent': found "
-            f"{out.loc[row, 'respondent']!r}; expected one of {', '.join(RESPONDENTS)}",
-            table="survey_responses", row=row, column="respondent",
-            found=out.loc[row, "respondent"], expected=RESPONDENTS)
-    year = pd.to_numeric(out["year"], errors="coerce")
-    if year.isna().any() or (year != year.round()).any():
-        row = out.index[np.flatnonzero((year.isna() | (year != year.round())).to_numpy())[0]]
-        raise CoachkitDataError(
-            f"table survey_responses, row {row!r}, column 'year': found "
-            f"{out.loc[row, 'year']!r}; expected a whole year such as 2024",
-            table="survey_responses", row=row, column="year", found=out.loc[row, "year"])
+    checks.filled(out, "survey_responses", REQUIRED_RESPONSES[:-1],
+                  fix="it is required on every response row")
+    checks.one_of(out, "survey_responses", "respondent", RESPONDENTS)
+    year = checks.whole_years(out, "survey_responses")
     out["year"] = year.astype("int64").to_numpy()
     out["raw"] = raw
     lookup = it.set_index("item_id")
     pos = pd.Index(lookup.index).get_indexer(out["item_id"])
     known = pd.Series(pos >= 0, index=out.index)
-    if not known.all():
-        row = out.index[np.flatnonzero(~known.to_numpy())[0]]
-        raise CoachkitDataError(
-            f"table survey_responses, row {row!r}, column 'item_id': found "
-            f"{out.loc[row, 'item_id']!r}, which is not in survey_items; add the item (with "
-            f"its construct) or drop the rows. {int((~known).sum())} row(s) like this.",
-            table="survey_responses", row=row, column="item_id", found=out.loc[row, "item_id"])
+    checks.cells(out, "survey_responses", ~known.to_numpy(), "item_id",
+                 expected="an item of survey_items",
+                 got=None, fix="it is not in survey_items; add the item (with its construct) "
+                 "or drop the rows")
     out["construct"] = lookup["construct"].to_numpy(dtype=object)[pos]
     out["reverse"] = lookup["reverse"].to_numpy(dtype=bool)[pos]
     item_resp = pd.Series(lookup["item_respondent"].to_numpy(dtype=object)[pos], index=out.index)
     mismatch = (item_resp.to_numpy() != out["respondent"].to_numpy(dtype=object))
-    if mismatch.any():
-        row = out.index[np.flatnonzero(mismatch)[0]]
-        raise CoachkitDataError(
-            f"table survey_responses, row {row!r}, column 'respondent': found "
-            f"{out.loc[row, 'respondent']!r} but item {out.loc[row, 'item_id']!r} is a "
-            f"{item_resp.loc[row]!r} item in survey_items; fix one of the two",
-            table="survey_responses", row=row, column="respondent",
-            found=out.loc[row, "respondent"], expected=item_resp.loc[row])
+    first = np.flatnonzero(mismatch)[0] if mismatch.any() else 0
+    checks.cells(out, "survey_responses", mismatch, "respondent",
+                 expected=f"{item_resp.iloc[first]!r}, the respondent type of item "
+                 f"{out['item_id'].iloc[first]!r} in survey_items",
+                 fix="fix the response or the item")
     dup = out.duplicated(subset=RESPONSE_KEY + ["item_id"], keep="first").to_numpy()
-    if dup.any():
-        row = out.index[np.flatnonzero(dup)[0]]
-        r = out.loc[row]
-        raise CoachkitDataError(
-            f"table survey_responses, row {row!r}, column 'item_id': respondent "
-            f"{r['respondent_id']!r} ({r['respondent']}, school {r['school_id']!r}, "
-            f"{r['year']}) answered item {r['item_id']!r} more than once; keep one row",
-            table="survey_responses", row=row, column="item_id", found=r["item_id"])
+    checks.cells(out, "survey_responses", dup, "item_id",
+                 expected="each item once per respondent and year",
+                 fix="the respondent answered it more than once; keep one row")
     out["value"] = np.where(out["reverse"].to_numpy(), SCALE_MIN + SCALE_MAX - raw, raw)
     return out
 
@@ -521,7 +433,7 @@ def year_over_year(scores: pd.DataFrame, *, years: tuple[int, int] | None = None
     suppressed: nothing reported). The two years are treated as independent samples, as
     anonymous yearly surveys are.
     """
-    _need_columns(scores, ["year", "construct", "mean", "sd", "n"], "construct scores")
+    checks.frame(scores, "construct scores", ["year", "construct", "mean", "sd", "n"])
     keys = [c for c in scores.columns if c not in (
         "year", "construct", "n_items", "n", "n_excluded", "mean", "sd", "ci_low", "ci_high",
         "band", "suppressed", "n_label")]
@@ -751,7 +663,7 @@ def n_ranges(scores: pd.DataFrame, *, by=("respondent", "year")) -> pd.DataFrame
     (constructs suppressed).
     """
     by = list(_as_tuple(by))
-    _need_columns(scores, by + ["n"], "construct scores")
+    checks.frame(scores, "construct scores", by + ["n"])
     sup = scores["suppressed"] if "suppressed" in scores.columns else scores["n"].isna()
     n = pd.to_numeric(scores["n"], errors="coerce").astype("Float64").where(~sup)
     frame = scores[by].assign(_n=n, _s=sup.astype(int))
@@ -775,7 +687,7 @@ def survey_headline(scores: pd.DataFrame, change: pd.DataFrame | None = None) ->
     ``n_limited``), ``n_suppressed``, ``n_min``/``n_max`` respondents and, with
     ``change``, ``n_up``/``n_down`` (changes larger than their uncertainty).
     """
-    _need_columns(scores, ["year", "respondent", "construct", "band"], "construct scores")
+    checks.frame(scores, "construct scores", ["year", "respondent", "construct", "band"])
     rows = []
     for respondent, grp in scores.groupby("respondent", sort=False, observed=True):
         year = grp["year"].max()
@@ -821,7 +733,7 @@ def year_pair(table: pd.DataFrame, year=None, *, strict: bool = True) -> tuple:
     is taken instead (e.g. conditions rated in 2025 read beside the 2026 survey), and only
     a year before every year present raises.
     """
-    _need_columns(table, ["year"], "table")
+    checks.frame(table, "table", ["year"])
     years = pd.to_numeric(pd.Series(pd.unique(table["year"].dropna())), errors="coerce")
     present = sorted(int(y) for y in years.dropna())
     if not present:
@@ -855,7 +767,7 @@ def for_school(responses: pd.DataFrame, school=None) -> pd.DataFrame:
     Raises :class:`CoachkitDataError` naming the schools present when ``school`` has no
     responses (a misspelt id must not silently give an empty report).
     """
-    _need_columns(responses, ["school_id"], "survey_responses")
+    checks.frame(responses, "survey_responses", ["school_id"])
     if school is None:
         return responses
     ids = responses["school_id"].astype(object).astype(str)
@@ -889,7 +801,7 @@ def report_counts(table: pd.DataFrame, *, min_n: int = 10, columns=None,
                                 table="table")
     cols = [c for c in RESPONDENT_COUNTS if c in table.columns] if columns is None \
         else list(_as_tuple(columns))
-    _need_columns(table, cols, "table")
+    checks.frame(table, "table", cols)
     out = table.copy()
     sup = out["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool) \
         if "suppressed" in out.columns else np.zeros(len(out), dtype=bool)
@@ -921,7 +833,7 @@ def by_year(table: pd.DataFrame, values, *, by=("respondent",), years=None,
     """
     by = list(_as_tuple(by))
     values = list(_as_tuple(values))
-    _need_columns(table, by + ["year", "construct"] + values, "table")
+    checks.frame(table, "table", by + ["year", "construct"] + values)
     keys = by + ["construct"]
     if table.duplicated(keys + ["year"]).any():
         raise CoachkitDataError(
