@@ -63,7 +63,7 @@ def normalize_condition(name: str, *, row=None) -> str:
     raise CoachkitDataError(
         f"table conditions{'' if row is None else f', row {row!r}'}, column 'condition': "
         f"expected one of the twelve conditions, got {name!r}.{hint} "
-        f"The twelve: {', '.join(CONDITIONS)} (case and spacing do not matter).",
+        f"Expected one of: {', '.join(CONDITIONS)} (case and spacing do not matter).",
         table="conditions", row=row, column="condition", found=name, expected=CONDITIONS)
 
 
