@@ -48,7 +48,7 @@ def student_summary(ds: Dataset, student_id: str, cycle: int, *,
     cycles = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))
     now = one.through_cycle(cycle)
     targets = ds.targets[ds.targets["grade"] == int(student["grade"])]
-    args = talk.mastery_args(ds, method, kinds)          # the district policy
+    args = talk.mastery_args(ds, method, kinds=kinds)          # the district policy
     m = progress.mastery(now.evidence, **args)
     stages = progress.stage(m, targets, st)
     before = (progress.mastery(one.through_cycle(int(cycle) - 1).evidence, **args)

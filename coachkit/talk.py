@@ -111,7 +111,7 @@ def student_names(students: pd.DataFrame) -> pd.Series:
     return out
 
 
-def mastery_args(ds: Dataset, method=None, kinds=progress.COUNTED) -> dict:
+def mastery_args(ds: Dataset, method=None, *, kinds=progress.COUNTED) -> dict:
     """Method, line, kinds and parameters for a dataset: its district policy
     (``coachkit.toml`` in its folder), with ``method``/``kinds`` overriding it for one
     run (the policy's parameters go with the policy's method only)."""
@@ -145,7 +145,7 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     (``coachkit.policy``); ``method`` and ``kinds`` override it. ``overrides``: the
     levels teachers set by hand (``MeetingLog.level_overrides()``); every table of the
     view (stages, frontier, pace, growth, groups, history) uses them."""
-    args = mastery_args(ds, method, kinds)
+    args = mastery_args(ds, method, kinds=kinds)
     method, kinds = args["method"], args["kinds"]
     room = ds.classroom(classroom_id)
     cyc = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))

@@ -45,7 +45,7 @@ def _protection(min_n: int, protection) -> float:
     return float(max(1, math.ceil(min_n / 2)) if protection is None else protection)
 
 
-def suppression_status(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, protection=None,
+def suppression_status(table: pd.DataFrame, *, min_n: int = DEFAULT_MIN_N, protection=None,
                        pct_ranges: bool = True, pct_low: float = PCT_LOW,
                        pct_high: float = PCT_HIGH, zeros: bool = True) -> pd.DataFrame:
     """Why each cell is shown or not: a table like ``table`` holding "shown", "primary"
@@ -57,7 +57,7 @@ def suppression_status(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, prote
     return status
 
 
-def suppress(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, protection=None,
+def suppress(table: pd.DataFrame, *, min_n: int = DEFAULT_MIN_N, protection=None,
              pct_ranges: bool = True, pct_low: float = PCT_LOW, pct_high: float = PCT_HIGH,
              zeros: bool = True) -> pd.DataFrame:
     """The count table with every disclosive cell missing (``Int64``, ``<NA>``).
@@ -198,7 +198,7 @@ def format_percent(value, *, low: float = PCT_LOW, high: float = PCT_HIGH,
     return f"{v:.{decimals}f}%"
 
 
-def percent_table(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, protection=None,
+def percent_table(table: pd.DataFrame, *, min_n: int = DEFAULT_MIN_N, protection=None,
                   pct_ranges: bool = True, pct_low: float = PCT_LOW,
                   pct_high: float = PCT_HIGH, zeros: bool = True, decimals: int = 0,
                   marker: str = "*") -> pd.DataFrame:

@@ -409,7 +409,7 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
 
     def per_student(name):
         ev = evidence[(evidence["date"] <= ends[name]).to_numpy()]
-        mt = mastery(ev, method, mastery_line, kinds, scale=scale, **params)
+        mt = mastery(ev, method, mastery_line=mastery_line, kinds=kinds, scale=scale, **params)
         mt = tables[name] = adjust(mt, ends[name]) if adjust is not None else mt
         df = pd.DataFrame({"student_id": _key(mt["student_id"]),
                            "target_id": _key(mt["target_id"]),
@@ -443,8 +443,8 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
 
 # ---------------------------------------------------------------- attempts to proficiency
 
-def attempts_to_proficiency(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
-                            kinds=COUNTED, *, per: str = "target",
+def attempts_to_proficiency(evidence: pd.DataFrame, *, mastery_line: float = MASTERY_LINE,
+                            kinds=COUNTED, per: str = "target",
                             scale=(SCALE_MIN, SCALE_MAX)) -> pd.DataFrame:
     """How many attempts students needed to first score at or above the mastery line.
 

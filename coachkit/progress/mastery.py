@@ -48,8 +48,8 @@ def ship_method(arguments: dict) -> dict:
 
 
 @dask_aware("student_id", prepare=ship_method)   # Dask evidence: per student partition
-def mastery(evidence: pd.DataFrame, method="decaying_average", mastery_line: float = MASTERY_LINE,
-            kinds=COUNTED, *, scale=(SCALE_MIN, SCALE_MAX), **params) -> pd.DataFrame:
+def mastery(evidence: pd.DataFrame, method="decaying_average", *,
+            mastery_line: float = MASTERY_LINE, kinds=COUNTED, scale=(SCALE_MIN, SCALE_MAX), **params) -> pd.DataFrame:
     """Mastery of every (student, target) pair in the evidence, by one method.
 
     Parameters
@@ -148,8 +148,8 @@ def assemble(prep: Prepared, res: dict) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def compare_methods(evidence: pd.DataFrame, methods=None, mastery_line: float = MASTERY_LINE,
-                    kinds=COUNTED, *, min_evidence: int = 3, scale=(SCALE_MIN, SCALE_MAX),
+def compare_methods(evidence: pd.DataFrame, methods=None, *,
+                    mastery_line: float = MASTERY_LINE, kinds=COUNTED, min_evidence: int = 3, scale=(SCALE_MIN, SCALE_MAX),
                     params: dict | None = None) -> pd.DataFrame:
     """Every method's level side by side, one row per (student, target).
 

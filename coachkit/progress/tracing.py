@@ -278,8 +278,8 @@ def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
     return {"mastery": pm, "mastered": pm >= tol, "running": per_row >= tol}
 
 
-def fit_knowledge_tracing(evidence: pd.DataFrame, mastery_line: float = MASTERY_LINE,
-                          kinds=COUNTED, *, scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100,
+def fit_knowledge_tracing(evidence: pd.DataFrame, *, mastery_line: float = MASTERY_LINE,
+                          kinds=COUNTED, scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100,
                           tol: float = 1e-3, init: dict | None = None,
                           max_guess: float = 0.45, max_slip: float = 0.45) -> pd.DataFrame:
     """BKT parameters per target, fitted by EM (see the module docstring).
