@@ -11,29 +11,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import checks
 from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
-from .mastery import STAGE_DTYPE, mastery
+from .mastery import STAGE_DTYPE
+from .mastery import mastery as mastery_of
 from .methods import EPS, NAT
 from .prepare import COUNTED, check_evidence, prepare, resolve_kinds
 
 DAY = np.timedelta64(1, "D")
 CYCLE_DAYS = 42
-
-
-def _need(df, table: str, cols) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise CoachkitDataError(f"{table} must be a pandas DataFrame with columns "
-                                f"{', '.join(cols)}; received {type(df).__name__}",
-                                table=table, found=type(df).__name__, expected="DataFrame")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise CoachkitDataError(
-            f"{table} is missing column(s) {', '.join(map(repr, missing))}; expected "
-            f"{', '.join(cols)}; found {', '.join(map(str, df.columns)) or 'no columns'}",
-            table=table, column=missing[0], found=list(df.columns), expected=list(cols))
-    return df
 
 
 def _key(s: pd.Series) -> pd.Series:
@@ -42,11 +30,11 @@ def _key(s: pd.Series) -> pd.Series:
 
 
 def _mastery_table(m) -> pd.DataFrame:
-    return _need(m, "mastery table", ["student_id", "target_id", "mastered"])
+    return checks.frame(m, "mastery table", ["student_id", "target_id", "mastered"])
 
 
 def _targets(targets) -> pd.DataFrame:
-    t = _need(targets, "targets", ["target_id", "subject", "grade", "sequence"])
+    t = checks.frame(targets, "targets", ["target_id", "subject", "grade", "sequence"])
     out = pd.DataFrame({"target_id": _key(t["target_id"]), "subject": _key(t["subject"]),
                         "grade": t["grade"].to_numpy(), "sequence": t["sequence"].to_numpy()})
     return out.sort_values(["subject", "grade", "sequence", "target_id"], kind="stable",
@@ -54,7 +42,7 @@ def _targets(targets) -> pd.DataFrame:
 
 
 def _students(students, extra=()) -> pd.DataFrame:
-    s = _need(students, "students", ["student_id", *extra])
+    s = checks.frame(students, "students", ["student_id", *extra])
     out = s[["student_id", *[c for c in extra if c != "student_id"]]].copy()
     out["student_id"] = _key(out["student_id"])
     return out.drop_duplicates("student_id")
@@ -62,7 +50,7 @@ def _students(students, extra=()) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- stage
 
-def stage(m: pd.DataFrame, targets: pd.DataFrame | None = None,
+def stage(mastery: pd.DataFrame, targets: pd.DataFrame | None = None,
           students: pd.DataFrame | None = None) -> pd.DataFrame:
     """Stage per student and target: i-learn (no counted evidence), i-practice (evidence
     below the mastery line), i-show (mastered).
@@ -72,20 +60,20 @@ def stage(m: pd.DataFrame, targets: pd.DataFrame | None = None,
     plus any other targets the student has evidence on; columns student_id, target_id,
     subject, grade, sequence, stage, mastery, n_evidence.
     """
-    _need(m, "mastery table", ["student_id", "target_id", "stage"])
+    checks.frame(mastery, "mastery table", ["student_id", "target_id", "stage"])
     if targets is None and students is None:
-        return m[["student_id", "target_id", "stage"]].copy()
+        return mastery[["student_id", "target_id", "stage"]].copy()
     if targets is None or students is None:
         raise ValueError("stage needs both targets and students to list targets without "
                          "evidence (or neither, to return the mastery table's stages)")
     t = _targets(targets)
     s = _students(students, ["grade"])
     grid = s.merge(t, on="grade", how="inner")[["student_id", "target_id"]]
-    mm = pd.DataFrame({"student_id": _key(m["student_id"]), "target_id": _key(m["target_id"]),
-                       "stage": m["stage"].astype(STAGE_DTYPE)})
+    mm = pd.DataFrame({"student_id": _key(mastery["student_id"]), "target_id": _key(mastery["target_id"]),
+                       "stage": mastery["stage"].astype(STAGE_DTYPE)})
     for c in ("mastery", "n_evidence"):
-        if c in m.columns:
-            mm[c] = m[c].to_numpy()
+        if c in mastery.columns:
+            mm[c] = mastery[c].to_numpy()
     out = grid.merge(mm, on=["student_id", "target_id"], how="outer")
     out = out.merge(t, on="target_id", how="left")
     out["stage"] = out["stage"].fillna(STAGES[0]).astype(STAGE_DTYPE)
@@ -100,7 +88,7 @@ def stage(m: pd.DataFrame, targets: pd.DataFrame | None = None,
 # -------------------------------------------------------------------------- frontier
 
 @dask_aware("student_id", aligned=("students",))
-def frontier(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame | None = None,
+def frontier(mastery: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame | None = None,
              *, include_complete: bool = True) -> pd.DataFrame:
     """Each student's next not-yet-mastered target per subject, in continuum order.
 
@@ -117,7 +105,7 @@ def frontier(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame | No
 
     Returns student_id, subject, target_id, sequence, grade, complete.
     """
-    _mastery_table(m)
+    _mastery_table(mastery)
     t = _targets(targets)
     subj_codes, subjects = pd.factorize(t["subject"])
     subj_codes = subj_codes.astype(np.int64)
@@ -125,8 +113,8 @@ def frontier(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame | No
     first = np.concatenate([[0], np.cumsum(size)[:-1]])          # rank offset per subject
     t["rank"] = np.arange(len(t)) - first[subj_codes]
     t["subj"] = subj_codes
-    mm = pd.DataFrame({"student_id": _key(m["student_id"]), "target_id": _key(m["target_id"]),
-                       "mastered": m["mastered"].to_numpy(dtype=bool)})
+    mm = pd.DataFrame({"student_id": _key(mastery["student_id"]), "target_id": _key(mastery["target_id"]),
+                       "mastered": mastery["mastered"].to_numpy(dtype=bool)})
     mm = mm.merge(t[["target_id", "subj", "rank", "grade"]], on="target_id", how="inner")
     if students is not None:
         s = _students(students, ["grade"])
@@ -183,7 +171,7 @@ def frontier(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame | No
 # ------------------------------------------------------------------------------ pace
 
 def _cycles(cycles) -> pd.DataFrame:
-    c = _need(cycles, "cycles", ["cycle_id", "start", "end", "school_year"])
+    c = checks.frame(cycles, "cycles", ["cycle_id", "start", "end", "school_year"])
     return c.sort_values("start", kind="stable", ignore_index=True)
 
 
@@ -243,12 +231,12 @@ def newly_mastered_mask(now: pd.DataFrame, before: pd.DataFrame | None) -> np.nd
     return ok & ~pairs.isin(done)
 
 
-def pace(m: pd.DataFrame, cycles: pd.DataFrame | None = None, *,
+def pace(mastery: pd.DataFrame, cycles: pd.DataFrame | None = None, *,
          targets: pd.DataFrame | None = None, as_of=None, year_start=None,
          before: pd.DataFrame | None = None) -> pd.DataFrame:
     """Targets mastered per week, over the school year so far and over the last cycle.
 
-    The last cycle counts the targets ``newly_mastered(m, before)`` when ``before`` (the
+    The last cycle counts the targets ``newly_mastered(mastery, before)`` when ``before`` (the
     mastery table at the end of the previous cycle; an empty table at the first cycle) is
     given, which is what the data talk and the dashboards pass. Without it, a target
     counts in a window when its ``mastered_date`` (the day since which it has stayed
@@ -264,21 +252,21 @@ def pace(m: pd.DataFrame, cycles: pd.DataFrame | None = None, *,
     Returns student_id, [subject when targets given], mastered_year, weeks_year,
     pace_year, cycle_id, mastered_cycle, weeks_cycle, pace_cycle.
     """
-    _need(m, "mastery table", ["student_id", "target_id", "mastered", "mastered_date"])
-    as_of, ys, _, cid, cs, ce = _windows(m, cycles, as_of, year_start)
-    md = m["mastered_date"]
-    ok = m["mastered"].to_numpy(dtype=bool)
+    checks.frame(mastery, "mastery table", ["student_id", "target_id", "mastered", "mastered_date"])
+    as_of, ys, _, cid, cs, ce = _windows(mastery, cycles, as_of, year_start)
+    md = mastery["mastered_date"]
+    ok = mastery["mastered"].to_numpy(dtype=bool)
     if before is not None:
-        in_cycle = newly_mastered_mask(m, before)
+        in_cycle = newly_mastered_mask(mastery, before)
     else:
         in_cycle = ok & ((md >= cs) & (md <= ce)).to_numpy()
-    df = pd.DataFrame({"student_id": _key(m["student_id"]),
+    df = pd.DataFrame({"student_id": _key(mastery["student_id"]),
                        "in_year": ok & ((md >= ys) & (md <= as_of)).to_numpy(),
                        "in_cycle": in_cycle})
     keys = ["student_id"]
     if targets is not None:
         t = _targets(targets)
-        df["target_id"] = _key(m["target_id"])
+        df["target_id"] = _key(mastery["target_id"])
         df = df.merge(t[["target_id", "subject"]], on="target_id", how="left")
         df["subject"] = df["subject"].fillna("(unknown target)")
         keys.append("subject")
@@ -311,7 +299,7 @@ def _add_weeks(as_of, remaining, rate):
     return out.dt.normalize() if as_of == as_of.normalize() else out
 
 
-def projection(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame,
+def projection(mastery: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame,
                cycles: pd.DataFrame | None = None, *, as_of=None, year_end=None,
                recent: str = "cycle", band: float = 0.8) -> pd.DataFrame:
     """When each student finishes the grade's continuum in each subject at the recent pace.
@@ -329,25 +317,25 @@ def projection(m: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFrame,
     projected_date, projected_earliest, projected_latest, year_end, on_track.
     """
     if recent not in ("cycle", "year"):
-        raise ValueError(f"recent must be 'cycle' or 'year'; received {recent!r}")
+        raise ValueError(f"recent must be 'cycle' or 'year'; got {recent!r}")
     if not isinstance(band, (int, float)) or not 0 < band < 1:
-        raise ValueError(f"band must be a probability in (0, 1), e.g. 0.8; received {band!r}")
+        raise ValueError(f"band must be a probability in (0, 1), e.g. 0.8; got {band!r}")
     t = _targets(targets)
     s = _students(students, ["grade"])
-    as_of, _, yend, *_ = _windows(m, cycles, as_of)
+    as_of, _, yend, *_ = _windows(mastery, cycles, as_of)
     if year_end is not None:
         yend = pd.Timestamp(year_end)
     if pd.isna(yend):
         raise ValueError("projection needs the school year's end: pass cycles or year_end")
     grid = s.merge(t[["target_id", "subject", "grade"]], on="grade", how="inner")
-    mm = pd.DataFrame({"student_id": _key(m["student_id"]), "target_id": _key(m["target_id"]),
-                       "mastered": m["mastered"].to_numpy(dtype=bool)})
+    mm = pd.DataFrame({"student_id": _key(mastery["student_id"]), "target_id": _key(mastery["target_id"]),
+                       "mastered": mastery["mastered"].to_numpy(dtype=bool)})
     grid = grid.merge(mm, on=["student_id", "target_id"], how="left")
     grid["mastered"] = grid["mastered"].fillna(False).astype(bool)
     out = grid.groupby(["student_id", "subject", "grade"], sort=True).agg(
         targets_total=("target_id", "size"), targets_mastered=("mastered", "sum")).reset_index()
     out["remaining"] = out["targets_total"] - out["targets_mastered"]
-    p = pace(m, cycles, targets=targets, as_of=as_of)
+    p = pace(mastery, cycles, targets=targets, as_of=as_of)
     out = out.merge(p, on=["student_id", "subject"], how="left")
     count = out[f"mastered_{recent}"].fillna(0).to_numpy(float)
     weeks = float(p[f"weeks_{recent}"].iloc[0]) if len(p) else 1.0
@@ -409,7 +397,7 @@ def growth(evidence: pd.DataFrame, cycles: pd.DataFrame, from_cycle=None, to_cyc
 
     def per_student(name):
         ev = evidence[(evidence["date"] <= ends[name]).to_numpy()]
-        mt = mastery(ev, method, mastery_line=mastery_line, kinds=kinds, scale=scale, **params)
+        mt = mastery_of(ev, method, mastery_line=mastery_line, kinds=kinds, scale=scale, **params)
         mt = tables[name] = adjust(mt, ends[name]) if adjust is not None else mt
         df = pd.DataFrame({"student_id": _key(mt["student_id"]),
                            "target_id": _key(mt["target_id"]),
@@ -455,7 +443,7 @@ def attempts_to_proficiency(evidence: pd.DataFrame, *, mastery_line: float = MAS
     the students who reached it), attempts_not_reached (mean attempts so far of the rest).
     """
     if per not in ("target", "pair"):
-        raise ValueError(f"per must be 'target' or 'pair'; received {per!r}")
+        raise ValueError(f"per must be 'target' or 'pair'; got {per!r}")
     prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
     p = prep.pairs
     hit = p.score >= p.mastery_line - EPS
@@ -505,7 +493,7 @@ def summarize_by(table: pd.DataFrame, by, students: pd.DataFrame, *,
     value are kept (a student missing from the students table shows up, not vanishes).
     Small groups are not suppressed here; use coachkit.privacy.suppress before sharing.
     """
-    _need(table, "table", ["student_id"])
+    checks.frame(table, "table", ["student_id"])
     by = [by] if isinstance(by, str) else list(by)
     if not by:
         raise ValueError("by must name at least one column, e.g. 'classroom_id' or "
@@ -525,7 +513,7 @@ def summarize_by(table: pd.DataFrame, by, students: pd.DataFrame, *,
             and c not in ("sequence", "grade", "cycle_id", "from_cycle", "to_cycle")]
     else:
         values = [values] if isinstance(values, str) else list(values)
-        _need(table, "table", values)
+        checks.frame(table, "table", values)
     agg = {"n_students": ("student_id", "nunique"), "n_rows": ("student_id", "size")}
     for c in values:
         col = df[c]

@@ -168,7 +168,7 @@ def compare_methods(evidence: pd.DataFrame, methods=None, *,
         raise ValueError("methods must name at least one mastery method")
     if isinstance(min_evidence, bool) or not isinstance(min_evidence, (int, np.integer)) \
             or min_evidence < 0:
-        raise ValueError(f"min_evidence must be a whole number >= 0; received {min_evidence!r}")
+        raise ValueError(f"min_evidence must be a whole number >= 0; got {min_evidence!r}")
     params = dict(params or {})
     ms = [get_method(m) for m in methods]
     stray = [k for k in params if k not in [m.name for m in ms]]

@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .. import policy
+from .. import checks, policy
 from ..errors import CoachkitDataError
 from ..schema import EVIDENCE_KINDS, SCALE_MAX, SCALE_MIN
 
@@ -132,34 +132,24 @@ class Prepared:
 
 def check_evidence(evidence, *, kinds=None, scale=(SCALE_MIN, SCALE_MAX)) -> None:
     """Raise CoachkitDataError / ValueError naming what was expected and what was found."""
-    if not isinstance(evidence, pd.DataFrame):
-        raise CoachkitDataError(
-            f"evidence must be a pandas DataFrame with columns {', '.join(REQUIRED)}; "
-            f"received {type(evidence).__name__}", table="evidence",
-            found=type(evidence).__name__, expected="DataFrame")
     need = list(REQUIRED) + (["kind"] if kinds is not None else [])
-    missing = [c for c in need if c not in evidence.columns]
-    if missing:
-        raise CoachkitDataError(
-            f"evidence is missing column(s) {', '.join(map(repr, missing))}; expected "
-            f"{', '.join(need)}; found {', '.join(map(str, evidence.columns)) or 'no columns'}",
-            table="evidence", column=missing[0], found=list(evidence.columns), expected=need)
+    checks.frame(evidence, "evidence", need)
     s = evidence["score"]
     if not (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)):
         raise CoachkitDataError(
-            f"evidence column 'score' must be numeric (a score {scale[0]:g}-{scale[1]:g}); "
-            f"found dtype {s.dtype}. Load the table with coachkit.load_table('evidence', ...) "
+            f"evidence: column 'score': expected numbers (a score {scale[0]:g}-{scale[1]:g}), "
+            f"got dtype {s.dtype}. Load the table with coachkit.load_table('evidence', ...) "
             "or convert with pd.to_numeric", table="evidence", column="score",
             found=str(s.dtype), expected="float")
     d = evidence["date"]
     if not pd.api.types.is_datetime64_any_dtype(d):
         raise CoachkitDataError(
-            f"evidence column 'date' must hold dates (datetime64); found dtype {d.dtype}. "
+            f"evidence: column 'date': expected dates (datetime64), got dtype {d.dtype}. "
             "Convert with pd.to_datetime", table="evidence", column="date",
             found=str(d.dtype), expected="datetime64[ns]")
     if isinstance(d.dtype, pd.DatetimeTZDtype):
         raise CoachkitDataError(
-            "evidence column 'date' must be timezone-naive; found " f"{d.dtype}. "
+            f"evidence: column 'date': expected timezone-naive dates, got {d.dtype}. "
             "Use .dt.tz_localize(None)", table="evidence", column="date",
             found=str(d.dtype), expected="datetime64[ns]")
     for col in ("student_id", "target_id", "date", "score"):
@@ -185,7 +175,7 @@ def _bad_rows(df, mask, column, what, expected) -> None:
     more = f" (and {len(idx) - SHOW_ROWS} more)" if len(idx) > SHOW_ROWS else ""
     shown = ", ".join(f"row {r}: {v!r}" for r, v in zip(rows, vals))
     raise CoachkitDataError(
-        f"evidence column {column!r} has {what} in {len(idx)} row(s): {shown}{more}; "
+        f"evidence: column {column!r}: got {what} in {len(idx)} row(s): {shown}{more}; "
         f"expected {expected}", table="evidence", column=column, row=rows[0],
         found=vals[0], expected=expected)
 
@@ -224,7 +214,7 @@ def check_kinds(kinds) -> list[str] | None:
     unknown = [k for k in kinds if k not in EVIDENCE_KINDS]
     if unknown or not kinds:
         raise ValueError(f"kinds must be None (all evidence) or a list drawn from "
-                         f"{', '.join(EVIDENCE_KINDS)}; received {kinds!r}")
+                         f"{', '.join(EVIDENCE_KINDS)}; got {kinds!r}")
     return kinds
 
 
