@@ -139,7 +139,7 @@ def partition_by_student(data, npartitions: int | None = None, *, by: str = "stu
     if not is_dask(data):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"partition_by_student expects a pandas or Dask DataFrame; "
-                            f"received {type(data).__name__}")
+                            f"got {type(data).__name__}")
         n = npartitions or max(1, -(-len(data) // 1_000_000))
         data = dd.from_pandas(data, npartitions=max(1, min(n, max(len(data), 1))), sort=False)
     if by not in data.columns:

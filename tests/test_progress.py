@@ -198,7 +198,7 @@ def test_checks_at_the_door():
         P.mastery(ev([3, np.nan]))
     with pytest.raises(ValueError, match="unknown mastery method 'median'.*decaying_average"):
         P.mastery(ev([3]), "median")
-    with pytest.raises(ValueError, match="mastery_line must be on the scale 1-4; received 5"):
+    with pytest.raises(ValueError, match="mastery_line must be on the scale 1-4; got 5"):
         P.mastery(ev([3]), mastery_line=5)
     with pytest.raises(ValueError, match="mastery_line must be a number"):
         P.mastery(ev([3]), mastery_line="3")

@@ -37,7 +37,7 @@ def _who(groups: pd.DataFrame, students: pd.DataFrame | None, label: str) -> pd.
     if label == "id" or students is None:
         return ids
     if label != "name":
-        raise ValueError(f"label must be 'name' or 'id'; received {label!r}")
+        raise ValueError(f"label must be 'name' or 'id'; got {label!r}")
     lookup = student_names(students)              # same-name students told apart
     return ids.map(lambda s: lookup.get(s, s))
 
@@ -92,7 +92,7 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
     if not isinstance(groups, pd.DataFrame) or not {"student_id", "group", "reason"} <= set(groups):
         raise ValueError("group_cards needs flexible_groups() output (student_id, group, reason)")
     if not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be a whole number >= 1; received {columns!r}")
+        raise ValueError(f"columns must be a whole number >= 1; got {columns!r}")
     # students not in a group (too few in the class to form one) have no card
     g = groups[groups["group"].notna()].copy()
     if not len(g):

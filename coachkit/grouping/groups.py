@@ -122,12 +122,12 @@ def _pins(pinned, pinned_by) -> pd.DataFrame | None:
     elif isinstance(pinned, pd.DataFrame):
         if "student_id" not in pinned or "group" not in pinned:
             raise ValueError("pinned must be a dict {student_id: group} or a DataFrame with "
-                             f"columns student_id, group[, changed_by, note]; received columns "
+                             f"columns student_id, group[, changed_by, note]; got columns "
                              f"{list(pinned.columns)}")
         p = pinned.copy()
     else:
         raise ValueError("pinned must be a dict {student_id: group} or a DataFrame with columns "
-                         f"student_id, group[, changed_by, note]; received {type(pinned).__name__}")
+                         f"student_id, group[, changed_by, note]; got {type(pinned).__name__}")
     if p.empty:
         return None
     for g in p["group"]:
@@ -291,7 +291,7 @@ def flexible_groups(frontier: pd.DataFrame, *, n_groups: int | None = None,
     lo, hi = checks.sizes(min_size, max_size)
     k_req = checks.positive_int(n_groups, "n_groups", allow_none=True)
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     if method == "need":
         return _need_groups(frontier, subject=subject, by=by, targets=targets, mastery=mastery,
                             k_req=k_req, lo=lo, hi=hi, pins=_pins(pinned, pinned_by),
@@ -361,7 +361,7 @@ def move_student(groups: pd.DataFrame, student_id, to_group: int, *, changed_by:
                  hint="Pass the output of flexible_groups().")
     to_group = checks.positive_int(to_group, "to_group")
     if not isinstance(changed_by, str) or not changed_by.strip():
-        raise ValueError(f"changed_by must name who moved the student; received {changed_by!r}")
+        raise ValueError(f"changed_by must name who moved the student; got {changed_by!r}")
     keys = checks.columns_list("classroom_id" if by is None and "classroom_id" in groups
                                else by)
     hit = (groups["student_id"] == student_id).to_numpy()

@@ -8,7 +8,7 @@ import pandas as pd
 def _codes(labels, name: str) -> np.ndarray:
     arr = labels.to_numpy() if isinstance(labels, (pd.Series, pd.Index)) else np.asarray(labels)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional; received shape {arr.shape}")
+        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
     if len(arr) and pd.isna(arr).any():
         raise ValueError(f"{name} holds missing labels at positions "
                          f"{np.flatnonzero(pd.isna(arr))[:5].tolist()}; expected a label per student")
@@ -25,7 +25,7 @@ def adjusted_rand_index(labels_a, labels_b) -> float:
     a = _codes(labels_a, "labels_a")
     b = _codes(labels_b, "labels_b")
     if len(a) != len(b):
-        raise ValueError(f"labels_a and labels_b must label the same students: received "
+        raise ValueError(f"labels_a and labels_b must label the same students: got "
                          f"{len(a)} and {len(b)} labels")
     n = len(a)
     if n == 0:

@@ -31,7 +31,7 @@ def _keys(df: pd.DataFrame, by, name: str) -> list[str]:
 
 def _history(history, cycle, by, name="history") -> tuple[pd.DataFrame, list[str]]:
     if not isinstance(cycle, str):
-        raise ValueError(f"cycle must be a column name; received {cycle!r}")
+        raise ValueError(f"cycle must be a column name; got {cycle!r}")
     keys = _keys(history, by, name)
     checks.frame(history, name, keys + [cycle, "student_id", "group"],
                  hint=f"Stack the groups of each cycle with a {cycle!r} column: "
@@ -229,7 +229,7 @@ def composition(groups: pd.DataFrame, students: pd.DataFrame, *, by=None, min_n:
     """
     min_n = checks.positive_int(min_n, "min_n")
     if not isinstance(flag_ratio, (int, float)) or flag_ratio <= 1:
-        raise ValueError(f"flag_ratio must be a number above 1; received {flag_ratio!r}")
+        raise ValueError(f"flag_ratio must be a number above 1; got {flag_ratio!r}")
     keys = _keys(groups, by, "groups")
     if CYCLE not in keys and CYCLE in groups.columns and groups[CYCLE].nunique() > 1:
         raise ValueError(f"groups holds {groups[CYCLE].nunique()} cycles; pass by="

@@ -222,15 +222,15 @@ def check_line(mastery_line, scale) -> float:
     try:
         lo, hi = (float(scale[0]), float(scale[1]))
     except Exception:
-        raise ValueError(f"scale must be a pair (low, high); received {scale!r}") from None
+        raise ValueError(f"scale must be a pair (low, high); got {scale!r}") from None
     if not lo < hi:
-        raise ValueError(f"scale must be (low, high) with low < high; received {scale!r}")
+        raise ValueError(f"scale must be (low, high) with low < high; got {scale!r}")
     if isinstance(mastery_line, bool) or not isinstance(mastery_line, (int, float, np.number)):
         raise ValueError(f"mastery_line must be a number on the scale {lo:g}-{hi:g}; "
-                         f"received {mastery_line!r}")
+                         f"got {mastery_line!r}")
     line = float(mastery_line)
     if not lo <= line <= hi:
-        raise ValueError(f"mastery_line must be on the scale {lo:g}-{hi:g}; received {line:g}")
+        raise ValueError(f"mastery_line must be on the scale {lo:g}-{hi:g}; got {line:g}")
     return line
 
 

@@ -129,7 +129,7 @@ def _connect(scheduler, n_workers: int = 2):
         return Client(scheduler), None, True
     if not isinstance(scheduler, str) or "://" not in scheduler and ":" not in scheduler:
         raise ValueError(f"scheduler must be 'local' or a Dask scheduler address such as "
-                         f"tcp://10.0.0.5:8786; received {scheduler!r}")
+                         f"tcp://10.0.0.5:8786; got {scheduler!r}")
     return Client(scheduler, timeout="30s"), None, True
 
 
@@ -157,7 +157,7 @@ def run_jobs_dask(jobs: list[Job], scheduler="local", progress: bool = True, *,
     write: ``"client"`` (default) or ``"worker"``; see the module docstring.
     """
     if write not in ("client", "worker"):
-        raise ValueError(f"write must be 'client' or 'worker'; received {write!r}")
+        raise ValueError(f"write must be 'client' or 'worker'; got {write!r}")
     if not jobs:
         return []
     from distributed import as_completed
