@@ -1,6 +1,7 @@
 """Shared fixtures. Under CI=true, tests that need Chromium or PostgreSQL fail, never skip."""
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from pathlib import Path
@@ -33,3 +34,16 @@ def chromium_path():
     if not (Path(path).exists() or shutil.which(path)):
         need("Chromium", f"{path} not found (apt-get install chromium)")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_district():
+    """The sample district, read once a session; tests take their own copy (``ds``)."""
+    import coachkit as ck
+    return ck.load_dataset(ROOT / "sample_data" / "district")
+
+
+@pytest.fixture(scope="module")
+def ds(sample_district):
+    """A copy of the sample district for one test module, so no module sees another's edits."""
+    return copy.deepcopy(sample_district)

@@ -2,21 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import coachkit as ck
 from coachkit import access
 from coachkit.access import AccessDenied
 
-DATA = Path(__file__).resolve().parents[1] / "sample_data" / "district"
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
 
 
 @pytest.fixture(scope="module")

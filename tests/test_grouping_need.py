@@ -217,11 +217,6 @@ def test_students_with_the_same_needs_solved_as_one_unit_match_brute_force(seed)
 
 # ------------------------------------------------------------------ the sample district
 @pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
-
-
-@pytest.fixture(scope="module")
 def view_1a(ds):
     return talk.classroom_view(ds, "S101-1A", 6)
 

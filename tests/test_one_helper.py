@@ -5,18 +5,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import coachkit as ck
 from coachkit import talk
 from coachkit.schema import grade_label
 from coachkit.widgets import data as D
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data" / "district"
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
 
 
 def test_grade_label():

@@ -2,7 +2,6 @@
 restores the computed view (issue: professional judgment on record)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,13 +9,7 @@ import pytest
 import coachkit as ck
 from coachkit import talk
 
-DATA = Path(__file__).resolve().parents[1] / "sample_data" / "district"
 ROOM, CYCLE = "S101-4A", 6
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import coachkit as ck
 from coachkit.privacy import scan
 from coachkit.showcase import build_showcase
 
@@ -30,8 +29,8 @@ AGGREGATE_NOTEBOOKS = {
 
 
 @pytest.fixture(scope="module")
-def real():
-    return ck.load_dataset(DATA)
+def real(ds):
+    return ds
 
 
 def _assert_clean(paths, real):

@@ -13,16 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import coachkit as ck
 from coachkit import i18n, profile, wall
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data" / "district"
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import coachkit as ck
 from coachkit import progress as P
 
 DATA = Path(__file__).resolve().parents[1] / "sample_data" / "district"
@@ -249,8 +248,8 @@ def test_mastered_then_dropped_then_back_within_a_cycle_is_not_new():
 # ------------------------------------------------- every consumer on the sample district
 
 @pytest.fixture(scope="module")
-def district():
-    return ck.load_dataset(DATA)
+def district(ds):
+    return ds
 
 
 @pytest.mark.slow

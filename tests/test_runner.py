@@ -19,11 +19,6 @@ ROOMS = ["S101-3A", "S101-3B", "S102-7A"]
 
 
 @pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
-
-
-@pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     result = run_cycle(DATA, cycle=4, out=out, classrooms=ROOMS, workers=2, progress=False)

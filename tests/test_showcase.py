@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import coachkit as ck
 import coachkit.showcase as sc
 from coachkit.cli import main
 from coachkit.privacy import scan
@@ -28,8 +27,8 @@ SECTIONS = ("progress", "growth", "groups", "retakes", "surveys")
 
 
 @pytest.fixture(scope="module")
-def real():
-    return ck.load_dataset(DATA)
+def real(ds):
+    return ds
 
 
 @pytest.fixture(scope="module")

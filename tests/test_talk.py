@@ -13,11 +13,6 @@ DATA = ROOT / "sample_data" / "district"
 
 
 @pytest.fixture(scope="module")
-def ds():
-    return ck.load_dataset(DATA)
-
-
-@pytest.fixture(scope="module")
 def view(ds):
     return talk.classroom_view(ds, "S101-3A", 4)
 

@@ -13,7 +13,6 @@ from scipy import stats
 
 from .. import checks
 from ..partitioning import dask_aware
-from ..errors import CoachkitDataError
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .mastery import STAGE_DTYPE
 from .mastery import mastery as mastery_of
