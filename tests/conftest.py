@@ -47,3 +47,17 @@ def sample_district():
 def ds(sample_district):
     """A copy of the sample district for one test module, so no module sees another's edits."""
     return copy.deepcopy(sample_district)
+
+
+@pytest.fixture(scope="session")
+def small_district():
+    """A small generated district (40 students), made once a session; don't change it."""
+    from coachkit.sample import make_district
+    return make_district(40, seed=11)
+
+
+@pytest.fixture
+def district_folder(tmp_path, small_district):
+    """The small district written as CSV files in a fresh folder, for tests that edit files."""
+    from coachkit.io import save_dataset
+    return save_dataset(small_district, tmp_path / "district")

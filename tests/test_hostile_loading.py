@@ -15,20 +15,19 @@ import coachkit as ck
 from coachkit.io import save_dataset
 from coachkit.io.pipeline import MAX_COLUMNS, coerce_table
 from coachkit.io.read import EncodingNotice
-from coachkit.sample import make_district
 
 LA = "America/Los_Angeles"
 EVIDENCE_HEADER = "student_id,target_id,date,score,kind\n"
 
 
-@pytest.fixture(scope="module")
-def small():
-    return make_district(30, seed=5)
+@pytest.fixture
+def small(small_district):
+    return small_district
 
 
 @pytest.fixture
-def folder(tmp_path, small):
-    return save_dataset(small, tmp_path / "district")
+def folder(district_folder):
+    return district_folder
 
 
 def _evidence(folder, small, dates):

@@ -8,19 +8,18 @@ import pytest
 
 import coachkit as ck
 from coachkit.io import save_dataset
-from coachkit.sample import make_district
 
 NAMES = [("José", "Muñoz"), ("María", "Peña"), ("Iñaki", "Núñez"), ("Zoë", "Quiñones")]
 
 
-@pytest.fixture(scope="module")
-def small():
-    return make_district(40, seed=11)
+@pytest.fixture
+def small(small_district):
+    return small_district
 
 
 @pytest.fixture
-def folder(tmp_path, small):
-    return save_dataset(small, tmp_path / "district")
+def folder(district_folder):
+    return district_folder
 
 
 def _students_csv(encoding: str) -> bytes:
