@@ -28,7 +28,9 @@ from tornado.ioloop import IOLoop
 from tornado.web import Application, RequestHandler, authenticated
 
 from .. import access, binder, progress
+from ..i18n import N_, t
 from ..io import load_dataset
+from ..store import OBSERVATION_KINDS, MeetingLog, Recorder, StudentRecorder
 
 STYLE = """<style>
 body { font-family: Segoe UI, Helvetica, Arial, sans-serif; margin: 1.5em auto; max-width: 900px; }
@@ -42,11 +44,13 @@ class Site:
     """The data and the scopes, loaded once; the roles file is re-read when it changes
     (a substitute added this morning can sign in without a restart)."""
 
-    def __init__(self, data, roles, audit=None):
+    def __init__(self, data, roles, audit=None, log_url=None):
         self.ds = load_dataset(data)
         self.audit_path = Path(audit) if audit else None
         self.roles_path = Path(roles) if roles else Path(data) / "roles.toml"
         self._stamp, self._scopes = None, {}
+        # the meeting log: log_url, else $COACHKIT_DB, else sqlite:///coachkit.db here
+        self.log = MeetingLog(log_url, dataset=self.ds)
 
     def scope(self, person: str) -> access.Scope:
         p = self.roles_path
@@ -56,14 +60,24 @@ class Site:
             self._stamp = stamp
         return access.scope_for(person, self._scopes)
 
-    def audit(self, person: str, asked: dict, allowed: bool) -> None:
-        """One line per page opened or refused: who, which page, when (JSON lines)."""
+    def name_of(self, person: str) -> str:
+        """A person's name for a page (the roles file's, the roster's, else the sign-in)."""
+        self.scope(person)
+        return access.display_name(self.ds, person, self._scopes)
+
+    def audit(self, person: str, asked: dict, allowed: bool, *, action: str | None = None,
+              outcome: str | None = None) -> None:
+        """One line per page opened or refused, and per write recorded or refused: who,
+        which page, what they wrote (ACTION), when (JSON lines)."""
         if self.audit_path is None:
             return
         (kind, item), = asked.items()
-        line = json.dumps({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                           "person": person, "page": kind, "id": str(item),
-                           "outcome": "opened" if allowed else "refused"})
+        rec = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+               "person": person, "page": kind, "id": str(item),
+               "outcome": outcome or ("opened" if allowed else "refused")}
+        if action:
+            rec["action"] = action
+        line = json.dumps(rec, ensure_ascii=False)
         with open(self.audit_path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
 
@@ -124,16 +138,25 @@ class Page(HubOAuthenticated, RequestHandler):
         self.page("Not available", f"<p class='ck-refused' data-refused='1'>{esc(message)}</p>",
                   status=403)
 
-    def checked(self, **asked) -> access.Scope | None:
+    def checked(self, *, action=None, **asked) -> access.Scope | None:
+        """The person's scope if ASKED lies in it (audited as opened), else None after a
+        refusal page (audited as refused). With ACTION (a write) the opened line is left
+        to the write, which says whether it was recorded."""
         scope = self.site.scope(self.person)
         try:
             scope.check(self.site.ds, **asked)
         except access.AccessDenied as e:
-            self.site.audit(self.person, asked, allowed=False)
+            self.site.audit(self.person, asked, allowed=False, action=action)
             self.refuse(str(e))
             return None
-        self.site.audit(self.person, asked, allowed=True)
+        if action is None:
+            self.site.audit(self.person, asked, allowed=True)
         return scope
+
+    def saved_note(self) -> str:
+        what = self.get_query_argument("saved", None)
+        return ("<p class='ck-saved' role='status'>Saved.</p>"
+                if what in ("observation", "commitment") else "")
 
 
 class Home(Page):
@@ -199,19 +222,161 @@ class ClassroomPage(Page):
                   f"<p>Grade {grade_word(room['grade'])} · {esc(room['teacher'])} · "
                   f"{esc(self.site.name_of_school(str(room['school_id'])))}</p>"
                   "<table class='ck-students'><tr><th>Student</th><th>Targets mastered</th></tr>"
-                  f"{rows}</table>")
+                  f"{rows}</table>" + self.saved_note() + self.log_section(classroom))
+
+    def log_section(self, classroom: str, message: str = "") -> str:
+        """This cycle's observations and commitments for the classroom, who recorded
+        each, and the two forms (each with the Hub's XSRF token)."""
+        log, cycle = self.site.log, self.site.latest_cycle()
+        obs = log.observations(classroom_id=classroom, cycle=cycle)
+        com = log.commitments(classroom_id=classroom, cycle=cycle)
+        by = lambda a: esc(self.site.name_of(a)) if isinstance(a, str) and a else "someone"  # noqa: E731
+        items = [f"<li class='ck-observation'>We {esc(r.kind)}: {esc(r.text)} "
+                 f"<span class='ck-author'>(recorded by {by(r.author)})</span></li>"
+                 for r in obs.itertuples()]
+        items += [f"<li class='ck-commitment'>{esc(r.owner)} will: {esc(r.action)} "
+                  f"(by cycle {int(r.due_cycle)}) "
+                  f"<span class='ck-author'>(recorded by {by(r.author)})</span></li>"
+                  for r in com.itertuples()]
+        listed = f"<ul class='ck-log'>{''.join(items)}</ul>" if items else \
+            "<p>Nothing recorded yet this cycle.</p>"
+        kinds = "".join(f"<option value='{k}'>We {k}</option>" for k in OBSERVATION_KINDS)
+        error = f"<p class='ck-not-saved' role='alert'>{esc(message)}</p>" if message else ""
+        return (f"<h2>Meeting log, cycle {cycle}</h2>{error}{listed}"
+                f"<form class='ck-observe' method='post' action='{self.link('classroom', classroom, 'observation')}'>"
+                f"{self.xsrf_form_html()}<h3>Record an observation</h3>"
+                f"<p><select name='kind'>{kinds}</select></p>"
+                "<p><textarea name='text' rows='3' cols='70' required></textarea></p>"
+                "<p><button type='submit'>Save the observation</button></p></form>"
+                f"<form class='ck-commit' method='post' action='{self.link('classroom', classroom, 'commitment')}'>"
+                f"{self.xsrf_form_html()}<h3>Record a commitment</h3>"
+                "<p><label>What we will do <textarea name='action' rows='2' cols='70' required>"
+                "</textarea></label></p>"
+                f"<p><label>Who will do it <input name='owner' value='{esc(self.site.name_of(self.person))}'>"
+                "</label></p>"
+                f"<p><label>By cycle <input name='due_cycle' type='number' min='{cycle}' "
+                f"value='{cycle + 1}'></label></p>"
+                "<p><button type='submit'>Save the commitment</button></p></form>")
+
+
+class ClassroomWrite(ClassroomPage):
+    """POST classroom/ID/observation or /commitment: recorded by the signed-in person."""
+
+    @authenticated
+    def post(self, classroom, what):
+        if not self.checked(classroom=classroom, action=what):
+            return
+        ds = self.site.ds
+        room = ds.classrooms[ds.classrooms["classroom_id"].astype(str) == classroom].iloc[0]
+        name = self.site.name_of(self.person)
+        meeting = self.site.log.start_meeting(
+            school_id=str(room["school_id"]), grade=int(room["grade"]), classroom_id=classroom,
+            cycle=self.site.latest_cycle(), attendees=[name])
+        # the author is the Hub's user: a form field named author (or anything else) is never read
+        rec = Recorder(self.site.log, meeting, source="hub", user=self.person)
+        arg = lambda k: self.get_body_argument(k, "").strip() or None  # noqa: E731
+        if what == "observation":
+            out = rec.observe(arg("text"), kind=arg("kind") or "notice")
+        else:
+            due = arg("due_cycle")
+            out = rec.commit(action=arg("action"), owner=arg("owner") or name,
+                             due_cycle=int(due) if due and due.isdigit() else due)
+        self.site.audit(self.person, {"classroom": classroom}, True, action=what,
+                        outcome="recorded" if out.ok else "not saved")
+        if out.ok:
+            return self.redirect(self.link("classroom", classroom).replace("&amp;", "&")
+                                 + f"?saved={what}", status=303)
+        self.page(f"Classroom {classroom}", self.log_section(classroom, out.message), status=400)
 
 
 class StudentPage(Page):
+    LANGUAGE = "en"
+
     @authenticated
     def get(self, student):
-        if not self.checked(student=student):
+        scope = self.checked(student=student)
+        if not scope:
             return
+        self.show(student, scope)
+
+    def show(self, student, scope, message: str = "", status: int = 200):
         summary = binder.student_summary(self.site.ds, student, self.site.latest_cycle())
         s = summary["student"]
         self.page(f"{s['first_name']} {s['last_name']}",
                   f"<div class='ck-profile' data-student='{esc(student)}'>"
-                  f"{binder.student_page(summary)}</div>")
+                  f"{binder.student_page(summary)}</div>"
+                  + self.own_records(student, scope, message), status=status)
+
+    def own_records(self, student, scope, message="") -> str:
+        """The student's goals and reflections from the meeting log; on their own page,
+        the forms to add one (each with the Hub's XSRF token)."""
+        lang, log = self.LANGUAGE, self.site.log
+        w = {k: esc(t(m, lang)) for k, m in (
+            ("proud", N_("What I am proud of")), ("hard", N_("What was hard")), ("goals", N_("My goals")),
+            ("reflections", N_("My reflections")),
+            ("no_goal", N_("No goal yet. What would I like to show next?")),
+            ("saved", N_("Saved. Thank you!")), ("my_goal", N_("My goal, in my own words")),
+            ("save_goal", N_("Save my goal")), ("ask_proud", N_("What am I proud of?")),
+            ("ask_hard", N_("What was hard?")), ("save_reflection", N_("Save my reflection")))}
+        goals = log.goals(student_id=student)
+        refl = log.reflections(student_id=student)
+        g = "".join(f"<li class='ck-goal'>{esc(r.text or r.target_id)}</li>"
+                    for r in goals.itertuples())
+        rf = "".join(f"<li class='ck-reflection'>"
+                     + (f"{w['proud']}: {esc(r.proud)}. " if r.proud else "")
+                     + (f"{w['hard']}: {esc(r.hard)}." if r.hard else "")
+                     + "</li>" for r in refl.itertuples())
+        out = (f"<h2>{w['goals']}</h2>"
+               + (f"<ul class='ck-goals'>{g}</ul>" if g else f"<p>{w['no_goal']}</p>")
+               + f"<h2>{w['reflections']}</h2>"
+               + (f"<ul class='ck-reflections'>{rf}</ul>" if rf else ""))
+        if not self.writes_own(scope, student):
+            return out
+        saved = self.get_query_argument("saved", None) in ("goal", "reflection")
+        note = (f"<p class='ck-saved' role='status'>{w['saved']}</p>"
+                if saved and not message else "")
+        error = f"<p class='ck-not-saved' role='alert'>{esc(message)}</p>" if message else ""
+        return (out + note + error
+                + f"<form class='ck-goal-form' method='post' action='{self.link('student', student, 'goal')}'>"
+                f"{self.xsrf_form_html()}<p><label>{w['my_goal']}<br>"
+                "<textarea name='text' rows='2' cols='60' required></textarea></label></p>"
+                f"<p><button type='submit'>{w['save_goal']}</button></p></form>"
+                f"<form class='ck-reflect-form' method='post' action='{self.link('student', student, 'reflection')}'>"
+                f"{self.xsrf_form_html()}<p><label>{w['ask_proud']}<br>"
+                "<textarea name='proud' rows='2' cols='60'></textarea></label></p>"
+                f"<p><label>{w['ask_hard']}<br>"
+                "<textarea name='hard' rows='2' cols='60'></textarea></label></p>"
+                f"<p><button type='submit'>{w['save_reflection']}</button></p></form>")
+
+    @staticmethod
+    def writes_own(scope, student) -> bool:
+        """Goals and reflections are the student's own words: only that student writes them."""
+        return scope.role == "student" and str(student) in scope.students
+
+
+class StudentWrite(StudentPage):
+    """POST student/ID/goal or /reflection: the student's own, recorded as them."""
+
+    @authenticated
+    def post(self, student, what):
+        scope = self.checked(student=student, action=what)
+        if not scope:
+            return
+        if not self.writes_own(scope, student):
+            self.site.audit(self.person, {"student": student}, False, action=what)
+            return self.refuse("Only the student can write their own goals and reflections "
+                               "here. " + scope.ask())
+        rec = StudentRecorder(self.site.log, student, source="hub", user=self.person)
+        arg = lambda k: self.get_body_argument(k, "").strip() or None  # noqa: E731
+        out = (rec.goal(text=arg("text")) if what == "goal"
+               else rec.reflect(proud=arg("proud"), hard=arg("hard")))
+        self.site.audit(self.person, {"student": student}, True, action=what,
+                        outcome="recorded" if out.ok else "not saved")
+        if out.ok:
+            return self.redirect(self.link("student", student).replace("&amp;", "&")
+                                 + f"?saved={what}", status=303)
+        self.show(student, scope, t("Not saved. Please write something, then try again.",
+                                    self.LANGUAGE), status=400)
 
 
 class NotHere(Page):
@@ -224,16 +389,21 @@ class NotHere(Page):
     post = put = patch = delete = get
 
 
-def app(site: Site, prefix: str) -> Application:
+def app(site: Site, prefix: str, *, cookie_secret: bytes | None = None) -> Application:
     kw = {"site": site, "prefix": prefix}
     return Application([
         (prefix, Home, kw),
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
         (url_path_join(prefix, r"school/([^/]+)/?"), SchoolPage, kw),
         (url_path_join(prefix, r"classroom/([^/]+)/?"), ClassroomPage, kw),
+        (url_path_join(prefix, r"classroom/([^/]+)/(observation|commitment)"), ClassroomWrite, kw),
         (url_path_join(prefix, r"student/([^/]+)/?"), StudentPage, kw),
+        (url_path_join(prefix, r"student/([^/]+)/(goal|reflection)"), StudentWrite, kw),
         (r"(.*)", NotHere, kw),
-    ], cookie_secret=secrets.token_bytes(32), xsrf_cookies=True)
+    ], cookie_secret=cookie_secret or secrets.token_bytes(32),
+        # POST forms carry the XSRF token; HubOAuthenticated replaces tornado's check
+        # with JupyterHub's (the token is bound to the signed-in session)
+        xsrf_cookies=True)
 
 
 def main(argv=None) -> None:
@@ -241,8 +411,10 @@ def main(argv=None) -> None:
     ap.add_argument("--data", required=True)
     ap.add_argument("--roles", default=None)
     ap.add_argument("--audit", default=None, help="append who opened which page here (JSON lines)")
+    ap.add_argument("--log-url", default=None,
+                    help="the meeting log's database (default $COACHKIT_DB, else sqlite:///coachkit.db)")
     a = ap.parse_args(argv)
-    site = Site(a.data, a.roles, a.audit)
+    site = Site(a.data, a.roles, a.audit, log_url=a.log_url)
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     HTTPServer(app(site, os.environ["JUPYTERHUB_SERVICE_PREFIX"])).listen(url.port, url.hostname)
     print(f"coachkit service ready on {url.hostname}:{url.port}", flush=True)
