@@ -257,3 +257,44 @@ def test_a_student_writes_their_own_goal_and_reflection_only(served, tmp_path):
     # a guardian reads the child's records but has no forms
     parent = served.session("guardian.sanchez").get(served.url + "student/100001").text
     assert "Count to 100 by tens" in parent and "ck-goal-form" not in parent
+
+
+def test_coachkit_audit_lists_pages_refusals_and_records_by_name(served, tmp_path, log_url):
+    import io
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from coachkit.cli import main
+    hub.write_config(DATA, tmp_path, roles=ROLES, log_url=log_url)   # what --folder reads
+    t = served.session("allen")
+    token = form_token(t.get(served.url + "classroom/S101-KA").text, "ck-commit")
+    assert t.get(served.url + "student/100001").status_code == 200
+    assert t.get(served.url + "classroom/S101-3A").status_code == 403
+    assert t.post(served.url + "classroom/S101-KA/commitment", allow_redirects=False, data={
+        "_xsrf": token, "action": "=HYPERLINK(\"x\") reteach", "owner": "Mrs. Allen"}).status_code == 303
+    st = served.session("100001")
+    page = st.get(served.url + "student/100001").text
+    assert st.post(served.url + "student/100001/goal", allow_redirects=False, data={
+        "_xsrf": form_token(page, "ck-goal-form"), "text": "Count to 100"}).status_code == 303
+
+    def run(*args):
+        r = CliRunner().invoke(main, ["audit", "--folder", str(tmp_path), *args])
+        assert r.exit_code == 0, r.output
+        return r.output
+    mine = run("--person", "allen")
+    assert "Mrs. Allen" in mine and "allen " not in mine          # names, not sign-ins
+    assert "opened" in mine and "Fernando Sánchez, classroom S101-KA" in mine
+    assert "was refused" in mine and "classroom S101-3A" in mine
+    assert "recorded" in mine and "commitment" in mine and "Fernando Sánchez" not in run("--person", "principal.pena")
+    rows = pd.read_csv(io.StringIO(run("--student", "100001", "--format", "csv")))
+    assert set(zip(rows["who"], rows["did"], rows["what"])) == {
+        ("Mrs. Allen", "opened", "student page"), ("Fernando Sánchez", "opened", "student page"),
+        ("Fernando Sánchez", "wrote", "goal")}
+    rows = pd.read_csv(io.StringIO(run("--person", "Mrs. Allen", "--format", "csv")))
+    assert (rows["detail"].str.startswith("Mrs. Allen will: =HYPERLINK")).any()   # not a formula cell
+    assert "Nothing recorded" in run("--since", "2999-01-01")
+    r = CliRunner().invoke(main, ["audit", "--folder", str(tmp_path), "--since", "last week"])
+    assert r.exit_code == 2 and "since: expected a date like 2026-11-01" in r.output
+    r = CliRunner().invoke(main, ["audit", "--folder", str(tmp_path), "--student", "999999"])
+    assert r.exit_code == 2 and "student: expected a student id or name" in r.output
