@@ -298,3 +298,32 @@ def test_coachkit_audit_lists_pages_refusals_and_records_by_name(served, tmp_pat
     assert r.exit_code == 2 and "since: expected a date like 2026-11-01" in r.output
     r = CliRunner().invoke(main, ["audit", "--folder", str(tmp_path), "--student", "999999"])
     assert r.exit_code == 2 and "student: expected a student id or name" in r.output
+
+
+def test_chart_pages_are_the_dashboards_views_in_scope_only(served, tmp_path):
+    p = served.session("principal.pena")
+    r = p.get(served.url + "principal?school=S101")
+    assert r.status_code == 200, r.text[-500:]
+    for title in ("Progress on the continuum", "Pace and on-track share", "Equity view"):
+        assert title in r.text
+    assert r.text.count("class=\"plotly-graph-div\"") >= 3
+    assert "static/plotly.min.js" in r.text and "cdn" not in r.text.lower()
+    js = p.get(served.url + "static/plotly.min.js")
+    assert js.status_code == 200 and "plotly" in js.text[:2000].lower() and len(js.text) > 1_000_000
+    assert p.get(served.url + "principal?school=S102").status_code == 403
+    assert p.get(served.url + "principal?school=S101&cycle=99").status_code == 400
+    assert p.get(served.url + "meeting?classroom=S101-3A").status_code == 200
+    assert p.get(served.url + "meeting?classroom=S102-7B").status_code == 403
+    t = served.session("allen")
+    r = t.get(served.url + "meeting?classroom=S101-KA&subject=math")
+    assert r.status_code == 200 and "Data wall: classroom S101-KA, math" in r.text
+    assert "plotly-graph-div" in r.text
+    r = t.get(served.url + "meeting?classroom=S101-3A")
+    assert r.status_code == 403 and "Classroom S101-3A is not one of yours" in r.text
+    assert t.get(served.url + "principal?school=S101").status_code == 403
+    assert t.get(served.url + "meeting?classroom=S101-KA&subject=art").status_code == 400
+    assert served.session("100001").get(served.url + "meeting?classroom=S101-KA").status_code == 403
+    refused = {(x["person"], x["page"], x["id"]) for x in audit_lines(tmp_path)
+               if x["outcome"] == "refused"}
+    assert {("allen", "classroom", "S101-3A"), ("allen", "school", "S101"),
+            ("principal.pena", "school", "S102")} <= refused

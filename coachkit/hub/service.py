@@ -28,8 +28,10 @@ from tornado.ioloop import IOLoop
 from tornado.web import Application, RequestHandler, authenticated
 
 from .. import access, binder, progress
+from ..charts import figure_html
 from ..i18n import N_, t
 from ..io import load_dataset
+from ..widgets import data as D
 from ..store import OBSERVATION_KINDS, MeetingLog, Recorder, StudentRecorder
 
 STYLE = """<style>
@@ -45,7 +47,12 @@ class Site:
     (a substitute added this morning can sign in without a restart)."""
 
     def __init__(self, data, roles, audit=None, log_url=None):
-        self.ds = load_dataset(data)
+        # loaded once, through the dashboards' own cache, so the chart pages share it
+        if "://" in str(data):
+            self.path = D.resolve(load_dataset(data))
+        else:
+            self.path = D.resolve(data)
+        self.ds = D.load(self.path)
         self.audit_path = Path(audit) if audit else None
         self.roles_path = Path(roles) if roles else Path(data) / "roles.toml"
         self._stamp, self._scopes = None, {}
@@ -114,12 +121,14 @@ class Page(HubOAuthenticated, RequestHandler):
         """A page's address, ready for an href: each part URL-quoted, the whole escaped."""
         return esc(url_path_join(self.prefix, *(quote(str(p), safe="") for p in parts)))
 
-    def page(self, title: str, body: str, status: int = 200) -> None:
+    def page(self, title: str, body: str, status: int = 200, *, charts: bool = False) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")             # personal data: never cached
+        # plotly.js from this service, never a CDN
+        script = f"<script src='{self.link('static', 'plotly.min.js')}'></script>" if charts else ""
         self.write(f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-                   f"<title>{esc(title)} · coachkit</title>{STYLE}</head><body>"
+                   f"<title>{esc(title)} · coachkit</title>{STYLE}{script}</head><body>"
                    f"<p class='ck-who'>Signed in as <b>{esc(self.person)}</b> · "
                    f"<a href='{self.link('')}'>My pages</a> · "
                    f"<a href='{esc(self.hub_auth.hub_prefix)}logout'>Sign out</a></p>"
@@ -198,6 +207,8 @@ class SchoolPage(Page):
             f"<td>{int(counts.get(str(r.classroom_id), 0))}</td></tr>"
             for r in rooms.sort_values(["grade", "classroom_id"]).itertuples())
         self.page(self.site.name_of_school(school),
+                  f"<p><a class='ck-charts' href='{self.link('principal')}?school={quote(school)}'>"
+                  "School charts: progress, pace, growth, equity, groups</a></p>"
                   "<table class='ck-rooms'><tr><th>Classroom</th><th>Grade</th><th>Teacher</th>"
                   f"<th>Students</th></tr>{rows}</table>")
 
@@ -220,7 +231,9 @@ class ClassroomPage(Page):
         room = ds.classrooms[ds.classrooms["classroom_id"].astype(str) == classroom].iloc[0]
         self.page(f"Classroom {classroom}",
                   f"<p>Grade {grade_word(room['grade'])} · {esc(room['teacher'])} · "
-                  f"{esc(self.site.name_of_school(str(room['school_id'])))}</p>"
+                  f"{esc(self.site.name_of_school(str(room['school_id'])))} · "
+                  f"<a class='ck-wall' href='{self.link('meeting')}?classroom={quote(classroom)}'>"
+                  "Data wall for the grade-level meeting</a></p>"
                   "<table class='ck-students'><tr><th>Student</th><th>Targets mastered</th></tr>"
                   f"{rows}</table>" + self.saved_note() + self.log_section(classroom))
 
@@ -379,6 +392,101 @@ class StudentWrite(StudentPage):
                                     self.LANGUAGE), status=400)
 
 
+class ChartPage(Page):
+    """The dashboards' views, rendered here on the server from the same library calls
+    (coachkit.widgets.principal.sections, coachkit.widgets.meeting.wall): what to show
+    comes from the query string as in the Voila dashboards, checked against the
+    signed-in person's scope before anything is computed."""
+
+    def options(self):
+        """(cycle, method) from the query string; ValueError names a bad one."""
+        from .. import progress as pg
+        cycle = self.get_query_argument("cycle", None)
+        try:
+            cycle = self.site.latest_cycle() if cycle in (None, "") else int(cycle)
+        except ValueError:
+            raise ValueError(f"cycle: expected a cycle number, got {cycle!r}") from None
+        cycles = set(self.site.ds.cycles["cycle_id"].astype(int))
+        if cycle not in cycles:
+            raise ValueError(f"cycle: expected one of {', '.join(map(str, sorted(cycles)))}, "
+                             f"got {cycle}")
+        method = self.get_query_argument("method", "decaying_average")
+        if method not in set(pg.available_methods()["method"]):
+            raise ValueError(f"method: expected a mastery method such as decaying_average, "
+                             f"got {method!r}")
+        return cycle, method
+
+    def bad(self, title, message):
+        self.page(title, f"<p class='ck-not-saved' role='alert'>{esc(message)}</p>", status=400)
+
+
+class PrincipalView(ChartPage):
+    @authenticated
+    def get(self):
+        from ..widgets import principal
+        scope = self.site.scope(self.person)
+        mine = sorted(set(self.site.ds.schools["school_id"].astype(str)) if scope.everything
+                      else scope.whole_schools())
+        school = self.get_query_argument("school", None) or (mine[0] if mine else "")
+        if not self.checked(school=school):
+            return
+        try:
+            cycle, method = self.options()
+        except ValueError as e:
+            return self.bad("School charts", str(e))
+        titles = dict(principal.SECTIONS)
+        parts = []
+        # the sections are built from this school's rows only
+        for key, text, fig, extra in principal.sections(self.site.path, school, cycle, method):
+            parts.append(f"<section class='ck-section' data-section='{esc(key)}'>"
+                         f"<h2>{esc(titles[key])}</h2><p class='ck-takeaway'><b>{esc(text)}</b></p>"
+                         + (figure_html(fig) if fig is not None else "") + extra + "</section>")
+        self.page(f"{self.site.name_of_school(school)}: school charts, cycle {cycle}",
+                  "".join(parts), charts=True)
+
+
+class MeetingView(ChartPage):
+    @authenticated
+    def get(self):
+        from ..widgets import meeting
+        scope = self.site.scope(self.person)
+        mine = sorted(scope.visible_classrooms(self.site.ds))
+        classroom = self.get_query_argument("classroom", None) or (mine[0] if mine else "")
+        if not self.checked(classroom=classroom):
+            return
+        try:
+            cycle, method = self.options()
+        except ValueError as e:
+            return self.bad("Data wall", str(e))
+        subjects = meeting.subjects_of(self.site.path, classroom)
+        subject = self.get_query_argument("subject", None) or subjects[0]
+        if subject not in subjects:
+            return self.bad("Data wall", f"subject: expected one of {', '.join(subjects)}, "
+                                         f"got {subject!r}")
+        fig, rows, cols = meeting.wall(self.site.path, classroom, cycle, method, subject)
+        others = " · ".join(
+            f"<a href='{self.link('meeting')}?classroom={quote(classroom)}&amp;subject={quote(x)}"
+            f"&amp;cycle={cycle}'>{esc(x)}</a>" for x in subjects if x != subject)
+        self.page(f"Data wall: classroom {classroom}, {subject}, cycle {cycle}",
+                  f"<p>{rows} students × {cols} targets. {others} · "
+                  f"<a href='{self.link('classroom', classroom)}'>Record what the team "
+                  "noticed and committed to</a></p>"
+                  f"<div class='ck-wall-chart'>{figure_html(fig)}</div>", charts=True)
+
+
+class PlotlyJS(RequestHandler):
+    """plotly.js, from the installed plotly package (no CDN, no file system path)."""
+    _js = None
+
+    def get(self):
+        if PlotlyJS._js is None:
+            from plotly.offline import get_plotlyjs
+            PlotlyJS._js = get_plotlyjs()
+        self.set_header("Content-Type", "application/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "public, max-age=86400")
+        self.write(PlotlyJS._js)
+
+
 class NotHere(Page):
     """Anything else (kernels, contents, files): there is nothing of the kind here."""
 
@@ -399,6 +507,9 @@ def app(site: Site, prefix: str, *, cookie_secret: bytes | None = None) -> Appli
         (url_path_join(prefix, r"classroom/([^/]+)/(observation|commitment)"), ClassroomWrite, kw),
         (url_path_join(prefix, r"student/([^/]+)/?"), StudentPage, kw),
         (url_path_join(prefix, r"student/([^/]+)/(goal|reflection)"), StudentWrite, kw),
+        (url_path_join(prefix, "principal"), PrincipalView, kw),
+        (url_path_join(prefix, "meeting"), MeetingView, kw),
+        (url_path_join(prefix, "static/plotly.min.js"), PlotlyJS),
         (r"(.*)", NotHere, kw),
     ], cookie_secret=cookie_secret or secrets.token_bytes(32),
         # POST forms carry the XSRF token; HubOAuthenticated replaces tornado's check
