@@ -208,6 +208,9 @@ def test_writes_need_the_hubs_xsrf_token(served):
                data={"_xsrf": theirs, "action": "x", "owner": "y"})
     assert r.status_code == 403
     assert served.site.log.commitments().empty
+    # a form's address opened as a page leads to the page, and writes nothing
+    r = s.get(served.url + "classroom/S101-KA/commitment", allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/classroom/S101-KA")
 
 
 def test_writes_outside_the_scope_are_refused_and_audited(served, tmp_path):

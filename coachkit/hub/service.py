@@ -276,6 +276,10 @@ class ClassroomWrite(ClassroomPage):
     """POST classroom/ID/observation or /commitment: recorded by the signed-in person."""
 
     @authenticated
+    def get(self, classroom, what):          # a form's address opened as a page: the page
+        self.redirect(url_path_join(self.prefix, "classroom", quote(classroom, safe="")))
+
+    @authenticated
     def post(self, classroom, what):
         if not self.checked(classroom=classroom, action=what):
             return
@@ -369,6 +373,10 @@ class StudentPage(Page):
 
 class StudentWrite(StudentPage):
     """POST student/ID/goal or /reflection: the student's own, recorded as them."""
+
+    @authenticated
+    def get(self, student, what):
+        self.redirect(url_path_join(self.prefix, "student", quote(student, safe="")))
 
     @authenticated
     def post(self, student, what):
