@@ -320,7 +320,10 @@ def test_chart_pages_are_the_dashboards_views_in_scope_only(served, tmp_path):
     t = served.session("allen")
     r = t.get(served.url + "meeting?classroom=S101-KA&subject=math")
     assert r.status_code == 200 and "Data wall: classroom S101-KA, math" in r.text
-    assert "plotly-graph-div" in r.text
+    assert "plotly-graph-div" in r.text and "Flexible groups" in r.text
+    assert "ck-groups-chart" in r.text
+    assert "groups hold between" in t.get(served.url + "meeting?classroom=S101-KA&groups=2").text
+    assert t.get(served.url + "meeting?classroom=S101-KA&min_size=lots").status_code == 400
     r = t.get(served.url + "meeting?classroom=S101-3A")
     assert r.status_code == 403 and "Classroom S101-3A is not one of yours" in r.text
     assert t.get(served.url + "principal?school=S101").status_code == 403

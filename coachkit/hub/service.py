@@ -471,7 +471,20 @@ class MeetingView(ChartPage):
         if subject not in subjects:
             return self.bad("Data wall", f"subject: expected one of {', '.join(subjects)}, "
                                          f"got {subject!r}")
+        sizes = {}
+        for key, default in (("groups", None), ("min_size", 3), ("max_size", 6)):
+            raw = self.get_query_argument(key, None)
+            if raw in (None, ""):
+                sizes[key] = default
+            elif raw.isdigit() and 1 <= int(raw) <= 40:
+                sizes[key] = int(raw)
+            else:
+                return self.bad("Data wall", f"{key}: expected a whole number from 1 to 40, "
+                                             f"got {raw!r}")
         fig, rows, cols = meeting.wall(self.site.path, classroom, cycle, method, subject)
+        _, cards, tracking, sentence = meeting.groups_part(
+            self.site.path, classroom, cycle, method, subject, sizes["groups"],
+            sizes["min_size"], sizes["max_size"])
         others = " · ".join(
             f"<a href='{self.link('meeting')}?classroom={quote(classroom)}&amp;subject={quote(x)}"
             f"&amp;cycle={cycle}'>{esc(x)}</a>" for x in subjects if x != subject)
@@ -479,7 +492,10 @@ class MeetingView(ChartPage):
                   f"<p>{rows} students × {cols} targets. {others} · "
                   f"<a href='{self.link('classroom', classroom)}'>Record what the team "
                   "noticed and committed to</a></p>"
-                  f"<div class='ck-wall-chart'>{figure_html(fig)}</div>", charts=True)
+                  f"<div class='ck-wall-chart'>{figure_html(fig)}</div>"
+                  f"<h2>Flexible groups</h2><p class='ck-takeaway'><b>{esc(sentence)}</b></p>"
+                  + (f"<div class='ck-groups-chart'>{figure_html(cards)}</div>" if cards is not None else "")
+                  + tracking, charts=True)
 
 
 class PlotlyJS(RequestHandler):
