@@ -24,6 +24,7 @@ The roles file (TOML, `roles.toml` beside the data):
 
     [[role]]
     person = "sub.garcia@district.org"
+    name = "Mr. García"         # optional: how pages and `coachkit audit` name them
     role = "teacher"
     classrooms = ["S101-3A"]
     until = 2026-03-20          # the scope ends after this day
@@ -65,6 +66,7 @@ class Scope:
     students: frozenset = frozenset()
     until: dt.date | None = None
     contact: str = DEFAULT_CONTACT
+    name: str | None = None                            # how pages and the audit name them
 
     @property
     def everything(self) -> bool:
@@ -259,7 +261,9 @@ def load_roles(path) -> RolesFile:
             except ValueError:
                 raise ValueError(f"{where}: grades: expected \"SCHOOL:GRADE\" like \"S101:4\", "
                                  f"got {g!r}") from None
+        name = _text(r.get("name"))
         entries.append(Scope(person=person.lower(), role=role, until=until, contact=contact,
+                             name=name,
                              schools=frozenset(map(str, r.get("schools", []))), grades=grades,
                              classrooms=frozenset(map(str, r.get("classrooms", []))),
                              students=frozenset(map(str, r.get("students", [])))))
@@ -278,7 +282,8 @@ def scopes(ds: Dataset, *, roles: RolesFile | None = None,
             continue
         old = overridden.get(entry.person)
         overridden[entry.person] = entry if old is None else replace(
-            old, schools=old.schools | entry.schools, grades=old.grades | entry.grades,
+            old, name=old.name or entry.name,
+            schools=old.schools | entry.schools, grades=old.grades | entry.grades,
             classrooms=old.classrooms | entry.classrooms, students=old.students | entry.students)
     found.update(overridden)
     return found
@@ -292,3 +297,50 @@ def scope_for(person: str | None, known: dict[str, Scope], *, contact: str = DEF
     any_scope = next(iter(known.values()), None)
     return Scope(person=person or "(not signed in)", role=None,
                  contact=any_scope.contact if any_scope else contact)
+
+
+def _full(first, last) -> str | None:
+    return _text(" ".join(x for x in (_text(first), _text(last)) if x))
+
+
+def display_name(ds: Dataset, person: str | None, known: dict[str, Scope] | None = None) -> str:
+    """How a page or the audit names PERSON (a sign-in name): the roles file's ``name``,
+    else the roster's (staff, student, guardian, or the teacher as the classroom names
+    them), else the sign-in name itself."""
+    key = (person or "").strip().lower()
+    if not key:
+        return "(nobody)"
+    scope = (known or {}).get(key)
+    if scope is not None and scope.name:
+        return scope.name
+    staff = getattr(ds, "staff", None)
+    if staff is not None and len(staff):
+        ids = staff["staff_id"].astype(str).str.lower()
+        hit = ids == key
+        if "email" in staff.columns:
+            hit |= staff["email"].astype(str).str.lower() == key
+        if hit.any():
+            r = staff[hit].iloc[0]
+            found = _full(r.get("first_name"), r.get("last_name"))
+            if found:
+                return found
+    st = ds.students[ds.students["student_id"].astype(str).str.lower() == key]
+    if len(st):
+        found = _full(st.iloc[0].get("first_name"), st.iloc[0].get("last_name"))
+        if found:
+            return found
+    guardians = getattr(ds, "guardians", None)
+    if guardians is not None and len(guardians):
+        hit = guardians["guardian_id"].astype(str).str.lower() == key
+        if "email" in guardians.columns:
+            hit |= guardians["email"].astype(str).str.lower() == key
+        if hit.any():
+            r = guardians[hit].iloc[0]
+            found = _full(r.get("first_name"), r.get("last_name"))
+            if found:
+                return found
+    teachers = ds.classrooms["teacher"].astype(str)
+    hit = teachers[teachers.str.lower() == key]
+    if len(hit):
+        return str(hit.iloc[0])
+    return str(person)

@@ -89,7 +89,7 @@ def test_every_command_is_documented():
     missing = [" ".join(p) for p in _paths(main) if p not in shown]
     assert not missing, f"commands no docs page shows: {missing}"
     assert set(COMMANDS) == {"sample", "validate", "demo", "cycle", "dashboard", "showcase", "log",
-                             "profiles", "serve"}
+                             "profiles", "serve", "audit"}
 
 
 def _parse(args: list[str], strict: bool = True) -> tuple:

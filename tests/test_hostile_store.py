@@ -311,11 +311,13 @@ def test_a_0001_log_upgrades_in_place_and_keeps_its_records(db_url):
     with log.engine.begin() as c:                        # back to the first schema
         for t in ("level_overrides", "goals", "plans", "reflections"):
             c.execute(text(f"DROP TABLE {t}"))
+        for t in ("observations", "commitments"):        # their authors came in 0003
+            c.execute(text(f"ALTER TABLE {t} DROP COLUMN author"))
         c.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     assert log.schema_version == "0001"
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
     log.add_observation(m, "kept across the upgrade")
-    assert upgrade(log.engine) == "0002"
+    assert upgrade(log.engine) == "0003"
     again = MeetingLog(db_url)
     assert list(again.observations()["text"]) == ["kept across the upgrade"]
     again.set_level("ST1", "T1", 3, author="A", reason="after the upgrade")
@@ -362,3 +364,27 @@ def test_text_too_long_for_an_excel_cell_is_refused_not_cut(tmp_path):
     copy = MeetingLog(tmp_path / "copy.db")
     copy.import_(tmp_path / "log.json")
     assert copy.observations().loc[0, "text"] == "x" * 40_000
+
+
+def test_a_0002_export_without_authors_still_imports(tmp_path):
+    """Exports made before observations and commitments had an author (schema 0002) come
+    back: the author is empty, the checksums are those of the columns 0002 had."""
+    src = MeetingLog(tmp_path / "src.db")
+    m = src.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
+    src.add_observation(m, "before authors", author="Ms. Rivera")
+    src.add_commitment(m, action="Reteach", owner="Ms. Rivera", author="Ms. Rivera")
+    doc = json.loads(src.export(tmp_path / "new.json").read_text())
+    for name in ("observations", "commitments"):
+        for r in doc["tables"][name]:
+            del r["author"]
+    doc["schema_version"] = "0002"
+    doc["checksums"] = {n: table_checksum(n, rows, "0002") for n, rows in doc["tables"].items()}
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    copy = MeetingLog(tmp_path / "copy.db")
+    assert copy.import_(tmp_path / "old.json")["commitments"] == 1
+    assert list(copy.observations()["text"]) == ["before authors"]
+    assert copy.observations()["author"].isna().all() and copy.commitments()["author"].isna().all()
+    doc["tables"]["observations"][0]["text"] = "edited after export"    # checksums still hold
+    (tmp_path / "edited.json").write_text(json.dumps(doc))
+    with pytest.raises(CoachkitDataError, match="checksum"):
+        MeetingLog(tmp_path / "other.db").import_(tmp_path / "edited.json")

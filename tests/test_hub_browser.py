@@ -273,3 +273,45 @@ def test_sign_out_ends_access_even_for_a_copied_cookie(hub, page, browser):
         assert "/hub/login" in pg.url and "Fernando" not in pg.content()
     finally:
         other.close()
+
+
+def test_teacher_records_a_commitment_as_themselves(hub, page):
+    """The form's author is the signed-in teacher; an author field slipped into the form
+    (here by editing the page) is ignored."""
+    import json
+
+    from coachkit.store import MeetingLog
+    sign_in(page, hub, "allen")
+    page.goto(hub.url + SVC + "classroom/S101-KA")
+    page.fill("form.ck-commit textarea[name=action]", "Small-group reteach of teen numbers")
+    page.eval_on_selector("form.ck-commit", """f => { const i = document.createElement('input');
+        i.type = 'hidden'; i.name = 'author'; i.value = 'principal.pena'; f.appendChild(i); }""")
+    page.click("form.ck-commit button[type=submit]")
+    page.wait_for_url(re.compile(r".*classroom/S101-KA\?saved=commitment$"))
+    item = page.inner_text("li.ck-commitment")
+    assert "Small-group reteach of teen numbers" in item and "recorded by Mrs. Allen" in item
+    settings = json.loads((hub.folder / "coachkit-serve.json").read_text())
+    with MeetingLog(settings["log_url"]) as log:
+        com = log.commitments(classroom_id="S101-KA")
+    assert list(com["action"]) == ["Small-group reteach of teen numbers"]
+    assert list(com["author"]) == ["allen"]
+    lines = [json.loads(x) for x in (hub.folder / "audit.jsonl").read_text().splitlines()]
+    assert any({"person": "allen", "page": "classroom", "id": "S101-KA", "action": "commitment",
+                "outcome": "recorded"}.items() <= x.items() for x in lines)
+
+
+def test_principal_sees_the_school_charts_and_a_teacher_not_another_classrooms(hub, page):
+    sign_in(page, hub, "principal.pena")
+    page.goto(hub.url + SVC + "school/S101")
+    page.click("a.ck-charts")
+    page.wait_for_selector("section[data-section=progress] .plotly-graph-div .main-svg")
+    drawn = page.query_selector_all(".plotly-graph-div .main-svg")
+    assert len(drawn) >= 3                     # plotly.js (served by the service) drew them
+    assert "Grade" in page.inner_text("section[data-section=progress] .ck-takeaway")
+    refused(page, hub, "principal?school=S102", "School S102 is not one of yours")
+    page.context.clear_cookies()
+    sign_in(page, hub, "allen")
+    assert page.goto(hub.url + SVC + "meeting?classroom=S101-KA").status == 200
+    page.wait_for_selector(".ck-wall-chart .plotly-graph-div .main-svg")
+    refused(page, hub, "meeting?classroom=S101-3A", "Classroom S101-3A is not one of yours")
+    refused(page, hub, "principal?school=S101", "School S101 is not one of yours")

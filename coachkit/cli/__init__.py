@@ -29,6 +29,7 @@ COMMANDS = {
     "profiles": ("profiles", "Write every student's learner profile for a school or classroom."),
     "serve": ("serve", "Serve the pages behind JupyterHub, each person seeing their own scope."),
     "log": ("log", "The meeting log: add, list and export records."),
+    "audit": ("audit", "Who opened which student's page, and who changed which record."),
 }
 
 

@@ -20,8 +20,14 @@ import click
                    "OAuthenticator set-up in --config.")
 @click.option("--config", "extra_config", type=click.Path(exists=True, dir_okay=False),
               default=None, help="A jupyterhub_config.py fragment (district sign-in, database).")
-def serve(data, roles, port, ip, folder, authenticator, extra_config):
+@click.option("--log-url", default=None, metavar="URL",
+              help="The meeting log's database, e.g. postgresql+psycopg://coachkit@db/coachkit "
+                   "(default $COACHKIT_DB, else a SQLite file in --folder).")
+@click.option("--hub-db-url", default=None, metavar="URL",
+              help="JupyterHub's own database (its db_url; default a SQLite file in --folder).")
+def serve(data, roles, port, ip, folder, authenticator, extra_config, log_url, hub_db_url):
     """Serve the coachkit pages behind JupyterHub until Ctrl-C."""
     from ..hub import run
     raise SystemExit(run(data, port=port, ip=ip, roles=roles, folder=folder,
-                         authenticator=authenticator, extra_config=extra_config, echo=click.echo))
+                         authenticator=authenticator, extra_config=extra_config,
+                         log_url=log_url, hub_db_url=hub_db_url, echo=click.echo))

@@ -24,6 +24,7 @@ settings are left as JupyterHub sets them.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVICE = "coachkit"
+SETTINGS = "coachkit-serve.json"         # in the Hub's folder: data, roles, audit file, log URL
 DEMO_PASSWORD = "coachkit-demo"          # the demo's shared password (8+ characters)
 PROXY_COMMAND = "configurable-http-proxy"
 USER_SCOPES = [f"access:services!service={SERVICE}", "read:users:name!user",
@@ -61,11 +63,16 @@ def free_ports(n: int) -> list[int]:
 
 def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
                  roles=None, authenticator: str = "demo", password: str = DEMO_PASSWORD,
-                 extra_config=None, internal_ports=None) -> Path:
+                 extra_config=None, internal_ports=None, log_url=None,
+                 hub_db_url=None) -> Path:
     """Write FOLDER/jupyterhub_config.py for DATA and return its path.
 
     FOLDER keeps the Hub's state (its sqlite database, cookie secret, pid files); keep it
     between restarts so sign-ins survive. ROLES is the roles file (default DATA/roles.toml).
+    LOG_URL is the meeting log's database (default $COACHKIT_DB, else a SQLite file
+    FOLDER/meeting_log.db; PostgreSQL: ``postgresql+psycopg://user:pw@host/db``), given
+    to the service in its environment, not its command line. HUB_DB_URL is JupyterHub's
+    own database (its ``db_url``; default a SQLite file in FOLDER).
     """
     if authenticator not in ("demo", "district"):
         raise ValueError(f"authenticator: expected 'demo' or 'district', got {authenticator!r}")
@@ -85,6 +92,8 @@ def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
     roles = Path(roles).resolve() if roles else data / "roles.toml"
     hub_port, api_port, service_port = internal_ports or free_ports(3)
     env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+    env["COACHKIT_DB"] = str(log_url or env.get("COACHKIT_DB")
+                             or "sqlite:///" + str(folder / "meeting_log.db"))
     lines = [
         "# Written by coachkit.hub.write_config; regenerate rather than edit.",
         "c = get_config()  # noqa",
@@ -96,7 +105,7 @@ def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
         f"c.ConfigurableHTTPProxy.command = {[PROXY_COMMAND]!r}",
         f"c.ConfigurableHTTPProxy.pid_file = {str(folder / 'proxy.pid')!r}",
         f"c.JupyterHub.pid_file = {str(folder / 'jupyterhub.pid')!r}",
-        f"c.JupyterHub.db_url = {'sqlite:///' + str(folder / 'jupyterhub.sqlite')!r}",
+        f"c.JupyterHub.db_url = {str(hub_db_url or 'sqlite:///' + str(folder / 'jupyterhub.sqlite'))!r}",
         f"c.JupyterHub.cookie_secret_file = {str(folder / 'jupyterhub_cookie_secret')!r}",
         "c.JupyterHub.cleanup_servers = True",
         "c.JupyterHub.cleanup_proxy = True",
@@ -125,8 +134,15 @@ def write_config(data, folder, *, port: int = 8000, ip: str = "127.0.0.1",
                   "c.Authenticator.allow_all = True"]
     if extra_config:
         lines.append(f"load_subconfig({str(Path(extra_config).resolve())!r})")
+    # what `coachkit audit --folder FOLDER` reads: where the audit lines and the log are
+    settings = folder / SETTINGS
+    settings.write_text(json.dumps({"data": str(data), "roles": str(roles),
+                                    "audit": str(folder / "audit.jsonl"),
+                                    "log_url": env["COACHKIT_DB"]}, indent=1), encoding="utf-8")
+    settings.chmod(0o600)
     path = folder / "jupyterhub_config.py"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)                    # it may hold database passwords
     return path
 
 
@@ -206,7 +222,8 @@ def group_alive(pgid: int) -> bool:
 
 
 def serve(data, *, port: int = 8000, ip: str = "127.0.0.1", roles=None, folder=None,
-          authenticator: str = "demo", password: str = DEMO_PASSWORD, extra_config=None) -> Hub:
+          authenticator: str = "demo", password: str = DEMO_PASSWORD, extra_config=None,
+          log_url=None, hub_db_url=None) -> Hub:
     """Start JupyterHub serving DATA's coachkit pages (a subprocess in its own process
     group); returns at once with a Hub: call ``wait_until_up()``, then ``wait()`` or
     ``stop()``. FOLDER holds the Hub's state (default: a new temporary folder)."""
@@ -220,7 +237,7 @@ def serve(data, *, port: int = 8000, ip: str = "127.0.0.1", roles=None, folder=N
     folder = Path(folder or tempfile.mkdtemp(prefix="coachkit-hub-"))
     config = write_config(data, folder, port=port, ip=ip, roles=roles,
                           authenticator=authenticator, password=password,
-                          extra_config=extra_config)
+                          extra_config=extra_config, log_url=log_url, hub_db_url=hub_db_url)
     log = folder / "jupyterhub.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen([hub_cmd, "-f", str(config)], cwd=folder, stdout=out,

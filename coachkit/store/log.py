@@ -263,31 +263,37 @@ class MeetingLog:
         """Meetings matching the filters (school_id, grade, classroom_id, cycle), oldest first."""
         return [_to_meeting(r) for r in self._rows(meetings, filters)]
 
-    def add_observation(self, meeting, text, kind="notice", *, source=None) -> str:
-        """Record "we notice..." (``kind="notice"``) or "we wonder..." (``"wonder"``).
-        Returns the observation_id. The text is stored exactly as given."""
+    def add_observation(self, meeting, text, kind="notice", *, source=None, author=None) -> str:
+        """Record "we notice..." (``kind="notice"``) or "we wonder..." (``"wonder"``),
+        recorded by ``author`` (who typed it, if known). Returns the observation_id. The
+        text is stored exactly as given."""
         kind = v.choice(kind, OBSERVATION_KINDS, "observations", "kind")
         text = self.check_text(text, "observations", "text")
         source = v.name(source, "observations", "source", required=False)
+        author = v.name(author, "observations", "author", required=False)
         oid = new_id()
 
         def write(conn):
             mid = self._meeting_row(conn, meeting)["meeting_id"]
-            conn.execute(insert(observations), [dict(
-                observation_id=oid, meeting_id=mid, kind=kind, text=text, source=source,
-                created_at=now())])
+            row = dict(observation_id=oid, meeting_id=mid, kind=kind, text=text,
+                       source=source, created_at=now())
+            if author is not None:          # (a log not yet upgraded to 0003 has no column)
+                row["author"] = author
+            conn.execute(insert(observations), [row])
         self.write(write)
         return oid
 
     def add_commitment(self, meeting, *, action, owner, due_cycle=None, student_ids=(),
-                       target_id=None, status="open") -> str:
-        """Record a commitment: who does what by which cycle, for which students.
+                       target_id=None, status="open", author=None) -> str:
+        """Record a commitment: who does what by which cycle, for which students;
+        ``author`` is who recorded it (``owner`` is who will do it).
         ``due_cycle`` defaults to the cycle after the meeting's and may not be before the
         meeting's cycle. Returns the commitment_id."""
         action = self.check_text(action, "commitments", "action")
         owner = v.name(owner, "commitments", "owner")
         target_id = v.name(target_id, "commitments", "target_id", required=False)
         status = v.choice(status, COMMITMENT_STATUSES, "commitments", "status")
+        author = v.name(author, "commitments", "author", required=False)
         students = v.name_list(student_ids, "commitments", "student_ids")
         self.check_students(students, "commitments", "student_ids")
         if due_cycle is not None:
@@ -303,10 +309,12 @@ class MeetingLog:
                        f"cycle {m['cycle']} (the meeting's) or later",
                        "A commitment cannot be due in a cycle that is already over")
             t = now()
-            conn.execute(insert(commitments), [dict(
-                commitment_id=cid, meeting_id=m["meeting_id"], action=action, owner=owner,
-                due_cycle=due, target_id=target_id, status=status, follow_up=None,
-                created_at=t, updated_at=t)])
+            row = dict(commitment_id=cid, meeting_id=m["meeting_id"], action=action,
+                       owner=owner, due_cycle=due, target_id=target_id, status=status,
+                       follow_up=None, created_at=t, updated_at=t)
+            if author is not None:
+                row["author"] = author
+            conn.execute(insert(commitments), [row])
             if students:
                 conn.execute(insert(commitment_students), [
                     dict(commitment_id=cid, student_id=s, position=i)
@@ -446,7 +454,7 @@ class MeetingLog:
             school_id=school_id, grade=grade, classroom_id=classroom_id, cycle=cycle,
             kind=kind, meeting_id=None if meeting is None else _meeting_id(meeting)))
         return self._frame(rows, ["observation_id", *self.MEETING_COLS, "kind", "text",
-                                  "source", "created_at"])
+                                  "source", "author", "created_at"])
 
     def commitments(self, *, school_id=None, grade=None, classroom_id=None, cycle=None,
                     due_cycle=None, status=None, owner=None, meeting=None) -> pd.DataFrame:
@@ -461,7 +469,7 @@ class MeetingLog:
             r["student_ids"] = named.get(r["commitment_id"], [])
         return self._frame(rows, ["commitment_id", *self.MEETING_COLS, "action", "owner",
                                   "due_cycle", "target_id", "student_ids", "status",
-                                  "follow_up", "created_at", "updated_at"])
+                                  "follow_up", "author", "created_at", "updated_at"])
 
     def _named(self, ids) -> dict:
         ids = list(ids)

@@ -42,12 +42,12 @@ class Recorder:
 
     def observe(self, text, kind="notice") -> Outcome:
         return self._run(f"the {kind}", lambda: self.log.add_observation(
-            self.meeting, text, kind=kind, source=self.source))
+            self.meeting, text, kind=kind, source=self.source, author=self.user))
 
     def commit(self, *, action, owner, due_cycle=None, student_ids=(), target_id=None) -> Outcome:
         return self._run("the commitment", lambda: self.log.add_commitment(
             self.meeting, action=action, owner=owner, due_cycle=due_cycle,
-            student_ids=student_ids, target_id=target_id))
+            student_ids=student_ids, target_id=target_id, author=self.user))
 
     def follow_up(self, commitment_id, *, status=None, note=None) -> Outcome:
         return self._run("the follow-up", lambda: self.log.update_commitment(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index,
                         Integer, MetaData, String, Table, Text, UniqueConstraint, text)
 
-SCHEMA_VERSION = "0002"          # the Alembic head revision this code expects
+SCHEMA_VERSION = "0003"          # the Alembic head revision this code expects
 
 OBSERVATION_KINDS = ("notice", "wonder")
 COMMITMENT_STATUSES = ("open", "in progress", "done", "partly done", "not done", "dropped")
@@ -64,6 +64,7 @@ observations = Table(
     Column("text", Text, nullable=False),
     Column("source", String(200), nullable=True),          # e.g. "cli", "widget:dashboard"
     Column("created_at", DateTime, nullable=False),
+    Column("author", String(200), nullable=True),          # who recorded it (0003)
     _kinds("kind", OBSERVATION_KINDS),
     Index(None, "meeting_id"),
 )
@@ -80,6 +81,7 @@ commitments = Table(
     Column("follow_up", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("author", String(200), nullable=True),          # who recorded it (0003)
     _kinds("status", COMMITMENT_STATUSES),
     Index(None, "meeting_id"),
 )
@@ -193,6 +195,10 @@ reflections = Table(
     CheckConstraint("proud IS NOT NULL OR hard IS NOT NULL", name="proud_or_hard"),
     Index(None, "student_id"),
 )
+
+# Columns added after the first release: an export made before them lacks them and is
+# still read (the value is empty).
+ADDED_LATER = {("observations", "author"), ("commitments", "author")}
 
 # Order matters: parents before children (import, export, delete).
 TABLES = {t.name: t for t in (meetings, observations, commitments, commitment_students,

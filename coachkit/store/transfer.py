@@ -35,12 +35,15 @@ from ..errors import CoachkitDataError
 from . import validate as v
 from .engine import read
 from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, SCHEMA_VERSION,
-                     TABLES, meetings)
+                     ADDED_LATER, TABLES, meetings)
 
 FORMAT = "coachkit-meeting-log"
 # Exports of schema 0001 (before the student tables) had counts but no checksums and held
 # CSV text verbatim; they are still read, so a log exported last year can come back.
 LEGACY = {"0001"}
+# Exports of schema 0002 lack the ``author`` of observations and commitments (ADDED_LATER);
+# their checksums cover the columns they had.
+BEFORE_AUTHORS = {"0001", "0002"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_CELL = 32_767        # characters Excel keeps in one cell
 
@@ -104,9 +107,11 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def table_checksum(name: str, rows) -> str:
-    """SHA-256 of a table's rows in canonical text form (the same for CSV, Excel, JSON)."""
-    cols = [c.name for c in TABLES[name].c]
+def table_checksum(name: str, rows, version: str = SCHEMA_VERSION) -> str:
+    """SHA-256 of a table's rows in canonical text form (the same for CSV, Excel, JSON),
+    over the columns the schema ``version`` had."""
+    cols = [c.name for c in TABLES[name].c
+            if not (version in BEFORE_AUTHORS and (name, c.name) in ADDED_LATER)]
     body = json.dumps([[_cell(r.get(c)) for c in cols] for r in rows], ensure_ascii=False,
                       separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -259,7 +264,7 @@ def _records(path, name, header, rows, *, unescape) -> list[dict]:
     cols = {c.name: c for c in TABLES[name].c}
     header = [str(h) if h is not None else "" for h in header]
     unknown = [h for h in header if h not in cols]
-    missing = [c for c in cols if c not in header]
+    missing = [c for c in cols if c not in header and (name, c) not in ADDED_LATER]
     if unknown or missing:
         _refuse(path, f"{name}: expected the columns {', '.join(cols)}, got "
                       f"{', '.join(header)}", "Import the files exactly as exported",
@@ -352,7 +357,7 @@ def read_export(path) -> dict[str, list[dict]]:
         _refuse(path, f"expected a meeting-log export (format {FORMAT!r}), got format "
                       f"{manifest.get('format')!r}")
     version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION and version not in LEGACY:
+    if version != SCHEMA_VERSION and version not in BEFORE_AUTHORS:
         _refuse(path, f"was exported from schema {version!r}; this coachkit reads "
                       f"{SCHEMA_VERSION!r} (and {', '.join(sorted(LEGACY))})",
                 "Import it with the coachkit that wrote it, upgrade that log, and export "
@@ -382,7 +387,7 @@ def read_export(path) -> dict[str, list[dict]]:
             _refuse(path, f"{name}: the manifest lists {want} rows, the file has {len(rows)} "
                           f"(truncated or edited after export)",
                     "Nothing was imported; export again", table=name)
-        if sums is not None and table_checksum(name, rows) != sums.get(name):
+        if sums is not None and table_checksum(name, rows, version) != sums.get(name):
             _refuse(path, f"{name}: the checksum differs from the manifest's (the file was "
                           f"changed after export)", "Nothing was imported; export again",
                     table=name)
