@@ -309,13 +309,13 @@ def test_a_0001_log_upgrades_in_place_and_keeps_its_records(db_url):
     from coachkit.store.migrate import upgrade
     log = MeetingLog(db_url)
     with log.engine.begin() as c:                        # back to the first schema
-        for t in ("level_overrides", "goals", "plans", "reflections"):
+        for t in ("level_overrides", "goals", "plans", "reflections", "block_decisions"):
             c.execute(text(f"DROP TABLE {t}"))
         c.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     assert log.schema_version == "0001"
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
     log.add_observation(m, "kept across the upgrade")
-    assert upgrade(log.engine) == "0002"
+    assert upgrade(log.engine) == "0003"
     again = MeetingLog(db_url)
     assert list(again.observations()["text"]) == ["kept across the upgrade"]
     again.set_level("ST1", "T1", 3, author="A", reason="after the upgrade")
