@@ -268,32 +268,50 @@ def solve(need: np.ndarray, capacity: np.ndarray, *, pins: dict[int, int] | None
             f"pins: expected at most {int(cap[r])} students pinned to room #{r + 1} "
             f"(its capacity), got {int(pinned[r])}", table="pins", column="room", row=r,
             found=int(pinned[r]), expected=int(cap[r]))
+    where = np.full(n, -1, dtype=np.int64)
+    for st, r in pins.items():                      # pinned: placed, seats taken
+        where[st] = r
+    left = cap - pinned
+    free = np.flatnonzero(where < 0)
+    if not len(free):
+        return where
     regret = need.max(axis=1, keepdims=True) - need
+    prev = (np.full(n, -1, dtype=np.int64) if previous is None
+            else np.asarray(previous, dtype=np.int64))
+    # students with the same needs and the same previous room are interchangeable: one
+    # unit each, solved as a count per room (a transportation problem; exact)
+    keys = np.c_[regret[free], prev[free]]
+    uniq, unit = np.unique(keys, axis=0, return_inverse=True)
+    unit = unit.ravel()
+    U = len(uniq)
+    count = np.bincount(unit, minlength=U).astype(float)
     weight = n + 1                     # one unit of need outweighs every tie-break
-    cost = regret.astype(float) * weight
+    cost = uniq[:, :R].astype(float) * weight
+    moved = np.ones((U, R))
+    has = uniq[:, R] >= 0
+    moved[np.flatnonzero(has), uniq[has, R]] = 0.0
     if previous is not None:
-        prev = np.asarray(previous)
-        stay = np.zeros((n, R))
-        has = prev >= 0
-        stay[np.flatnonzero(has), prev[has]] = 1.0
-        cost += 1.0 - stay
-    x_idx = np.arange(n * R).reshape(n, R)
-    rows = np.r_[np.repeat(np.arange(n), R), n + np.tile(np.arange(R), n)]
-    cols = np.r_[x_idx.ravel(), x_idx.ravel()]
-    A = coo_matrix((np.ones(2 * n * R), (rows, cols)), shape=(n + R, n * R)).tocsr()
-    lo = np.r_[np.ones(n), np.zeros(R)]
-    hi = np.r_[np.ones(n), cap.astype(float)]
-    lb, ub = np.zeros(n * R), np.ones(n * R)
-    for s, r in pins.items():
-        ub[x_idx[s]] = 0.0
-        lb[x_idx[s, r]] = ub[x_idx[s, r]] = 1.0
+        cost += moved
+    y = np.arange(U * R).reshape(U, R)
+    rows = np.r_[np.repeat(np.arange(U), R), U + np.tile(np.arange(R), U)]
+    cols = np.r_[y.ravel(), y.ravel()]
+    A = coo_matrix((np.ones(2 * U * R), (rows, cols)), shape=(U + R, U * R)).tocsr()
+    lo = np.r_[count, np.zeros(R)]
+    hi = np.r_[count, left.astype(float)]
     res = milp(cost.ravel(), constraints=LinearConstraint(A, lo, hi),
-               integrality=np.ones(n * R), bounds=Bounds(lb, ub),
+               integrality=np.ones(U * R), bounds=Bounds(np.zeros(U * R), np.repeat(count, R)),
                options={"mip_rel_gap": 0.0})
     if res.status != 0 or res.x is None:          # not reached: the checks above suffice
         raise CoachkitDataError(f"rooms: expected a placement for every student, got none "
                                 f"({res.message})", table="rooms")
-    return np.round(res.x).reshape(n, R).argmax(axis=1)
+    take = np.round(res.x).astype(np.int64).reshape(U, R)
+    for u in range(U):                               # members in index order, rooms in order
+        members = free[unit == u]
+        at = 0
+        for r in range(R):
+            where[members[at:at + take[u, r]]] = r
+            at += take[u, r]
+    return where
 
 
 def unmet_need(assignment: pd.DataFrame) -> int:
@@ -377,36 +395,46 @@ def assign_block(mastery: pd.DataFrame, targets: pd.DataFrame, students: pd.Data
 
 
 def _focus(out, rooms, mastery, targets, grade):
-    """The room's given focus, or the unit of its members' most shared next target."""
+    """The room's given focus, or the unit of its members' most shared next target (the
+    first target of the subject's continuum they have not mastered; ties to the earlier
+    target; "extension" when every member finished the subject)."""
     t = targets[targets["grade"] == grade].assign(
         target_id=lambda d: d["target_id"].astype(str), subject=lambda d: d["subject"].astype(str))
-    t = t.sort_values(["subject", "sequence", "target_id"], kind="mergesort")
-    done = set(zip(mastery.loc[mastery["mastered"].fillna(False).astype(bool), "student_id"]
-                   .astype(str),
-                   mastery.loc[mastery["mastered"].fillna(False).astype(bool), "target_id"]
-                   .astype(str)))
-    focus = pd.Series(None, index=out.index, dtype=object)
-    focus_t = pd.Series(None, index=out.index, dtype=object)
+    t = t.sort_values(["subject", "sequence", "target_id"], kind="mergesort") \
+        .drop_duplicates("target_id")
+    done = mastery[mastery["mastered"].fillna(False).astype(bool)]
+    sid = pd.Index(out["student_id"].astype(str))
+    focus = np.full(len(out), None, dtype=object)
+    focus_t = np.full(len(out), None, dtype=object)
+    nexts = {}
+    for subj, seq in t.groupby("subject", sort=False):
+        ids = seq["target_id"].to_numpy()
+        d = np.zeros((len(sid), len(ids)), dtype=bool)
+        r = sid.get_indexer(done["student_id"].astype(str))
+        c = pd.Index(ids).get_indexer(done["target_id"].astype(str))
+        ok = (r >= 0) & (c >= 0)
+        d[r[ok], c[ok]] = True
+        first = np.where(d.all(axis=1), -1, (~d).argmax(axis=1))
+        nexts[subj] = (first, seq)
+    room_col = out["room"].to_numpy()
     for room in rooms.itertuples(index=False):
-        mem = out.index[out["room"] == room.room]
+        mem = np.flatnonzero(room_col == room.room)
         if room.focus is not None:
             focus[mem] = str(room.focus)
             continue
-        seq = t[t["subject"] == room.subject]
-        ids = seq["target_id"].tolist()
-        counts: dict[str, int] = {}
-        for sid in out.loc[mem, "student_id"]:
-            nxt = next((x for x in ids if (sid, x) not in done), None)
-            if nxt is not None:
-                counts[nxt] = counts.get(nxt, 0) + 1
-        if not counts:
+        if room.subject not in nexts or not len(mem):
+            continue
+        first, seq = nexts[room.subject]
+        f = first[mem]
+        f = f[f >= 0]
+        if not len(f):
             focus[mem] = "extension"
             continue
-        best = max(counts.items(), key=lambda kv: (kv[1], -ids.index(kv[0])))[0]
-        row = seq[seq["target_id"] == best].iloc[0]
+        best = int(np.bincount(f).argmax())                # the earliest on a tie
+        row = seq.iloc[best]
         unit = row["unit"] if "unit" in seq.columns and pd.notna(row.get("unit")) else None
-        focus[mem] = str(unit) if unit else str(row.get("code", best))
-        focus_t[mem] = best
+        focus[mem] = str(unit) if unit else str(row.get("code", row["target_id"]))
+        focus_t[mem] = row["target_id"]
     return focus, focus_t
 
 
@@ -419,20 +447,23 @@ def _need_words(subject, k: int, mastered: int, expected: int) -> str:
 
 
 def _reasons(out, wide, need, rooms) -> list[str]:
-    facts = need.set_index(["student_id", "subject"])
+    facts = {(a, b): (int(m), int(e)) for a, b, m, e in zip(
+        need["student_id"], need["subject"], need["mastered"], need["expected"])}
+    behind = {(a, b): int(k) for a, b, k in zip(need["student_id"], need["subject"],
+                                                need["behind"])}
     subjects = list(wide.columns)
     open_subjects = set(rooms["subject"])
     texts = []
     for row in out.itertuples(index=False):
-        f = facts.loc[(row.student_id, row.subject)]
-        here = _need_words(row.subject, int(row.need), int(f["mastered"]), int(f["expected"]))
+        mastered, expected = facts[(row.student_id, row.subject)]
+        here = _need_words(row.subject, int(row.need), mastered, expected)
         if row.greatest_need == 0:
             text = (f"on or ahead of the grade's pace in "
                     f"{' and '.join(subject_name(x) for x in subjects)}: deepening the "
                     f"grade's work in {subject_name(row.subject)}")
         elif row.need == row.greatest_need:
             ties = [subject_name(x) for x in subjects
-                    if x != row.subject and int(wide.loc[row.student_id, x]) == row.need]
+                    if x != row.subject and behind[(row.student_id, x)] == row.need]
             text = here + (f" ({', '.join(ties)} the same)" if ties else "")
         else:
             g = row.greatest_subject
