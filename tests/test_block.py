@@ -237,6 +237,9 @@ def test_default_rooms_one_per_classroom_alternating_subjects():
     assert r["subject"].tolist() == ["math", "ela", "math"]
     assert r["capacity"].tolist() == [11, 14, 4]                     # own class + 10 % up
     assert r["teacher"].tolist() == ["Ta", "Tb", "Tc"]
+    empty = block.default_rooms(pd.concat([cl, pd.DataFrame({"classroom_id": ["D"], "teacher": ["Td"],
+                                                              "grade": [4]})]), st)
+    assert empty.set_index("room").loc["D", "capacity"] == 7 + 1        # ceil(25 / 4) + 10 %
     r = block.default_rooms(cl, st, subject="ela", capacity=9)
     assert set(r["subject"]) == {"ela"} and set(r["capacity"]) == {9}
     r = block.default_rooms(cl, st, subject={"C": "ela"}, capacity={"A": 20})

@@ -150,7 +150,8 @@ def default_rooms(classrooms: pd.DataFrame, students: pd.DataFrame, *, subject=N
     classroom math, the second ELA, ...); a subject name gives every room that subject; a
     dict classroom_id -> subject sets each (the others alternate). capacity: None seats
     the classroom's own number of students plus 10 % (rounded up), so a room can take a
-    few more than its own class; a whole number seats that many in every room; a dict
+    few more than its own class (a classroom with no students of its own: the grade's
+    average class); a whole number seats that many in every room; a dict
     classroom_id -> seats sets each. The room's label is the classroom id; focus is empty
     (the assignment names the room's most shared next target).
     """
@@ -182,8 +183,8 @@ def default_rooms(classrooms: pd.DataFrame, students: pd.DataFrame, *, subject=N
             cap = capacity.get(cid)
         else:
             cap = capacity
-        if cap is None:
-            k = int(own.get(cid, 0))
+        if cap is None:                  # a classroom with none of its own: the average
+            k = int(own.get(cid, 0)) or math.ceil(len(s) / len(rooms))
             cap = k + math.ceil(ROOM_SLACK * k)
         out.append({"room": cid, "teacher": str(r.teacher), "subject": str(subj),
                     "focus": None, "capacity": cap})
