@@ -154,8 +154,8 @@ def test_too_few_seats_and_pins_to_a_full_room_are_clear_errors():
                            rooms=rooms_table(["math", "ela"], [3, 2]))
     ids = sorted(mastered)
     with pytest.raises(CoachkitDataError,
-                       match=r"pins: expected at most 1 students pinned to room R1 "
-                             r"\(Teacher 1, its capacity\), got 2"):
+                       match=r"pins: expected at most 1 student pinned to room R1 "
+                             r"\(Teacher 1\), as many as its seats, got 2; pin fewer"):
         block.assign_block(m, targets, students, CYCLES, cycle=2,
                            rooms=rooms_table(["math", "ela"], [5, 1]),
                            pins={ids[0]: "R1", ids[1]: "R1"})

@@ -371,8 +371,9 @@ def assign_block(mastery: pd.DataFrame, targets: pd.DataFrame, students: pd.Data
         if e.table == "pins" and e.row is not None:
             full = r["room"].iloc[e.row]
             raise CoachkitDataError(
-                f"pins: expected at most {e.expected} students pinned to room {full} "
-                f"({r.loc[r['room'] == full, 'teacher'].iloc[0]}, its capacity), got "
+                f"pins: expected at most {e.expected} student{'s' if e.expected != 1 else ''} "
+                f"pinned to room {full} "
+                f"({r.loc[r['room'] == full, 'teacher'].iloc[0]}), as many as its seats, got "
                 f"{e.found}; pin fewer students there or give it more seats",
                 table="pins", column="room", found=e.found, expected=e.expected) from None
         raise
