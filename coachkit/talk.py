@@ -557,6 +557,21 @@ def block_table(block: GradeBlock, *, names: bool = True) -> pd.DataFrame:
                                     s["placed"])]})
 
 
+def block_lists(block: GradeBlock) -> list[tuple[str, pd.DataFrame]]:
+    """Each room's list for the grade's teachers: (caption, table of student, own class,
+    why), rooms in order, students by need (most first), then name."""
+    people = block_table(block, names=True)
+    order = block.assignment.sort_values(["room", "need"], ascending=[True, False],
+                                         kind="mergesort")["room"]
+    people = people.assign(_room=order.to_numpy())      # block_table's row order
+    out = []
+    for r in block.summary.itertuples(index=False):
+        rows = people[people["_room"] == r.room].drop(columns=["room", "_room"])
+        out.append((f"{_room_label(r.teacher, r.subject, r.focus)}: {int(r.placed)} of "
+                    f"{int(r.capacity)} seats", rows.reset_index(drop=True)))
+    return out
+
+
 def block_changes(block: GradeBlock) -> pd.DataFrame:
     """How much the block moved cycle to cycle: share of students in another room and
     the adjusted Rand index, as for the flexible groups. No student named."""

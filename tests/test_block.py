@@ -351,3 +351,13 @@ def test_grade_block_on_the_sample_district(sample):
     assert list(talk.block_changes(b).columns) == ["cycles", "changed room",
                                                    "agreement with the cycle before (ARI)"]
     assert list(talk.block_stayers(b).columns) == ["student", "why"]
+    lists = talk.block_lists(b)
+    assert [c.split(":")[0].split(" · ")[0] for c, _ in lists] == ["Mrs. Gómez", "Ms. Quiñones"]
+    assert sum(len(t) for _, t in lists) == len(st)
+    for caption, t in lists:
+        room = "S101-3A" if caption.startswith("Mrs. Gómez") else "S101-3B"
+        mine = b.assignment[b.assignment["room"] == room]
+        assert sorted(t["student"]) == sorted(talk.student_names(st)[mine["student_id"]])
+        assert f"{len(mine)} of {int(b.rooms.set_index('room').loc[room, 'capacity'])} seats" in caption
+        assert list(t["why"]) == list(people.loc[people["student"].isin(t["student"]), "why"])
+    assert lists[0][1]["why"].str.contains("math").all()
