@@ -310,6 +310,24 @@ def test_adopted_block_is_recorded_in_the_log(db_url):
     assert len(log.block_decisions(current=False)) == 6         # nothing half-written
 
 
+def test_the_command_line_lists_the_adopted_block(tmp_path):
+    from click.testing import CliRunner
+
+    from coachkit.cli import main
+    m, targets, students = grade({"A": {"math": 6, "ela": 9}, "B": {"math": 9, "ela": 5}})
+    a = block.assign_block(m, targets, students, CYCLES, cycle=2,
+                           rooms=rooms_table(["math", "ela"], [2, 2]))
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    log = MeetingLog(db)
+    log.adopt_block(log.start_meeting(school_id="S1", grade=3, cycle=2), a)
+    r = CliRunner().invoke(main, ["log", "--db", db, "list", "block", "--grade", "3",
+                                  "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert {x["student_id"]: x["room"] for x in rows} == {"A": "R0", "B": "R1"}
+    assert rows[0]["reason"] == "math: 4 targets behind the grade's pace"
+
+
 def test_a_0002_export_without_the_block_table_still_imports(tmp_path):
     log = MeetingLog(tmp_path / "a.db")
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
@@ -361,3 +379,28 @@ def test_grade_block_on_the_sample_district(sample):
         assert f"{len(mine)} of {int(b.rooms.set_index('room').loc[room, 'capacity'])} seats" in caption
         assert list(t["why"]) == list(people.loc[people["student"].isin(t["student"]), "why"])
     assert lists[0][1]["why"].str.contains("math").all()
+
+
+def test_grade_overview_grade_team_copy_names_the_rooms_and_adopts(sample, tmp_path):
+    import papermill
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    nb = papermill.execute_notebook(
+        str(root / "notebooks/protocols/grade_overview.ipynb"), None,
+        parameters={"school": "S101", "grade": 3, "cycle": 6, "block_names": True,
+                    "block_pins": {"100141": "S101-3B"}, "adopt": True, "db": db},
+        progress_bar=False, kernel_name="python3", cwd=str(tmp_path))
+    html = ck.runner.to_html(nb)
+    st = sample.students[(sample.students["school_id"] == "S101") & (sample.students["grade"] == 3)]
+    names = talk.student_names(st)
+    assert all(n.replace("…", "&hellip;") in html or n in html for n in names)
+    assert "Ms. Quiñones · ELA" in html and "placed here by the team" in html
+    assert "targets behind the grade&#x27;s pace" in html or "targets behind the grade's pace" in html
+    assert "Saved the block." in html
+    d = MeetingLog(db).block_decisions(school_id="S101", grade=3, cycle=6)
+    assert len(d) == len(st) and d.set_index("student_id").loc["100141", "room"] == "S101-3B"
+    text = html.split("The targeted-time block", 1)[1]
+    assert "block_names" not in text and "grade_block" not in text       # no code shown
+    for word in ("True", "False", "NaN", "None", "nan"):
+        assert f">{word}<" not in text
