@@ -488,12 +488,13 @@ class GradeBlock:
 
 def grade_block(ds: Dataset, school: str, grade: int, cycle: int, *, rooms=None,
                 subject=None, capacity=None, pins=None, method: str | None = None,
-                stuck_cycles: int = 3) -> GradeBlock:
+                stuck_cycles: int = 3, overrides: pd.DataFrame | None = None) -> GradeBlock:
     """The block the data proposes for a grade at the end of CYCLE, with the same rooms
     proposed at the end of each earlier cycle (each keeping the cycle before's rooms where
     that costs no need) for fluidity and the stuck-in-a-room check. Mastery by the
     district's policy (``mastery_args``); rooms, subject, capacity and pins as in
-    ``grouping.assign_block`` (pins hold for this cycle only)."""
+    ``grouping.assign_block`` (pins hold for this cycle only); ``overrides``: the levels
+    teachers set by hand (``MeetingLog.level_overrides()``), in force at each cycle's end."""
     args = mastery_args(ds, method)
     cycle = ds.check_cycle(cycle)
     st = ds.students[(ds.students["school_id"] == school)
@@ -509,7 +510,9 @@ def grade_block(ds: Dataset, school: str, grade: int, cycle: int, *, rooms=None,
     ends = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))["end"]
     frames, prev, a = [], None, None
     for c in range(1, cycle + 1):
-        m = progress.mastery(ev[ev["date"] <= ends[c]], **args)
+        m = with_overrides(progress.mastery(ev[ev["date"] <= ends[c]], **args), overrides,
+                           as_of=ends[c], mastery_line=args["mastery_line"],
+                           students=st["student_id"].astype(str))   # ids: a table iterates columns
         a = grouping.assign_block(m, ds.targets, st, ds.cycles, cycle=c, rooms=rooms,
                                   pins=pins if c == cycle else None, previous=prev)
         frames.append(a.assign(cycle_id=c))

@@ -404,3 +404,22 @@ def test_grade_overview_grade_team_copy_names_the_rooms_and_adopts(sample, tmp_p
     assert "block_names" not in text and "grade_block" not in text       # no code shown
     for word in ("True", "False", "NaN", "None", "nan"):
         assert f">{word}<" not in text
+
+
+def test_levels_set_by_hand_count_in_the_block(sample):
+    plain = talk.grade_block(sample, "S101", 3, 6)
+    a = plain.assignment.set_index("student_id")
+    sid = a[a["need"] > 0].index[0]
+    subj = a.loc[sid, "subject"]
+    grade3 = sample.targets[(sample.targets["grade"] == 3) & (sample.targets["subject"] == subj)]
+    end = sample.cycles.set_index("cycle_id").loc[6, "end"]
+    ov = pd.DataFrame({"student_id": sid, "target_id": grade3["target_id"].astype(str),
+                       "level": 4.0, "date": end - pd.Timedelta(days=1),
+                       "author": "Mrs. Gómez", "reason": "observed in conference"})
+    with_levels = talk.grade_block(sample, "S101", 3, 6, overrides=ov)
+    b = with_levels.assignment.set_index("student_id")
+    # every target of that subject set to Extending by hand: no need left there
+    assert a.loc[sid, "need"] > 0
+    assert b.loc[sid, "subject"] != subj or b.loc[sid, "need"] == 0
+    assert b.loc[sid, "greatest_need"] <= a.loc[sid, "greatest_need"]
+    assert (with_levels.history["cycle_id"] == 6).sum() == len(b)
