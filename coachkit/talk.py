@@ -478,6 +478,7 @@ class GradeBlock:
     """The grade's targeted-time block at the end of a cycle (see ``grade_block``)."""
     cycle: int
     students: pd.DataFrame
+    classrooms: pd.DataFrame         # the grade's classrooms (their teachers)
     rooms: pd.DataFrame              # the rooms table given or the default one
     assignment: pd.DataFrame         # grouping.assign_block output
     summary: pd.DataFrame            # grouping.block_rooms output
@@ -518,7 +519,8 @@ def grade_block(ds: Dataset, school: str, grade: int, cycle: int, *, rooms=None,
         frames.append(a.assign(cycle_id=c))
         prev = a
     history = pd.concat(frames, ignore_index=True)
-    return GradeBlock(cycle=cycle, students=st, rooms=rooms, assignment=a,
+    return GradeBlock(cycle=cycle, students=st, classrooms=rooms_of_grade, rooms=rooms,
+                      assignment=a,
                       summary=grouping.block_rooms(a, rooms), history=history,
                       fluidity=grouping.block_fluidity(history),
                       stuck=grouping.block_stuck(history, cycles=stuck_cycles))
@@ -534,12 +536,12 @@ def block_table(block: GradeBlock, *, names: bool = True) -> pd.DataFrame:
     (room, student, own classroom's teacher, why); the grade's teachers teach the block,
     so this copy is theirs. Without: one row per room (seats, students placed, placed by
     the team, targets behind in the room's subject) and no student named."""
-    a, teachers = block.assignment, None
+    a = block.assignment
     if names:
-        teachers = block.rooms.set_index("room")["teacher"]
         who = student_names(block.students)
-        homes = a["classroom_id"].map(
-            dict(zip(block.rooms["room"], block.rooms["teacher"]))).fillna(a["classroom_id"])
+        teacher_of = dict(zip(block.classrooms["classroom_id"].astype(str),
+                              block.classrooms["teacher"].astype(str)))
+        homes = a["classroom_id"].astype(str).map(teacher_of).fillna("")
         out = pd.DataFrame({
             "room": [_room_label(t, s, f) for t, s, f in zip(a["teacher"], a["subject"],
                                                              a["focus"])],

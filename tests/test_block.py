@@ -423,3 +423,18 @@ def test_levels_set_by_hand_count_in_the_block(sample):
     assert b.loc[sid, "subject"] != subj or b.loc[sid, "need"] == 0
     assert b.loc[sid, "greatest_need"] <= a.loc[sid, "greatest_need"]
     assert (with_levels.history["cycle_id"] == 6).sum() == len(b)
+
+
+def test_rooms_of_the_teams_own_making(sample):
+    rooms = pd.DataFrame({"room": ["library", "room 12", "room 14"],
+                          "teacher": ["Coach Lee", "Mrs. Gómez", "Ms. Quiñones"],
+                          "subject": ["math", "math", "ela"], "capacity": [10, 20, 20],
+                          "focus": ["Fractions on a number line", None, None]})
+    b = talk.grade_block(sample, "S101", 3, 4, rooms=rooms)
+    placed = b.assignment["room"].value_counts()
+    assert set(placed.index) <= {"library", "room 12", "room 14"}
+    assert all(placed[r] <= c for r, c in zip(rooms["room"], rooms["capacity"]) if r in placed)
+    people = talk.block_table(b)
+    assert set(people["own class"]) == {"Mrs. Gómez", "Ms. Quiñones"}      # teachers, not ids
+    assert people["room"].str.startswith("Coach Lee · math · Fractions on a number line").any()
+    assert not people["room"].str.contains("S101").any()
