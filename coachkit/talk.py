@@ -470,3 +470,128 @@ def last_time(view: ClassroomView, log) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = view.names()
     changes.insert(1, "student", changes["student_id"].astype(str).map(names))
     return c, changes
+
+
+# --------------------------------------------------------------------------- the block
+@dataclass
+class GradeBlock:
+    """The grade's targeted-time block at the end of a cycle (see ``grade_block``)."""
+    cycle: int
+    students: pd.DataFrame
+    classrooms: pd.DataFrame         # the grade's classrooms (their teachers)
+    rooms: pd.DataFrame              # the rooms table given or the default one
+    assignment: pd.DataFrame         # grouping.assign_block output
+    summary: pd.DataFrame            # grouping.block_rooms output
+    history: pd.DataFrame            # the assignments of every cycle so far + cycle_id
+    fluidity: pd.DataFrame
+    stuck: pd.DataFrame
+
+
+def grade_block(ds: Dataset, school: str, grade: int, cycle: int, *, rooms=None,
+                subject=None, capacity=None, pins=None, method: str | None = None,
+                stuck_cycles: int = 3, overrides: pd.DataFrame | None = None) -> GradeBlock:
+    """The block the data proposes for a grade at the end of CYCLE, with the same rooms
+    proposed at the end of each earlier cycle (each keeping the cycle before's rooms where
+    that costs no need) for fluidity and the stuck-in-a-room check. Mastery by the
+    district's policy (``mastery_args``); rooms, subject, capacity and pins as in
+    ``grouping.assign_block`` (pins hold for this cycle only); ``overrides``: the levels
+    teachers set by hand (``MeetingLog.level_overrides()``), in force at each cycle's end."""
+    args = mastery_args(ds, method)
+    cycle = ds.check_cycle(cycle)
+    st = ds.students[(ds.students["school_id"] == school)
+                     & (ds.students["grade"] == int(grade))].reset_index(drop=True)
+    if not len(st):
+        raise ValueError(f"no students in school {school!r}, grade {grade!r}")
+    rooms_of_grade = ds.classrooms[(ds.classrooms["school_id"] == school)
+                                   & (ds.classrooms["grade"] == int(grade))]
+    if rooms is None:
+        rooms = grouping.default_rooms(rooms_of_grade, st, subject=subject, capacity=capacity)
+    ids = set(st["student_id"].astype(str))
+    ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(ids)]
+    ends = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int))["end"]
+    frames, prev, a = [], None, None
+    for c in range(1, cycle + 1):
+        m = with_overrides(progress.mastery(ev[ev["date"] <= ends[c]], **args), overrides,
+                           as_of=ends[c], mastery_line=args["mastery_line"],
+                           students=st["student_id"].astype(str))   # ids: a table iterates columns
+        a = grouping.assign_block(m, ds.targets, st, ds.cycles, cycle=c, rooms=rooms,
+                                  pins=pins if c == cycle else None, previous=prev)
+        frames.append(a.assign(cycle_id=c))
+        prev = a
+    history = pd.concat(frames, ignore_index=True)
+    return GradeBlock(cycle=cycle, students=st, classrooms=rooms_of_grade, rooms=rooms,
+                      assignment=a,
+                      summary=grouping.block_rooms(a, rooms), history=history,
+                      fluidity=grouping.block_fluidity(history),
+                      stuck=grouping.block_stuck(history, cycles=stuck_cycles))
+
+
+def _room_label(teacher, subject, focus) -> str:
+    label = f"{teacher} · {grouping.block.subject_name(subject)}"
+    return f"{label} · {focus}" if focus else label
+
+
+def block_table(block: GradeBlock, *, names: bool = True) -> pd.DataFrame:
+    """The block for people. With ``names``: one row per student, room by room
+    (room, student, own classroom's teacher, why); the grade's teachers teach the block,
+    so this copy is theirs. Without: one row per room (seats, students placed, placed by
+    the team, targets behind in the room's subject) and no student named."""
+    a = block.assignment
+    if names:
+        who = student_names(block.students)
+        teacher_of = dict(zip(block.classrooms["classroom_id"].astype(str),
+                              block.classrooms["teacher"].astype(str)))
+        homes = a["classroom_id"].astype(str).map(teacher_of).fillna("")
+        out = pd.DataFrame({
+            "room": [_room_label(t, s, f) for t, s, f in zip(a["teacher"], a["subject"],
+                                                             a["focus"])],
+            "student": a["student_id"].astype(str).map(who).to_numpy(),
+            "own class": homes.to_numpy(), "why": a["reason"].to_numpy(),
+            "_order": a["room"].to_numpy(), "_need": -a["need"].to_numpy()})
+        return (out.sort_values(["_order", "_need", "student"], kind="mergesort")
+                .drop(columns=["_order", "_need"]).reset_index(drop=True))
+    s = block.summary
+    return pd.DataFrame({
+        "room": [_room_label(t, x, f) for t, x, f in zip(s["teacher"], s["subject"],
+                                                         s["focus"])],
+        "seats": s["capacity"].to_numpy(), "students placed": s["placed"].to_numpy(),
+        "placed by the team": s["pinned"].to_numpy(),
+        "targets behind the grade's pace in the room's subject": [
+            f"median {m:g} (from {lo} to {hi})" if p else "—"
+            for m, lo, hi, p in zip(s["need_median"], s["need_low"], s["need_high"],
+                                    s["placed"])]})
+
+
+def block_lists(block: GradeBlock) -> list[tuple[str, pd.DataFrame]]:
+    """Each room's list for the grade's teachers: (caption, table of student, own class,
+    why), rooms in order, students by need (most first), then name."""
+    people = block_table(block, names=True)
+    order = block.assignment.sort_values(["room", "need"], ascending=[True, False],
+                                         kind="mergesort")["room"]
+    people = people.assign(_room=order.to_numpy())      # block_table's row order
+    out = []
+    for r in block.summary.itertuples(index=False):
+        rows = people[people["_room"] == r.room].drop(columns=["room", "_room"])
+        out.append((f"{_room_label(r.teacher, r.subject, r.focus)}: {int(r.placed)} of "
+                    f"{int(r.capacity)} seats", rows.reset_index(drop=True)))
+    return out
+
+
+def block_changes(block: GradeBlock) -> pd.DataFrame:
+    """How much the block moved cycle to cycle: share of students in another room and
+    the adjusted Rand index, as for the flexible groups. No student named."""
+    rows = [{"cycles": f"{int(r.from_cycle)} to {int(r.to_cycle)}",
+             "changed room": f"{r.share_changed:.0%}",
+             "agreement with the cycle before (ARI)": round(float(r.ari), 2)}
+            for r in block.fluidity.itertuples(index=False)]
+    return pd.DataFrame(rows, columns=["cycles", "changed room",
+                                       "agreement with the cycle before (ARI)"])
+
+
+def block_stayers(block: GradeBlock) -> pd.DataFrame:
+    """The students who have stayed in one room three cycles (``stuck_cycles``) or more
+    while their greatest need is now another subject, by name, with why."""
+    who = student_names(block.students)
+    st = block.stuck
+    return pd.DataFrame({"student": st["student_id"].astype(str).map(who).to_numpy(),
+                         "why": st["reason"].to_numpy()}, columns=["student", "why"])

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from coachkit.errors import CoachkitDataError
-from coachkit.store import MeetingLog
+from coachkit.store import SCHEMA_VERSION, MeetingLog
 from coachkit.store.transfer import from_spreadsheet, spreadsheet_safe, table_checksum
 from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
 
@@ -309,7 +309,7 @@ def test_a_0001_log_upgrades_in_place_and_keeps_its_records(db_url):
     from coachkit.store.migrate import upgrade
     log = MeetingLog(db_url)
     with log.engine.begin() as c:                        # back to the first schema
-        for t in ("level_overrides", "goals", "plans", "reflections"):
+        for t in ("level_overrides", "goals", "plans", "reflections", "block_decisions"):
             c.execute(text(f"DROP TABLE {t}"))
         for t in ("observations", "commitments"):        # their authors came in 0003
             c.execute(text(f"ALTER TABLE {t} DROP COLUMN author"))
@@ -317,7 +317,7 @@ def test_a_0001_log_upgrades_in_place_and_keeps_its_records(db_url):
     assert log.schema_version == "0001"
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
     log.add_observation(m, "kept across the upgrade")
-    assert upgrade(log.engine) == "0003"
+    assert upgrade(log.engine) == SCHEMA_VERSION
     again = MeetingLog(db_url)
     assert list(again.observations()["text"]) == ["kept across the upgrade"]
     again.set_level("ST1", "T1", 3, author="A", reason="after the upgrade")

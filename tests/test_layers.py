@@ -2,8 +2,9 @@
 
 Layers, lowest first (a module may import its own layer or lower ones, never higher):
 foundation (schema, errors, checks, policy, i18n, caching) <- data (dataset, io) <-
-analyses (progress, grouping, surveys, conditions, privacy, partitioning, the meeting-log
-store, the sample generator, access scopes, the audit trail) <- views (talk, review, binder, tables,
+analyses (progress, grouping (flexible groups, the targeted-time block), surveys, conditions,
+privacy, partitioning, the meeting-log store, the sample generator, access scopes, the audit
+trail) <- views (talk, review, binder, tables,
 profile, wall, agenda) <- charts <- surfaces (widgets, runner, cli, dashboard, showcase
 pages, hub). The showcase builds a whole page with charts, so it sits with the surfaces. Every import counts, lazy ones inside
 functions too: a lazy import only hides a cycle, it does not remove it.

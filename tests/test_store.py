@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from coachkit.errors import CoachkitDataError
-from coachkit.store import MeetingLog, MeetingLogBusy, Recorder
+from coachkit.store import SCHEMA_VERSION, MeetingLog, MeetingLogBusy, Recorder
 from coachkit.store.engine import run_write
 from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
 
@@ -235,7 +235,11 @@ def fill(log):
     c = log.add_commitment(m, action="Reteach", owner="A", student_ids=["ST1", "ST2"])
     log.update_commitment(c, status="partly done", note="ST1 yes, ST2 not yet", by="A")
     log.adopt_groups(m, GROUPS)
-    meeting(log, classroom_id=None, cycle=3, attendees=[])
+    grade = meeting(log, classroom_id=None, cycle=3, attendees=[])
+    log.adopt_block(grade, pd.DataFrame({
+        "student_id": ["ST1", "ST2"], "room": ["C1", "C2"], "teacher": ["Ms. Rivera", "Mr. Li"],
+        "subject": ["math", "ela"], "focus": ["Unit OA", None], "pinned": [False, True],
+        "reason": ["math: 4 targets behind the grade's pace", "placed here by the team"]}))
     log.set_level("ST1", "T1", 2, author="Ms. Rivera", reason="first look", date="2026-03-01")
     log.set_level("ST1", "T1", "Proficient", author="Ms. Rivera",
                   reason="observed in conference", date="2026-03-14")
@@ -248,9 +252,10 @@ def fill(log):
 
 
 ADDED = {"meetings": 2, "observations": 1, "commitments": 1, "commitment_students": 2,
-         "commitment_updates": 1, "group_decisions": 4, "level_overrides": 2, "goals": 1,
+         "commitment_updates": 1, "group_decisions": 4, "block_decisions": 2, "level_overrides": 2, "goals": 1,
          "plans": 1, "reflections": 1}
-READERS = ("meetings", "observations", "commitments", "group_decisions", "commitment_updates",
+READERS = ("meetings", "observations", "commitments", "group_decisions", "block_decisions",
+           "commitment_updates",
            "level_overrides", "goals", "plans", "reflections")
 
 
@@ -483,7 +488,7 @@ def test_cli(tmp_path):
     assert r.exit_code == 0 and "2 observations" in r.output
     r = run(main, ["log", "import", str(tmp_path / "exp")], env={"COACHKIT_DB": db2})
     assert r.exit_code == 0 and "0 observations" in r.output
-    assert ok("migrate") == "schema version 0003"
+    assert ok("migrate") == f"schema version {SCHEMA_VERSION}"
     # failures exit 1 with one clear line; usage errors exit 2
     r = run(main, ["log", "--db", db, "add", "observation", mid, " "])
     assert r.exit_code == 1 and "non-empty text" in r.output

@@ -175,7 +175,8 @@ def update_cmd(ctx, commitment_id, status, note, by):
 
 
 WHAT = {"meetings": "meetings", "observations": "observations", "commitments": "commitments",
-        "groups": "group_decisions", "updates": "commitment_updates"}
+        "groups": "group_decisions", "block": "block_decisions",
+        "updates": "commitment_updates"}
 # The student's own records: filtered by student, not by meeting.
 STUDENT_WHAT = {"goals": "goals", "plans": "plans", "reflections": "reflections",
                 "levels": "level_overrides"}
@@ -213,8 +214,9 @@ def _show(df, what, fmt):
 @click.pass_context
 @_guard
 def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, student_ids, fmt):
-    """Show meetings, observations, commitments, groups, commitment updates, or the
-    students' goals, plans, reflections and levels set by hand."""
+    """Show meetings, observations, commitments, groups, the targeted-time block (block),
+    commitment updates, or the students' goals, plans, reflections and levels set by
+    hand."""
     from ..store import validate as v
     lg = _open(ctx)
     if what == "updates":
@@ -224,6 +226,8 @@ def list_cmd(ctx, what, school_id, grade, classroom_id, cycle, student_ids, fmt)
     else:
         filters = dict(school_id=school_id, classroom_id=classroom_id, cycle=cycle,
                        grade=None if grade is None else v.grade(grade))
+        if what == "block":              # a whole-grade decision: no classroom
+            filters.pop("classroom_id")
         df = getattr(lg, WHAT[what])(**filters)
     _show(df, what, fmt)
 

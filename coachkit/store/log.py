@@ -31,7 +31,8 @@ from . import validate as v
 from .engine import make_engine, read, run_write, safe_url
 from .migrate import upgrade
 from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, commitment_students,
-                     commitment_updates, commitments, goals, group_decisions, level_overrides,
+                     block_decisions, commitment_updates, commitments, goals, group_decisions,
+                     level_overrides,
                      meetings, observations, plans, reflections)
 
 DEFAULT_URL = "sqlite:///coachkit.db"
@@ -405,6 +406,69 @@ class MeetingLog:
         self.write(write)
         return aid
 
+    def adopt_block(self, meeting, assignment: pd.DataFrame, *, changed_by=None,
+                    note=None) -> str:
+        """Record the grade's targeted-time block the team adopted, at a whole-grade
+        meeting (``start_meeting(..., classroom_id=None)``).
+
+        ``assignment`` is ``grouping.assign_block`` output: student_id, room, and
+        optionally teacher, subject, focus, pinned, reason, changed_by, note per row.
+        Every student in one room. Adopting again in the same meeting keeps the earlier
+        adoption as history; ``block_decisions()`` shows the latest. Returns the
+        adoption_id."""
+        T = "block_decisions"
+        if not isinstance(assignment, pd.DataFrame):
+            v.fail(T, "assignment", type(assignment).__name__,
+                   "a DataFrame with student_id, room (grouping.assign_block output)")
+        missing = [c for c in ("student_id", "room") if c not in assignment.columns]
+        if missing:
+            v.fail(T, missing[0], list(assignment.columns),
+                   "columns student_id, room (and teacher, subject, focus, pinned, reason)")
+        if not len(assignment):
+            v.fail(T, "student_id", "no rows", "at least one student")
+        changed_by = v.name(changed_by, T, "changed_by", required=False)
+        note = self.check_text(note, T, "note", required=False)
+        aid = new_id()
+        rows = []
+        for i, rec in enumerate(assignment.to_dict("records")):
+            pinned = rec.get("pinned")
+            pinned = pinned.item() if hasattr(pinned, "item") else pinned   # NumPy scalars
+            pinned = False if pinned is None or (isinstance(pinned, float) and pinned != pinned) \
+                else pinned
+            if not isinstance(pinned, (bool, int)) or pinned not in (0, 1):
+                v.fail(T, "pinned", pinned, "yes or no (True/False)", row=i)
+            rows.append(dict(
+                decision_id=new_id(), adoption_id=aid,
+                student_id=v.name(rec.get("student_id"), T, "student_id", row=i),
+                room=v.name(rec.get("room"), T, "room", row=i),
+                teacher=v.name(rec.get("teacher"), T, "teacher", required=False, row=i),
+                subject=v.name(rec.get("subject"), T, "subject", required=False, row=i),
+                focus=self.check_text(rec.get("focus"), T, "focus", required=False, row=i),
+                pinned=int(bool(pinned)),
+                reason=self.check_text(rec.get("reason"), T, "reason", required=False, row=i),
+                changed_by=v.name(rec.get("changed_by"), T, "changed_by", required=False,
+                                  row=i) or changed_by,
+                note=self.check_text(rec.get("note"), T, "note", required=False, row=i)
+                or note))
+        ids = [r["student_id"] for r in rows]
+        if len(set(ids)) < len(ids):
+            dup = sorted({x for x in ids if ids.count(x) > 1})
+            v.fail(T, "student_id", dup[:5], "each student in one room",
+                   "A student appears more than once in the block")
+        self.check_students(ids, T)
+
+        def write(conn):
+            m = self._meeting_row(conn, meeting)
+            if m["classroom_id"] is not None:
+                v.fail(T, "meeting_id", m["classroom_id"],
+                       "a whole-grade meeting (start_meeting with classroom_id=None): the "
+                       "block spans the grade's classrooms")
+            t = now()
+            conn.execute(insert(block_decisions),
+                         [dict(r, meeting_id=m["meeting_id"], created_at=t) for r in rows])
+        self.write(write)
+        return aid
+
     # ---- reading -------------------------------------------------------------------
     def _rows(self, table, filters, order=None):
         conds = []
@@ -542,6 +606,24 @@ class MeetingLog:
             df = (df.sort_values(["created_at", "decision_id"])
                   .drop_duplicates(["school_id", "cycle", "student_id"], keep="last")
                   .sort_values(["created_at", "decision_id"]).reset_index(drop=True))
+        return df
+
+    def block_decisions(self, *, school_id=None, grade=None, cycle=None, meeting=None,
+                        current=True) -> pd.DataFrame:
+        """The targeted-time blocks adopted: one row per student per adoption, with the
+        meeting's school, grade and cycle. With ``current`` (the default) only each
+        meeting's latest adoption."""
+        rows = self._rows(block_decisions, dict(
+            school_id=school_id, grade=grade, cycle=cycle,
+            meeting_id=None if meeting is None else _meeting_id(meeting)))
+        df = self._frame(rows, ["decision_id", "adoption_id", *self.MEETING_COLS,
+                                "student_id", "room", "teacher", "subject", "focus",
+                                "pinned", "reason", "changed_by", "note", "created_at"])
+        df["pinned"] = df["pinned"].astype(bool)
+        if current and len(df):
+            latest = (df.sort_values(["created_at", "adoption_id"])
+                      .groupby("meeting_id")["adoption_id"].last())
+            df = df[df["adoption_id"].isin(latest)].reset_index(drop=True)
         return df
 
     # ---- the student's own records ------------------------------------------------------

@@ -57,6 +57,10 @@ class Recorder:
         return self._run("the groups", lambda: self.log.adopt_groups(
             self.meeting, groups, changed_by=self.user, note=note))
 
+    def adopt_block(self, assignment, note=None) -> Outcome:
+        return self._run("the block", lambda: self.log.adopt_block(
+            self.meeting, assignment, changed_by=self.user, note=note))
+
 
 class StudentRecorder(Recorder):
     """Binds a :class:`MeetingLog` and one student for a student page or a teacher's

@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index,
                         Integer, MetaData, String, Table, Text, UniqueConstraint, text)
 
-SCHEMA_VERSION = "0003"          # the Alembic head revision this code expects
+SCHEMA_VERSION = "0004"          # the Alembic head revision this code expects
 
 OBSERVATION_KINDS = ("notice", "wonder")
 COMMITMENT_STATUSES = ("open", "in progress", "done", "partly done", "not done", "dropped")
@@ -124,6 +124,28 @@ group_decisions = Table(
     Index(None, "meeting_id"),
 )
 
+# The grade's targeted-time block adopted at a whole-grade meeting: one row per student
+# per adoption (the room, its teacher, subject and focus, and why the student is there).
+block_decisions = Table(
+    "block_decisions", metadata,
+    _id("decision_id"),
+    Column("meeting_id", String(ID), ForeignKey("meetings.meeting_id"), nullable=False),
+    Column("adoption_id", String(ID), nullable=False),    # one adopt_block call
+    Column("student_id", String(200), nullable=False),
+    Column("room", String(200), nullable=False),
+    Column("teacher", String(200), nullable=True),
+    Column("subject", String(200), nullable=True),
+    Column("focus", Text, nullable=True),
+    Column("pinned", Integer, nullable=False),             # 1: placed there by the team
+    Column("reason", Text, nullable=True),
+    Column("changed_by", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("pinned IN (0, 1)", name="pinned_flag"),
+    UniqueConstraint("adoption_id", "student_id"),
+    Index(None, "meeting_id"),
+)
+
 # ---- the student's own records (not tied to a meeting) ---------------------------------
 
 # A teacher's professional judgment: the level set by hand on one (student, target). A
@@ -202,6 +224,6 @@ ADDED_LATER = {("observations", "author"), ("commitments", "author")}
 
 # Order matters: parents before children (import, export, delete).
 TABLES = {t.name: t for t in (meetings, observations, commitments, commitment_students,
-                              commitment_updates, group_decisions, level_overrides, goals,
+                              commitment_updates, group_decisions, block_decisions, level_overrides, goals,
                               plans, reflections)}
 STUDENT_TABLES = ("level_overrides", "goals", "plans", "reflections")

@@ -44,6 +44,9 @@ LEGACY = {"0001"}
 # Exports of schema 0002 lack the ``author`` of observations and commitments (ADDED_LATER);
 # their checksums cover the columns they had.
 BEFORE_AUTHORS = {"0001", "0002"}
+# Exports of schemas 0002 and 0003 (before the targeted-time block's table) have checksums
+# for the tables they hold; a table they do not hold is empty.
+OLDER = {"0002", "0003"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_CELL = 32_767        # characters Excel keeps in one cell
 
@@ -357,9 +360,9 @@ def read_export(path) -> dict[str, list[dict]]:
         _refuse(path, f"expected a meeting-log export (format {FORMAT!r}), got format "
                       f"{manifest.get('format')!r}")
     version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION and version not in BEFORE_AUTHORS:
+    if version != SCHEMA_VERSION and version not in LEGACY | OLDER:
         _refuse(path, f"was exported from schema {version!r}; this coachkit reads "
-                      f"{SCHEMA_VERSION!r} (and {', '.join(sorted(LEGACY))})",
+                      f"{SCHEMA_VERSION!r} (and {', '.join(sorted(LEGACY | OLDER))})",
                 "Import it with the coachkit that wrote it, upgrade that log, and export "
                 "again")
     counts, sums = manifest.get("counts"), manifest.get("checksums")
@@ -387,7 +390,8 @@ def read_export(path) -> dict[str, list[dict]]:
             _refuse(path, f"{name}: the manifest lists {want} rows, the file has {len(rows)} "
                           f"(truncated or edited after export)",
                     "Nothing was imported; export again", table=name)
-        if sums is not None and table_checksum(name, rows, version) != sums.get(name):
+        absent = version in OLDER and name not in sums and not rows
+        if sums is not None and not absent and table_checksum(name, rows, version) != sums.get(name):
             _refuse(path, f"{name}: the checksum differs from the manifest's (the file was "
                           f"changed after export)", "Nothing was imported; export again",
                     table=name)
