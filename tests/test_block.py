@@ -328,13 +328,13 @@ def test_the_command_line_lists_the_adopted_block(tmp_path):
     assert rows[0]["reason"] == "math: 4 targets behind the grade's pace"
 
 
-def test_a_0002_export_without_the_block_table_still_imports(tmp_path):
+def test_an_export_from_before_the_block_table_still_imports(tmp_path):
     log = MeetingLog(tmp_path / "a.db")
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
     log.add_observation(m, "from before the block")
     log.export(tmp_path / "exp.json")
     doc = json.loads((tmp_path / "exp.json").read_text())
-    doc["schema_version"] = "0002"
+    doc["schema_version"] = "0003"
     for part in ("tables", "counts", "checksums"):
         doc[part].pop("block_decisions")
     (tmp_path / "old.json").write_text(json.dumps(doc))
