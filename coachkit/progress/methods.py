@@ -387,37 +387,46 @@ def weighted_average(p: Pairs, weight: float = 0.65):
     return np.where(k > 1, w * last + (1 - w) * earlier, last)
 
 
+#: n_times counts score values in a table (pairs x distinct values) when it has at most
+#: 4 cells per row plus this many; else it sorts the block (the tests set it negative)
+TABLE_SLACK = 1024
+
+
 @_builtin("n_times")
 def n_times(p: Pairs, n: int = 3):
     """Mastered once n scores reach the mastery line; the level is the average of the n
     best scores (of all scores when there are fewer than n)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a whole number >= 1; received {n!r}")
-    codes, uniq = factorize_scores(p.score)
-    nv = len(uniq)
-    if p.n_pairs * nv <= 2 * len(p.score):
-        # few distinct scores: count each score value per pair (one bincount, no second
-        # sort); walking the values from the highest, take up to n of them
-        desc = np.argsort(-uniq, kind="stable")
-        rank = np.empty(nv, np.int64)
-        rank[desc] = np.arange(nv)
-        comb = np.repeat(np.arange(0, p.n_pairs * nv, nv, dtype=np.int64), p.counts)
-        comb += rank[codes]
-        del codes
-        table = np.bincount(comb, minlength=p.n_pairs * nv).reshape(p.n_pairs, nv)
-        del comb
-        above = np.cumsum(table, axis=1)
-        above -= table                           # scores ranked above each value
-        take = np.clip(n - above, 0, table)
-        level = take @ uniq[desc] / np.minimum(p.counts, n)
-        hits = table[:, uniq[desc] >= p.mastery_line - EPS].sum(axis=1)
-    else:
-        del codes
-        order = _sorted_within_pairs(p, descending=True)
-        pos = p.pos_small                        # positions are unchanged by the re-sort
-        top = pos < min(n, np.iinfo(pos.dtype).max)   # (n beyond the dtype: every row)
-        level = p.sum(np.where(top, p.score[order], 0.0)) / np.minimum(p.counts, n)
-        hits = p.sum((p.score >= p.mastery_line - EPS).view(np.int8).astype(np.int64))
+    level = np.empty(p.n_pairs)
+    hits = np.empty(p.n_pairs, np.int64)
+    line = p.mastery_line - EPS
+    for a, b, r0, r1 in blocks(p):               # a block of whole pairs at a time
+        sc, cnt = p.score[r0:r1], p.counts[a:b]
+        st = p.starts[a:b] - r0
+        codes, uniq = factorize_scores(sc)
+        nv, npairs = len(uniq), b - a
+        if npairs * nv <= 4 * len(sc) + TABLE_SLACK:
+            # few distinct scores: count each value per pair (one bincount, no sort);
+            # walking the values from the highest, take up to n of them
+            desc = np.argsort(-uniq, kind="stable")
+            rank = np.empty(nv, np.int64)
+            rank[desc] = np.arange(nv)
+            comb = np.repeat(np.arange(0, npairs * nv, nv, dtype=np.int64), cnt)
+            comb += rank[codes]
+            table = np.bincount(comb, minlength=npairs * nv).reshape(npairs, nv)
+            above = np.cumsum(table, axis=1)
+            above -= table                       # scores ranked above each value
+            take = np.clip(n - above, 0, table)
+            level[a:b] = (take * uniq[desc]).sum(axis=1)
+            hits[a:b] = table[:, uniq[desc] >= line].sum(axis=1)
+        else:                                    # many distinct scores: sort the block
+            pair = np.repeat(np.arange(npairs), cnt)
+            order = np.lexsort((-sc, pair))
+            pos = np.arange(len(sc)) - np.repeat(st, cnt)
+            level[a:b] = np.add.reduceat(np.where(pos < n, sc[order], 0.0), st)
+            hits[a:b] = np.add.reduceat((sc >= line).astype(np.int64), st)
+    level /= np.minimum(p.counts, n)
     return {"mastery": level, "mastered": hits >= n,
             "mastered_date": nth_hit_date(p, n, hits=hits)}
 
