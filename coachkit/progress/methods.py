@@ -233,36 +233,25 @@ def _builtin(name, running=None):
 
 # ------------------------------------------------- row passes shared by the fits below
 
-def blocks(p: Pairs):
-    """Blocks of whole pairs, about ``CHUNK`` rows each: (first pair, end pair, first
-    row, end row). Work done a block at a time keeps every temporary small (an 80 MB
-    array per temporary at 10 million rows otherwise) and running sums short."""
+#: rows per block of the fits' passes (small: a dozen temporaries per block stay in cache)
+FIT_BLOCK = 1 << 16
+
+
+def blocks(p: Pairs, rows: int | None = None):
+    """Blocks of whole pairs, about ``rows`` rows each (default ``FIT_BLOCK``, at most
+    ``CHUNK``): (first pair, end pair, first row, end row). Work done a block at a time
+    keeps every temporary small (an 80 MB array per temporary at 10 million rows
+    otherwise) and running sums short."""
     n = len(p.score)
     if not p.n_pairs:
         return
-    step = prepare_module.CHUNK
+    step = max(1, min(rows or FIT_BLOCK, prepare_module.CHUNK))
     cuts = np.unique(np.searchsorted(p.starts, np.arange(0, n, step), side="left"))
     cuts = np.append(cuts[cuts < p.n_pairs], p.n_pairs)
     if cuts[0] != 0:
         cuts = np.r_[0, cuts]
     for a, b in zip(cuts[:-1], cuts[1:]):
         yield int(a), int(b), int(p.starts[a]), int(p.starts[b]) if b < p.n_pairs else n
-
-
-def pair_sums2(p: Pairs, fill) -> tuple[np.ndarray, np.ndarray]:
-    """Two per-pair sums in one pass over the rows, a block of whole pairs at a time:
-    ``fill(first row, end row, real, imag)`` writes the two row values of the block into
-    the two float views of a complex buffer, and one ``reduceat`` of the complex block
-    gives both sums (two sums for the price of about 1.2; no full-size row array)."""
-    out = np.empty(p.n_pairs, np.complex128)
-    buf = np.empty(min(len(p.score), 2 * prepare_module.CHUNK) or 1, np.complex128)
-    for a, b, r0, r1 in blocks(p):
-        if r1 - r0 > len(buf):
-            buf = np.empty(r1 - r0, np.complex128)
-        z = buf[: r1 - r0]
-        fill(r0, r1, z.real, z.imag)
-        out[a:b] = np.add.reduceat(z, p.starts[a:b] - r0)
-    return out.real.copy(), out.imag.copy()
 
 
 def log_tables(kmax: int):
@@ -401,7 +390,7 @@ def n_times(p: Pairs, n: int = 3):
     level = np.empty(p.n_pairs)
     hits = np.empty(p.n_pairs, np.int64)
     line = p.mastery_line - EPS
-    for a, b, r0, r1 in blocks(p):               # a block of whole pairs at a time
+    for a, b, r0, r1 in blocks(p, prepare_module.CHUNK):   # whole pairs a block at a time
         sc, cnt = p.score[r0:r1], p.counts[a:b]
         st = p.starts[a:b] - r0
         codes, uniq = factorize_scores(sc)
@@ -431,20 +420,34 @@ def n_times(p: Pairs, n: int = 3):
             "mastered_date": nth_hit_date(p, n, hits=hits)}
 
 
+def _power_block(blk: "_Block", z, lt, clt, clt2):
+    """log a, b of each pair of a block (sums over t from tables, Σ log s and
+    Σ log t·log s in one complex reduceat)."""
+    np.log(blk.score, out=z.real)
+    np.multiply(lt[blk.pos], z.real, out=z.imag)
+    t = np.add.reduceat(z, blk.starts)
+    c = blk.counts - 1
+    return power_from_sums(blk.counts.astype(float), clt[c], clt2[c], t.real, t.imag)
+
+
+def _by_blocks(p: Pairs, work, n_out: int):
+    """Run ``work(block, complex buffer, log tables) -> tuple of per-pair arrays`` on
+    every block of whole pairs; the results put together (``n_out`` arrays)."""
+    out = [np.empty(p.n_pairs) for _ in range(n_out)]
+    tables = log_tables(int(p.counts.max()) if p.n_pairs else 1)
+    buf = np.empty(2 * FIT_BLOCK, np.complex128)
+    for a, b, r0, r1 in blocks(p):
+        if r1 - r0 > len(buf):
+            buf = np.empty(r1 - r0, np.complex128)
+        for o, v in zip(out, work(_Block(p, a, b, r0, r1), buf[: r1 - r0], *tables)):
+            o[a:b] = v
+    return out
+
+
 def _power_fit(p: Pairs):
-    """Least squares of log s = log a + b·log t, t = 1..k, per pair (closed form): the
-    sums over t from tables, Σ log s and Σ log t·log s in one pass."""
+    """Least squares of log s = log a + b·log t, t = 1..k, per pair (closed form)."""
     check_positive(p)
-    lt, clt, clt2 = log_tables(int(p.counts.max()))
-    pos = p.pos_small
-
-    def fill(r0, r1, re, im):
-        np.log(p.score[r0:r1], out=re)
-        np.multiply(lt[pos[r0:r1]], re, out=im)
-
-    sy, sxy = pair_sums2(p, fill)
-    k = p.counts.astype(float)
-    return power_from_sums(k, clt[p.counts - 1], clt2[p.counts - 1], sy, sxy)
+    return _by_blocks(p, _power_block, 2)
 
 
 def _running_flags(p: Pairs, level_of_block):
@@ -589,44 +592,41 @@ def _best_fit_running(p: Pairs):
     return _running_flags(p, _best_fit_running_block)
 
 
+def _best_fit_block(blk: "_Block", z, lt, clt, clt2):
+    """Per pair of a block: level and chosen fit (0 mean, 1 linear, 2 power law)."""
+    k = blk.counts.astype(float)
+    s = blk.score
+    z.real, z.imag = s, s * s
+    t = np.add.reduceat(z, blk.starts)
+    ss, sss = t.real.copy(), t.imag.copy()
+    m = ss / k
+    short = blk.counts < 3
+    m[short] = short_mean(s, blk.starts[short], blk.counts[short])
+    loga, b = _power_block(blk, z, lt, clt, clt2)
+    np.multiply(blk.pos + 1.0, s, out=z.real)
+    pred = np.repeat(b, blk.counts) * lt[blk.pos]
+    pred += np.repeat(loga, blk.counts)
+    np.exp(pred, out=pred)
+    np.subtract(s, pred, out=z.imag)
+    z.imag *= z.imag
+    t = np.add.reduceat(z, blk.starts)
+    sts, sse_pow = t.real, t.imag
+    st, stt = k * (k + 1) / 2, k * (k + 1) * (2 * k + 1) / 6
+    c, d, kxy = linear_from_sums(k, st, stt, ss, sts)
+    sse_mean, sse_lin = _mean_lin_sse(k, ss, sss, kxy, d)
+    which = np.where(short, 0, _choose(sse_mean, sse_lin, sse_pow))
+    vals = np.stack([m, c + d * k, np.exp(loga + b * np.log(k))])
+    level = np.clip(vals[which, np.arange(len(k))], *blk.scale)
+    return level, which
+
+
 @_builtin("best_fit", running=_best_fit_running)
 def best_fit(p: Pairs):
     """As Empower does after Marzano: fit the mean, a linear trend s = c + d·t and the
     power law s = a·t^b; keep the fit with the least squared error Σ(s_t − fit_t)² (ties
     go to the simpler fit: mean, then linear) and report its value at t = k, clipped to
     the scale. Fewer than 3 scores: the mean. Adds a column ``fit``."""
-    k = p.counts.astype(float)
-    pos = p.pos_small
-
-    def fill_s(r0, r1, re, im):
-        re[:] = p.score[r0:r1]
-        np.multiply(re, re, out=im)
-
-    ss, sss = pair_sums2(p, fill_s)
-    m = ss / k
-    m[p.counts < 3] = short_mean(p.score, p.starts[p.counts < 3], p.counts[p.counts < 3])
-    loga, b = _power_fit(p)
-    lt = log_tables(int(p.counts.max()))[0]
-    starts = p.starts
-
-    def fill_t(r0, r1, re, im):
-        a = np.searchsorted(starts, r0)
-        e = np.searchsorted(starts, r1)
-        cnt = p.counts[a:e]
-        sc = p.score[r0:r1]
-        np.multiply(pos[r0:r1] + 1.0, sc, out=re)
-        np.multiply(np.repeat(b[a:e], cnt), lt[pos[r0:r1]], out=im)
-        im += np.repeat(loga[a:e], cnt)
-        np.exp(im, out=im)
-        np.subtract(sc, im, out=im)
-        im *= im
-
-    sts, sse_pow = pair_sums2(p, fill_t)
-    st, stt = k * (k + 1) / 2, k * (k + 1) * (2 * k + 1) / 6
-    c, d, kxy = linear_from_sums(k, st, stt, ss, sts)
-    sse_mean, sse_lin = _mean_lin_sse(k, ss, sss, kxy, d)
-    which = np.where(p.counts >= 3, _choose(sse_mean, sse_lin, sse_pow), 0)
-    vals = np.stack([m, c + d * k, np.exp(loga + b * np.log(k))])
-    level = np.clip(vals[which, np.arange(p.n_pairs)], *p.scale)
-    fit = pd.Categorical.from_codes(which, categories=list(FITS))
+    check_positive(p)
+    level, which = _by_blocks(p, _best_fit_block, 2)
+    fit = pd.Categorical.from_codes(which.astype(np.int8), categories=list(FITS))
     return {"mastery": level, "fit": fit}
