@@ -393,6 +393,15 @@ def _part_loglik(part, prm):
     return loglik(part.seqs, prm)
 
 
+def _client():
+    """The distributed client in use, if any."""
+    try:
+        from distributed import default_client
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
 def fit_dask(evidence, mastery_line: float = MASTERY_LINE, kinds=COUNTED, *,
              scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100, tol: float = 1e-3,
              init: dict | None = None, max_guess: float = 0.45,
@@ -409,10 +418,24 @@ def fit_dask(evidence, mastery_line: float = MASTERY_LINE, kinds=COUNTED, *,
     pkey = partition_key(evidence)
     if pkey != "student_id" and pkey not in CONTAINS["student_id"]:
         evidence = partition_by_student(evidence)
-    parts = [dask.delayed(_part_prepare)(d, mastery_line, kinds, scale)
-             for d in evidence.to_delayed()]
-    parts = list(dask.persist(*parts))
-    info = dask.compute(*[dask.delayed(_part_info)(p) for p in parts])
+    client = _client()
+    if client is not None:
+        # a distributed cluster: each partition's sequences stay on its worker as a
+        # future; every iteration submits one small task per partition (no graph to build)
+        parts = client.compute([dask.delayed(_part_prepare)(d, mastery_line, kinds, scale)
+                                for d in evidence.to_delayed()])
+
+        def run_all(func, *per_part):
+            return client.gather([client.submit(func, part, *args, pure=False)
+                                  for part, *args in zip(parts, *per_part)])
+    else:
+        parts = list(dask.persist(*[dask.delayed(_part_prepare)(d, mastery_line, kinds, scale)
+                                    for d in evidence.to_delayed()]))
+
+        def run_all(func, *per_part):
+            return dask.compute(*[dask.delayed(func)(part, *args)
+                                  for part, *args in zip(parts, *per_part)])
+    info = run_all(_part_info)
     keep = [(p, i) for p, i in zip(parts, info) if i is not None]
     cols = ["target_id", *PARAMS, "n_students", "n_evidence", "log_likelihood",
             "iterations", "converged"]
@@ -439,17 +462,15 @@ def fit_dask(evidence, mastery_line: float = MASTERY_LINE, kinds=COUNTED, *,
     parts = [p for p, _ in keep]
 
     def estep(prm, active):
-        got = dask.compute(*[dask.delayed(_part_counts)(
-            part, {k: v[ix] for k, v in prm.items()}, active[ix])
-            for part, ix in zip(parts, idx)])
+        got = run_all(_part_counts, [{k: v[ix] for k, v in prm.items()} for ix in idx],
+                      [active[ix] for ix in idx])
         total = np.zeros((len(COUNTS), len(labels)))
         for c, ix in zip(got, idx):
             total[:, ix] += c
         return total
 
     prm, iters, converged = run_em(estep, prm, active, bounds, max_iter, tol)
-    lls = dask.compute(*[dask.delayed(_part_loglik)(part, {k: v[ix] for k, v in prm.items()})
-                         for part, ix in zip(parts, idx)])
+    lls = run_all(_part_loglik, [{k: v[ix] for k, v in prm.items()} for ix in idx])
     ll = np.zeros(len(labels))
     for v, ix in zip(lls, idx):
         ll[ix] += v
