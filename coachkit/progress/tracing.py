@@ -66,26 +66,47 @@ class Sequences:
         keep = keep_target[self.target]
         rows = np.repeat(keep, self.length)
         out = object.__new__(Sequences)
-        out._layout(self.obs[rows], self.weight[keep], self.length[keep], self.target[keep])
+        out._layout(self.obs[self.seq_major][rows], self.weight[keep], self.length[keep],
+                    self.target[keep])
         return out
 
     def _layout(self, obs, weight, length, target):
-        self.obs, self.weight, self.length, self.target = obs, weight, length, target
-        self.cstart = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+        """Rows are stored position-major: position t of every sequence that long, then
+        t + 1, …; as sequences are longest first, the rows at position t are the slice
+        ``off[t] : off[t] + active[t]``, so every step of the passes reads and writes
+        contiguous slices (no gathers). ``obs`` comes sequence by sequence."""
+        self.weight, self.length, self.target = weight, length, target
+        nseq = len(length)
         total = int(length.sum())
-        self.row_target = np.repeat(self.target, length)
-        self.row_weight = np.repeat(self.weight, length)
-        self.is_first = np.zeros(total, dtype=bool)
-        self.is_first[self.cstart] = True
-        self.is_last = np.zeros(total, dtype=bool)
-        self.is_last[self.cstart + length - 1] = True
-        maxlen = int(length.max()) if len(length) else 0
+        maxlen = int(length.max()) if nseq else 0
         # active[t]: sequences longer than t (a prefix, as they are longest first)
         self.active = np.searchsorted(-length, -np.arange(maxlen), side="left")
+        self.off = np.zeros(maxlen + 1, np.int64)
+        np.cumsum(self.active, out=self.off[1:])
         self.maxlen = maxlen
+        cstart = np.zeros(nseq, np.int64)
+        np.cumsum(length[:-1], out=cstart[1:])
+        seq = np.repeat(np.arange(nseq), length)
+        pos = np.arange(total) - np.repeat(cstart, length)
+        # seq_major[j]: the stored row of the j-th row in sequence order
+        self.seq_major = self.off[pos] + seq
+        self.obs = np.empty(total, dtype=bool)
+        self.obs[self.seq_major] = obs
+        self.row_target = np.empty(total, np.int64)
+        self.row_target[self.seq_major] = np.repeat(self.target, length)
+        self.row_weight = np.empty(total)
+        self.row_weight[self.seq_major] = np.repeat(self.weight, length)
+        self.is_first = np.zeros(total, dtype=bool)
+        self.is_first[: self.active[0] if maxlen else 0] = True
 
-    def rows(self, t: int) -> np.ndarray:
-        return self.cstart[: self.active[t]] + t
+    def at(self, t: int, k: int | None = None) -> slice:
+        """The stored rows at position t of the first ``k`` sequences (default: all that
+        long)."""
+        a = int(self.off[t])
+        return slice(a, a + int(self.active[t] if k is None else k))
+
+    def row_of(self, seq: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        return self.off[pos] + seq
 
 
 def _forward(s: Sequences, prm: dict):
@@ -100,19 +121,20 @@ def _forward(s: Sequences, prm: dict):
     logc = np.empty(len(s.obs))
     pred1 = prm["prior"][s.target]
     pred0 = (1 - prm["prior"])[s.target]
+    slip, guess, learn_all = prm["slip"][s.target], prm["guess"][s.target], prm["learn"][s.target]
     for t in range(s.maxlen):
-        r = s.rows(t)
-        k = len(r)
-        tg = s.target[:k]
+        r = s.at(t)
+        k = r.stop - r.start
         o = s.obs[r]
-        l1 = np.where(o, 1 - prm["slip"][tg], prm["slip"][tg])
-        l0 = np.where(o, prm["guess"][tg], 1 - prm["guess"][tg])
+        sl, gu = slip[:k], guess[:k]
+        l1 = np.where(o, 1 - sl, sl)
+        l0 = np.where(o, gu, 1 - gu)
         n1 = pred1[:k] * l1
         n0 = pred0[:k] * l0
         den = n0 + n1
         p1, p0 = n1 / den, n0 / den
         post[r], post0[r], logc[r] = p1, p0, np.log(den)
-        learn = prm["learn"][tg]
+        learn = learn_all[:k]
         pred1 = p1 + p0 * learn
         pred0 = p0 * (1 - learn)
     return post, logc, post0
@@ -161,13 +183,14 @@ def expected_counts(s: Sequences, prm: dict, active: np.ndarray | None = None) -
     b0, b1 = np.ones(n), np.ones(n)
     xi01 = np.zeros(n)                           # expected unknown -> known after row t
     from0 = np.zeros(n)                          # P(unknown at t) for rows with a next row
+    learn_all, guess_all, slip_all = (prm[k][s.target] for k in ("learn", "guess", "slip"))
     for t in range(s.maxlen - 2, -1, -1):
-        r = s.rows(t + 1) - 1                    # rows at t whose sequence goes on
-        tg = s.target[: len(r)]
-        o = s.obs[r + 1]
-        T, G, S = prm["learn"][tg], prm["guess"][tg], prm["slip"][tg]
-        e1 = np.where(o, 1 - S, S) * b1[r + 1]
-        e0 = np.where(o, G, 1 - G) * b0[r + 1]
+        k = int(s.active[t + 1])
+        r, nx = s.at(t, k), s.at(t + 1)          # rows at t whose sequence goes on, next
+        o = s.obs[nx]
+        T, G, S = learn_all[:k], guess_all[:k], slip_all[:k]
+        e1 = np.where(o, 1 - S, S) * b1[nx]
+        e0 = np.where(o, G, 1 - G) * b0[nx]
         nb0 = (1 - T) * e0 + T * e1
         nb1 = e1
         z = nb0 + nb1
@@ -274,11 +297,11 @@ def p_mastered(p: Pairs, prm: dict, seqs: Sequences | None = None, *, rows: bool
     post, _, post0 = _forward(s, prm)
     learn = prm["learn"][s.row_target]
     after = post + post0 * learn
-    last = s.cstart + s.length - 1
+    last = s.row_of(np.arange(len(s.length)), s.length - 1)
     final = after[last][s.pair_seq]
     if not rows:
         return final
-    return final, after[s.cstart[s.pair_seq][p.pair] + p.pos]
+    return final, after[s.row_of(s.pair_seq[p.pair], p.pos)]
 
 
 def _params_from_table(p: Pairs, table: pd.DataFrame) -> dict:
