@@ -492,3 +492,15 @@ def test_row_shortcuts_match_plain_formulas(df, line, weight):
     coef = np.power(1.0 - weight, np.arange(p.counts.max(), dtype=float))[p.from_end]
     coef *= np.where(p.pos == 0, 1.0, weight)
     np.testing.assert_array_equal(decaying_average(p, weight), p.sum(coef * p.score))
+
+
+@FAST
+@given(timed_evidence(), st.sampled_from([None, ["summative", "retake"], ["formative"]]))
+def test_categorical_kind_counts_the_same_rows_as_text_kind(df, kinds):
+    """Counted kinds are looked up by category code when ``kind`` is categorical (an
+    empty kind is never counted); the table equals the one from text kinds."""
+    if len(df):
+        df.loc[df.index[::5], "kind"] = None
+    text = P.mastery(df, "mean", kinds=kinds)
+    cat = P.mastery(df.astype({"kind": "category"}), "mean", kinds=kinds)
+    pd.testing.assert_frame_equal(cat, text, check_exact=True)

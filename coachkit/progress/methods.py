@@ -492,14 +492,19 @@ class _Block:
 
 def _power_running_block(blk: _Block):
     lt, clt, clt2 = log_tables(int(blk.counts.max()))
-    z = np.empty(len(blk.score), np.complex128)
-    np.log(blk.score, out=z.real)
-    z.imag = lt[blk.pos] * z.real
+    s, pos = blk.score, blk.pos
+    z = np.empty(len(s), np.complex128)
+    np.log(s, out=z.real)
+    np.multiply(lt[pos], z.real, out=z.imag)
     c = blk.running(z)
-    loga, b = power_from_sums(blk.k, clt[blk.pos], clt2[blk.pos], c.real, c.imag)
-    val = np.clip(np.exp(loga + b * lt[blk.pos]), *blk.scale)
-    run_s = blk.running(blk.score)
-    return np.where(blk.pos >= 2, val, blk.running_mean(run_s))
+    out = s.copy()                               # one score: itself
+    one = np.flatnonzero(pos == 1)               # two: their mean
+    out[one] = (s[one - 1] + s[one]) / 2
+    rows = np.flatnonzero(pos >= 2)
+    pr = pos[rows]
+    loga, b = power_from_sums(blk.k[rows], clt[pr], clt2[pr], c.real[rows], c.imag[rows])
+    out[rows] = np.clip(np.exp(loga + b * lt[pr]), *blk.scale)
+    return out
 
 
 def _power_law_running(p: Pairs):

@@ -400,7 +400,12 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
     pair_keys = key_sorted[all_starts]
     del key_sorted
     if kinds is not None:
-        keep = np.asarray(evidence["kind"].isin(kinds).to_numpy(), dtype=bool)[order]
+        kind = evidence["kind"]
+        if isinstance(kind.dtype, pd.CategoricalDtype):   # a lookup by category code
+            lut = np.append(np.asarray(kind.cat.categories.isin(kinds), dtype=bool), False)
+            keep = lut[kind.cat.codes.to_numpy()[order]]  # code -1 (empty): not counted
+        else:
+            keep = np.asarray(kind.isin(kinds).to_numpy(), dtype=bool)[order]
         # counted rows per pair: a sum over the pairs' runs, not a second key array
         kept = (np.add.reduceat(keep.view(np.int8), all_starts, dtype=np.int64)
                 if len(keep) else np.zeros(0, np.int64))
