@@ -233,6 +233,7 @@ def pybkt_check(ev, truth, ours):
     print(f"pyBKT on {len(sub):,} rows ({len(few)} targets): {tp:.2f} s; coachkit {to:.2f} s; "
           f"ratio {tp / to:.1f}x")
     print(m.params())
+    return True
 
 
 def main(argv=None):

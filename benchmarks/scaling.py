@@ -4,6 +4,10 @@
     .venv/bin/python benchmarks/scaling.py                    # 1 5 10 30 million rows
     .venv/bin/python benchmarks/scaling.py --sizes 1 5 --engines pandas
 
+Knowledge tracing (``--kt-sizes``, with the dask engine): the EM fit on all the
+evidence, pandas in this process against Dask (the E-step per partition on the workers,
+the expected counts summed on the client), with the largest parameter difference.
+
 Data: generated with numpy (seeded) in blocks of whole students, ~180 rows per student as
 in the sample district (40 targets of the student's grade, 1 + Poisson(3.5) scores per
 target, dates over a school year, rows in date order inside a block), 25 students per
@@ -212,6 +216,35 @@ def run_dask(n_students: int, timings: dict, client):
     return rows, len(g)
 
 
+def run_kt(sizes, client, npartitions_per_million: int = 1):
+    """Knowledge tracing fitted on all the evidence: pandas (this process) against Dask
+    (EM with the E-step per partition, counts summed on the client), same table."""
+    import dask.dataframe as dd
+    from distributed import wait
+    print("\n== knowledge tracing fit (EM): pandas vs Dask (E-step per partition)", flush=True)
+    print(f"{'rows':>8}{'partitions':>12}{'pandas s':>10}{'dask s':>9}{'dask/pandas':>13}"
+          f"{'iterations':>12}{'max |diff|':>12}")
+    for size in sizes:
+        n_students = max(ROOM, int(round(size * 1e6 / ROWS_PER_STUDENT)))
+        nblocks = -(-n_students // STUDENTS_PER_BLOCK)
+        ev = pd.concat([make_block(i, n_students) for i in range(nblocks)], ignore_index=True)
+        t = time.perf_counter()
+        want = P.fit_knowledge_tracing(ev)
+        tp = time.perf_counter() - t
+        nparts = max(2, int(round(size * npartitions_per_million)))
+        dev = ckd.partition_by_student(dd.from_pandas(ev, npartitions=nparts, sort=False),
+                                       npartitions=nparts).persist()
+        wait(dev)
+        t = time.perf_counter()
+        got = P.fit_knowledge_tracing(dev)
+        td = time.perf_counter() - t
+        cols = ["prior", "learn", "guess", "slip", "log_likelihood"]
+        diff = float(np.abs(got[cols].to_numpy() - want[cols].to_numpy()).max())
+        print(f"{len(ev) / 1e6:7.2f}M{nparts:>12}{tp:>10.2f}{td:>9.2f}{td / tp:>12.2f}x"
+              f"{int(want['iterations'].max()):>12}{diff:>12.1e}", flush=True)
+        del ev, dev
+
+
 def slope(x, y) -> float:
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
     return float(np.polyfit(lx, ly, 1)[0])
@@ -223,6 +256,9 @@ def main(argv=None):
                     help="evidence rows, in millions")
     ap.add_argument("--engines", nargs="+", default=["pandas", "dask"],
                     choices=["pandas", "dask"])
+    ap.add_argument("--kt-sizes", type=float, nargs="*", default=[1, 5],
+                    help="evidence rows (millions) for the knowledge-tracing fit line, "
+                         "pandas against Dask (needs the dask engine); none to skip")
     args = ap.parse_args(argv)
     mem = PeakMemory()
     results = {}
@@ -256,6 +292,8 @@ def main(argv=None):
                   f"  ({ngroups:,} students grouped)\n      {steps}", flush=True)
             gc.collect()
         if engine == "dask":
+            if args.kt_sizes:
+                run_kt(args.kt_sizes, client)
             client.close()
             cluster.close()
     mem.stop()

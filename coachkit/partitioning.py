@@ -252,7 +252,7 @@ def _conform(out: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
 _DASK_STRING = pd.StringDtype("pyarrow", na_value=pd.NA)
 
 
-def _as_pandas_strings(df: pd.DataFrame) -> pd.DataFrame:
+def as_pandas_strings(df: pd.DataFrame) -> pd.DataFrame:
     """Dask stores text as ``string[pyarrow]`` (missing = pd.NA) where pandas 3 uses
     ``str`` (missing = NaN); give the pandas code the dtypes it gets from pandas, so it
     behaves, and answers, exactly as it does there."""
@@ -267,9 +267,9 @@ def _as_pandas_strings(df: pd.DataFrame) -> pd.DataFrame:
 
 def _run_part(part, *secondary, analysis, sig_args, frame_names, index_col, index_name, out_meta):
     pos = part.index.to_numpy()
-    inputs = [(_as_pandas_strings(part.reset_index(drop=True)), pos)]
+    inputs = [(as_pandas_strings(part.reset_index(drop=True)), pos)]
     for s in secondary:
-        inputs.append((_as_pandas_strings(s.reset_index(drop=True)), s.index.to_numpy()))
+        inputs.append((as_pandas_strings(s.reset_index(drop=True)), s.index.to_numpy()))
     bound = dict(sig_args)
     for name, (df, _) in zip(frame_names, inputs):
         bound[name] = df
@@ -336,9 +336,9 @@ def _infer_meta(func, sig_args, frame, data, sec_names, secs) -> pd.DataFrame:
     rejects the stand-in, on the empty input."""
     def run(which):
         args = dict(sig_args)
-        args[frame] = _as_pandas_strings(getattr(data, which).reset_index(drop=True))
+        args[frame] = as_pandas_strings(getattr(data, which).reset_index(drop=True))
         for n, s in zip(sec_names, secs):
-            args[n] = _as_pandas_strings(getattr(s, which).reset_index(drop=True))
+            args[n] = as_pandas_strings(getattr(s, which).reset_index(drop=True))
         return func(**args)
     try:
         return run("_meta_nonempty").iloc[:0]
@@ -419,9 +419,9 @@ def run_partitioned(func: Callable, bound: dict, *, frame: str, key, aligned=(),
     if pkey is None:
         def runner(part, *sec, **kw):
             bound2 = dict(sig_args)
-            bound2[frame] = _as_pandas_strings(part.reset_index(drop=True))
+            bound2[frame] = as_pandas_strings(part.reset_index(drop=True))
             for n, s in zip(sec_names, sec):
-                bound2[n] = _as_pandas_strings(s.reset_index(drop=True))
+                bound2[n] = as_pandas_strings(s.reset_index(drop=True))
             out = func(**bound2).reset_index(drop=True)
             out.index = pd.Index(np.zeros(len(out), np.int64), name=index_name)
             return _conform(out, meta)
@@ -507,5 +507,5 @@ class _call_with:
         return self.func(**arguments)
 
 
-__all__ = ["is_dask", "partition_by_student", "partition_by_classroom", "partition_key",
+__all__ = ["is_dask", "partition_by_student", "partition_by_classroom", "partition_key", "as_pandas_strings",
            "known_categories", "merge", "dask_aware", "run_partitioned", "collect"]

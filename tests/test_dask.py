@@ -89,13 +89,60 @@ def test_mastery_kinds_and_mastery_line(ds, pev):
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
-def test_knowledge_tracing_needs_fitted_params(ds, pev):
-    with pytest.raises(ValueError, match="fit_knowledge_tracing"):
-        ckd.mastery(pev, method="knowledge_tracing")
+def test_knowledge_tracing_with_fitted_params(ds, pev):
     prm = P.fit_knowledge_tracing(ds.evidence)
     want = P.mastery(ds.evidence, method="knowledge_tracing", params=prm)
     got = ckd.mastery(pev, method="knowledge_tracing", params=prm, compute=True)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_knowledge_tracing_fits_on_the_cluster_equal_to_pandas(ds, pev, client):
+    """EM on Dask: the E-step per partition, expected counts summed on the client, the
+    M-step there; the parameters, likelihoods, iterations and the mastery table equal the
+    pandas fit to 1e-9."""
+    want = P.fit_knowledge_tracing(ds.evidence)
+    with distributed.get_task_stream(client) as ts:
+        got = P.fit_knowledge_tracing(pev)
+    estep = [t for t in ts.data if "_part_counts" in str(t["key"])]
+    assert len(estep) >= pev.npartitions * int(want["iterations"].max())   # per partition
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-9)
+    assert got["iterations"].tolist() == want["iterations"].tolist()
+    m_want = P.mastery(ds.evidence, method="knowledge_tracing")
+    m_got = ckd.mastery(pev, method="knowledge_tracing", compute=True)
+    pd.testing.assert_frame_equal(m_got, m_want, check_exact=False, rtol=1e-9, atol=1e-9)
+    assert m_got["mastered"].any() and (m_got["mastered"] == m_want["mastered"]).all()
+
+
+def test_knowledge_tracing_on_dask_text_ids_unpartitioned_and_options(ds, client):
+    ev = ds.evidence.astype({"student_id": "str", "target_id": "str"})
+    dev = dd.from_pandas(ev, npartitions=3, sort=False)        # not partitioned yet
+    opts = dict(mastery_line=2.5, kinds=["summative", "retake"], max_iter=4,
+                init={"learn": 0.3})
+    want = P.fit_knowledge_tracing(ev, **opts)
+    got = P.fit_knowledge_tracing(dev, **opts)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-9)
+    assert (got["iterations"] == 4).all() and not got["converged"].any()
+    kw = dict(mastery_line=2.5, kinds=["summative", "retake"], max_iter=4, mastery_threshold=0.9)
+    pd.testing.assert_frame_equal(
+        ckd.mastery(dev, method="knowledge_tracing", compute=True, **kw),
+        P.mastery(ev, method="knowledge_tracing", **kw), check_exact=False, rtol=1e-9,
+        atol=1e-9)
+
+
+def test_expected_counts_of_parts_add_up_to_the_whole(ds):
+    """The reason the E-step can run per partition: expected counts are sums over
+    sequences, so the counts of disjoint sets of students add up to the counts of all."""
+    from coachkit.progress.prepare import prepare
+    from coachkit.progress.tracing import Sequences, expected_counts, start_params
+    ev = ds.evidence
+    codes = ev["student_id"].cat.codes.to_numpy()
+    whole = prepare(ev).pairs
+    prm, _ = start_params(whole.n_targets)
+    total = expected_counts(Sequences(whole), prm)
+    parts = sum(expected_counts(Sequences(prepare(ev[codes % 3 == i]).pairs), prm)
+                for i in range(3))
+    np.testing.assert_allclose(parts, total, rtol=1e-10, atol=1e-9)
+    assert total[1].sum() > 0
 
 
 def test_custom_method_travels_to_the_workers(ds, pev):

@@ -347,6 +347,31 @@ def test_vectorized_matches_reference(df, method, weight, n):
 
 
 @FAST
+@given(evidence_tables(fractional=True), st.integers(1, 4),
+       st.booleans())
+def test_n_times_count_table_and_sorted_blocks_match_reference(df, n, table):
+    """n_times counts score values per pair (few distinct scores) or sorts each block
+    (many): both give the reference's mean of the n best scores and its n-th hit."""
+    import coachkit.progress.methods as M
+    with pytest.MonkeyPatch.context() as mp:
+        if not table:
+            mp.setattr(M, "TABLE_SLACK", -10**9)
+        mp.setattr(prep_chunk(), "CHUNK", 4)      # several blocks
+        m = P.mastery(df, "n_times", n=n)
+    ref = reference(df, "n_times", n=n)
+    got = {(s, t): v for s, t, v in zip(m["student_id"], m["target_id"], m["mastery"])}
+    assert got.keys() == ref.keys()
+    for key in ref:
+        assert got[key] == pytest.approx(ref[key], rel=1e-9, abs=1e-9), key
+    pd.testing.assert_frame_equal(m, P.mastery(df, "n_times", n=n), check_exact=True)
+
+
+def prep_chunk():
+    import coachkit.progress.prepare as prep_mod
+    return prep_mod
+
+
+@FAST
 @given(evidence_tables(fractional=True))
 def test_best_fit_matches_reference_sse(df):
     m = P.mastery(df, "best_fit")
@@ -467,3 +492,15 @@ def test_row_shortcuts_match_plain_formulas(df, line, weight):
     coef = np.power(1.0 - weight, np.arange(p.counts.max(), dtype=float))[p.from_end]
     coef *= np.where(p.pos == 0, 1.0, weight)
     np.testing.assert_array_equal(decaying_average(p, weight), p.sum(coef * p.score))
+
+
+@FAST
+@given(timed_evidence(), st.sampled_from([None, ["summative", "retake"], ["formative"]]))
+def test_categorical_kind_counts_the_same_rows_as_text_kind(df, kinds):
+    """Counted kinds are looked up by category code when ``kind`` is categorical (an
+    empty kind is never counted); the table equals the one from text kinds."""
+    if len(df):
+        df.loc[df.index[::5], "kind"] = None
+    text = P.mastery(df, "mean", kinds=kinds)
+    cat = P.mastery(df.astype({"kind": "category"}), "mean", kinds=kinds)
+    pd.testing.assert_frame_equal(cat, text, check_exact=True)

@@ -290,3 +290,52 @@ def test_consumers_agree_on_who_newly_mastered_what(district):
                 want = pace.get((str(sid), s), 0)
                 assert got.get(s, 0) == want, (r, c, sid, s)
     assert seen_new > 100                 # the check saw real mastery, not empty tables
+
+
+fractional = st.floats(1.0, 4.0, allow_nan=False).map(lambda v: float(np.float32(v)))
+
+
+@SETTINGS
+@given(tables(), st.sampled_from(["best_fit", "power_law"]), st.sampled_from([2.5, 3.0]),
+       st.booleans(), st.integers(2, 7))
+def test_vectorized_running_fits_equal_the_method_run_on_every_prefix(df, method, line,
+                                                                      frac, chunk):
+    """best_fit's and power_law's running forms (running sums a block of pairs at a time;
+    best_fit sums the power law's squared error only where the three fits disagree on
+    mastered) date mastery exactly as running the method itself on every prefix."""
+    import coachkit.progress.prepare as prep_mod
+    from coachkit.progress.methods import METHODS
+    if frac:
+        rng = np.random.default_rng(len(df))
+        df = df.assign(score=np.float32(rng.uniform(1, 4, len(df))).astype(float))
+    want = P.mastery(df, METHODS[method].func, mastery_line=line)   # no running form
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(prep_mod, "CHUNK", chunk)
+        got = P.mastery(df, method, mastery_line=line)
+    pd.testing.assert_series_equal(got["mastered_date"], want["mastered_date"])
+    pd.testing.assert_series_equal(got["mastery"], want["mastery"], check_exact=False,
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["best_fit", "power_law"])
+@pytest.mark.parametrize("frac", [False, True])
+def test_running_fits_on_many_random_sequences(method, frac):
+    """The same on 400 pairs of 1-14 scores, where the fits often disagree."""
+    import coachkit.progress.prepare as prep_mod
+    from coachkit.progress.methods import METHODS
+    rng = np.random.default_rng(7 + frac)
+    k = rng.integers(1, 15, 400)
+    pair = np.repeat(np.arange(400), k)
+    score = (rng.uniform(1, 4, len(pair)) if frac
+             else rng.choice([1.0, 2.0, 2.5, 3.0, 3.5, 4.0], len(pair)))
+    trend = (np.arange(len(pair)) - np.repeat(np.cumsum(k) - k, k)) * rng.uniform(-.3, .3, 400)[pair]
+    df = pd.DataFrame({"student_id": pair // 4, "target_id": pair % 4,
+                       "date": pd.Timestamp("2025-09-01")
+                       + pd.to_timedelta(rng.integers(0, 30, len(pair)), unit="D"),
+                       "score": np.float32(np.clip(score + trend, 1, 4)).astype(float)})
+    want = P.mastery(df, METHODS[method].func)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(prep_mod, "CHUNK", 97)
+        got = P.mastery(df, method)
+    assert want["mastered"].sum() > 20 and (~want["mastered"]).sum() > 20
+    pd.testing.assert_series_equal(got["mastered_date"], want["mastered_date"])

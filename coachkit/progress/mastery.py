@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..partitioning import dask_aware
+from ..partitioning import CONTAINS, dask_aware, partition_by_student, partition_key
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN, STAGES
 from .methods import EPS, METHODS, NAT, get_method, nth_hit_date, run_method
 from .prepare import COUNTED, Prepared, prepare
 from .since import mastered_since
+from .tracing import fit_knowledge_tracing
 
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=True)
 MASTERY_COLUMNS = ["student_id", "target_id", "mastery", "n_evidence", "last_date",
@@ -33,15 +34,23 @@ class _ShippedMethod:
 def ship_method(arguments: dict) -> dict:
     """``prepare`` hook of ``mastery`` on Dask: methods registered in this process (a
     notebook cell's ``@register_method``) do not exist in the workers' processes; send
-    them along. knowledge_tracing pools all students to fit, so on Dask it needs
-    ``params=``."""
+    them along. knowledge_tracing pools all students to fit: without ``params=`` it is
+    first fitted on the cluster (``fit_knowledge_tracing`` on Dask: the E-step per
+    partition, the expected counts summed here), on the evidence partitioned by student
+    once, and the mastery then runs per partition on that same partitioning."""
     m = arguments.get("method")
     if m == "knowledge_tracing" and arguments.get("params") is None:
-        raise ValueError(
-            "knowledge_tracing fits its parameters on ALL students' evidence at once, so it "
-            "cannot be fitted partition by partition; fit once and pass the table: "
-            "params=ck.progress.fit_knowledge_tracing(evidence_or_a_sample) (every other "
-            "method is per student and runs on Dask as is)")
+        ev = arguments["evidence"]
+        pkey = partition_key(ev)
+        if pkey != "student_id" and pkey not in CONTAINS["student_id"]:
+            ev = partition_by_student(ev).persist()    # read by the fit, then the mastery
+        fit = {k: arguments[k] for k in ("max_iter", "tol", "init", "max_guess", "max_slip")
+               if k in arguments}
+        table = fit_knowledge_tracing(ev, arguments.get("mastery_line", MASTERY_LINE),
+                                      arguments.get("kinds", COUNTED),
+                                      scale=arguments.get("scale", (SCALE_MIN, SCALE_MAX)),
+                                      **fit)
+        arguments = dict(arguments, evidence=ev, params=table)
     if isinstance(m, str) and m in METHODS and not METHODS[m].builtin:
         arguments = dict(arguments, method=_ShippedMethod(METHODS[m]))
     return arguments

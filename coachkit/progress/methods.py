@@ -227,8 +227,69 @@ def _sorted_within_pairs(p: Pairs, descending=True) -> np.ndarray:
 
 # --------------------------------------------------------------------------- built-ins
 
-def _builtin(name):
-    return register_method(name, replace=True, _builtin=True)
+def _builtin(name, running=None):
+    return register_method(name, replace=True, _builtin=True, running=running)
+
+
+# ------------------------------------------------- row passes shared by the fits below
+
+#: rows per block of the fits' passes (small: a dozen temporaries per block stay in cache)
+FIT_BLOCK = 1 << 16
+
+
+def blocks(p: Pairs, rows: int | None = None):
+    """Blocks of whole pairs, about ``rows`` rows each (default ``FIT_BLOCK``, at most
+    ``CHUNK``): (first pair, end pair, first row, end row). Work done a block at a time
+    keeps every temporary small (an 80 MB array per temporary at 10 million rows
+    otherwise) and running sums short."""
+    n = len(p.score)
+    if not p.n_pairs:
+        return
+    step = max(1, min(rows or FIT_BLOCK, prepare_module.CHUNK))
+    cuts = np.unique(np.searchsorted(p.starts, np.arange(0, n, step), side="left"))
+    cuts = np.append(cuts[cuts < p.n_pairs], p.n_pairs)
+    if cuts[0] != 0:
+        cuts = np.r_[0, cuts]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        yield int(a), int(b), int(p.starts[a]), int(p.starts[b]) if b < p.n_pairs else n
+
+
+def log_tables(kmax: int):
+    """log t for t = 1 .. kmax, and its running sums of log t and log² t (a pair of k
+    attempts has Σ log t = cum[k − 1]: sums over positions only need no row pass)."""
+    lt = np.log(np.arange(1, max(kmax, 1) + 1, dtype=float))
+    return lt, np.cumsum(lt), np.cumsum(lt * lt)
+
+
+def check_positive(p: Pairs):
+    if p.scale[0] > 0:                          # checked against the scale already
+        return
+    if (p.score <= 0).any():
+        raise ValueError("power_law needs positive scores (it fits log(score)); "
+                         f"found a minimum of {p.score.min():g}")
+
+
+def short_mean(score, starts, counts):
+    """Mean of pairs of one or two scores (as a sum over the pair would give it)."""
+    nxt = np.minimum(starts + 1, len(score) - 1)
+    return np.where(counts == 1, score[starts], (score[starts] + score[nxt]) / 2)
+
+
+def power_from_sums(k, sx, sxx, sy, sxy):
+    """log a and b of the least-squares fit log s = log a + b·log t from the sums."""
+    den = k * sxx - sx * sx
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = np.where(den > 0, (k * sxy - sx * sy) / np.where(den > 0, den, 1), 0.0)
+    return (sy - b * sx) / k, b
+
+
+def linear_from_sums(k, st, stt, ss, sts):
+    """c, d of the least-squares line s = c + d·t, and Sxy·k = k·Σts − Σt·Σs."""
+    kxy = k * sts - st * ss
+    den = k * stt - st * st
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.where(den > 0, kxy / np.where(den > 0, den, 1), 0.0)
+    return (ss - d * st) / k, d, kxy
 
 
 @_builtin("most_recent")
@@ -315,38 +376,143 @@ def weighted_average(p: Pairs, weight: float = 0.65):
     return np.where(k > 1, w * last + (1 - w) * earlier, last)
 
 
+#: n_times counts score values in a table (pairs x distinct values) when it has at most
+#: 4 cells per row plus this many; else it sorts the block (the tests set it negative)
+TABLE_SLACK = 1024
+
+
 @_builtin("n_times")
 def n_times(p: Pairs, n: int = 3):
     """Mastered once n scores reach the mastery line; the level is the average of the n
     best scores (of all scores when there are fewer than n)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a whole number >= 1; received {n!r}")
-    order = _sorted_within_pairs(p, descending=True)
-    pos = p.pos_small                            # positions are unchanged by the re-sort
-    top = pos < min(n, np.iinfo(pos.dtype).max)  # (n beyond the dtype: every row)
-    level = p.sum(np.where(top, p.score[order], 0.0)) / np.minimum(p.counts, n)
-    hits = p.sum((p.score >= p.mastery_line - EPS).view(np.int8).astype(np.int64))
+    level = np.empty(p.n_pairs)
+    hits = np.empty(p.n_pairs, np.int64)
+    line = p.mastery_line - EPS
+    for a, b, r0, r1 in blocks(p, prepare_module.CHUNK):   # whole pairs a block at a time
+        sc, cnt = p.score[r0:r1], p.counts[a:b]
+        st = p.starts[a:b] - r0
+        codes, uniq = factorize_scores(sc)
+        nv, npairs = len(uniq), b - a
+        if npairs * nv <= 4 * len(sc) + TABLE_SLACK:
+            # few distinct scores: count each value per pair (one bincount, no sort);
+            # walking the values from the highest, take up to n of them
+            desc = np.argsort(-uniq, kind="stable")
+            rank = np.empty(nv, np.int64)
+            rank[desc] = np.arange(nv)
+            comb = np.repeat(np.arange(0, npairs * nv, nv, dtype=np.int64), cnt)
+            comb += rank[codes]
+            table = np.bincount(comb, minlength=npairs * nv).reshape(npairs, nv)
+            above = np.cumsum(table, axis=1)
+            above -= table                       # scores ranked above each value
+            take = np.clip(n - above, 0, table)
+            level[a:b] = (take * uniq[desc]).sum(axis=1)
+            hits[a:b] = table[:, uniq[desc] >= line].sum(axis=1)
+        else:                                    # many distinct scores: sort the block
+            pair = np.repeat(np.arange(npairs), cnt)
+            order = np.lexsort((-sc, pair))
+            pos = np.arange(len(sc)) - np.repeat(st, cnt)
+            level[a:b] = np.add.reduceat(np.where(pos < n, sc[order], 0.0), st)
+            hits[a:b] = np.add.reduceat((sc >= line).astype(np.int64), st)
+    level /= np.minimum(p.counts, n)
     return {"mastery": level, "mastered": hits >= n,
             "mastered_date": nth_hit_date(p, n, hits=hits)}
 
 
+def _power_block(blk: "_Block", z, lt, clt, clt2):
+    """log a, b of each pair of a block (sums over t from tables, Σ log s and
+    Σ log t·log s in one complex reduceat)."""
+    np.log(blk.score, out=z.real)
+    np.multiply(lt[blk.pos], z.real, out=z.imag)
+    t = np.add.reduceat(z, blk.starts)
+    c = blk.counts - 1
+    return power_from_sums(blk.counts.astype(float), clt[c], clt2[c], t.real, t.imag)
+
+
+def _by_blocks(p: Pairs, work, n_out: int):
+    """Run ``work(block, complex buffer, log tables) -> tuple of per-pair arrays`` on
+    every block of whole pairs; the results put together (``n_out`` arrays)."""
+    out = [np.empty(p.n_pairs) for _ in range(n_out)]
+    tables = log_tables(int(p.counts.max()) if p.n_pairs else 1)
+    buf = np.empty(2 * FIT_BLOCK, np.complex128)
+    for a, b, r0, r1 in blocks(p):
+        if r1 - r0 > len(buf):
+            buf = np.empty(r1 - r0, np.complex128)
+        for o, v in zip(out, work(_Block(p, a, b, r0, r1), buf[: r1 - r0], *tables)):
+            o[a:b] = v
+    return out
+
+
 def _power_fit(p: Pairs):
     """Least squares of log s = log a + b·log t, t = 1..k, per pair (closed form)."""
-    if (p.score <= 0).any():
-        raise ValueError("power_law needs positive scores (it fits log(score)); "
-                         f"found a minimum of {p.score.min():g}")
-    x = np.log(p.pos + 1.0)
-    y = np.log(p.score)
-    k = p.counts.astype(float)
-    sx, sy, sxx, sxy = p.sum(x), p.sum(y), p.sum(x * x), p.sum(x * y)
-    den = k * sxx - sx * sx
-    with np.errstate(invalid="ignore", divide="ignore"):
-        b = np.where(den > 0, (k * sxy - sx * sy) / np.where(den > 0, den, 1), 0.0)
-    loga = (sy - b * sx) / k
-    return loga, b
+    check_positive(p)
+    return _by_blocks(p, _power_block, 2)
 
 
-@_builtin("power_law")
+def _running_flags(p: Pairs, level_of_block):
+    """Per row, the mastered flag on the pair's evidence through that row, computed a
+    block of whole pairs at a time by ``level_of_block(block)`` (levels per row)."""
+    out = np.empty(len(p.score), dtype=bool)
+    line = p.mastery_line - EPS
+    for a, b, r0, r1 in blocks(p):
+        blk = _Block(p, a, b, r0, r1)
+        out[r0:r1] = level_of_block(blk) >= line
+    return out
+
+
+class _Block:
+    """The rows of a block of whole pairs with running (within pair) sums at hand."""
+
+    def __init__(self, p: Pairs, a, b, r0, r1):
+        self.score = p.score[r0:r1]
+        self.starts = p.starts[a:b] - r0
+        self.counts = p.counts[a:b]
+        self.pos = p.pos_small[r0:r1]
+        self.date_rank = p.date_rank[r0:r1]
+        self.scale, self.line = p.scale, p.mastery_line
+        self.k = self.pos + 1.0                   # attempts through each row
+
+    def running(self, z):
+        """Sums within each pair through each row (block-local: short sums)."""
+        c = np.cumsum(z)
+        c -= np.repeat((c - z)[self.starts], self.counts)
+        return c
+
+    def running_mean(self, run_s):
+        return run_s / self.k
+
+    def day_end(self):
+        end = np.ones(len(self.score), dtype=bool)
+        if len(end) > 1:
+            np.not_equal(self.date_rank[1:], self.date_rank[:-1], out=end[:-1])
+        end[self.starts + self.counts - 1] = True
+        return end
+
+
+def _power_running_block(blk: _Block):
+    lt, clt, clt2 = log_tables(int(blk.counts.max()))
+    s, pos = blk.score, blk.pos
+    z = np.empty(len(s), np.complex128)
+    np.log(s, out=z.real)
+    np.multiply(lt[pos], z.real, out=z.imag)
+    c = blk.running(z)
+    out = s.copy()                               # one score: itself
+    one = np.flatnonzero(pos == 1)               # two: their mean
+    out[one] = (s[one - 1] + s[one]) / 2
+    rows = np.flatnonzero(pos >= 2)
+    pr = pos[rows]
+    loga, b = power_from_sums(blk.k[rows], clt[pr], clt2[pr], c.real[rows], c.imag[rows])
+    out[rows] = np.clip(np.exp(loga + b * lt[pr]), *blk.scale)
+    return out
+
+
+def _power_law_running(p: Pairs):
+    check_positive(p)
+    return _running_flags(p, _power_running_block)
+
+
+@_builtin("power_law", running=_power_law_running)
 def power_law(p: Pairs):
     """Marzano's trend: fit s = a·t^b over attempts t = 1..k by least squares of
     log s = log a + b·log t; the level is a·k^b clipped to the scale. Fewer than 3 scores:
@@ -354,38 +520,118 @@ def power_law(p: Pairs):
     loga, b = _power_fit(p)
     k = p.counts.astype(float)
     val = np.clip(np.exp(loga + b * np.log(k)), *p.scale)
-    return np.where(p.counts >= 3, val, mean(p))
+    short = p.counts < 3
+    val[short] = short_mean(p.score, p.starts[short], p.counts[short])
+    return val
 
 
 FITS = ("mean", "linear", "power_law")
 
 
-@_builtin("best_fit")
+def _choose(sse_mean, sse_lin, sse_pow):
+    """Index of the fit with the least squared error; within a relative 1e-9 of the
+    least, the simpler fit (mean, then linear)."""
+    sse = np.stack([sse_mean, sse_lin, sse_pow])
+    low = sse.min(axis=0)
+    tol = 1e-9 * (1.0 + low)
+    return np.argmax(sse <= low + tol, axis=0)
+
+
+def _mean_lin_sse(k, ss, sss, kxy, d):
+    """Squared errors of the mean and of the line from running sums: Σ(s − m)² =
+    Σs² − (Σs)²/k, and the line removes Sxy²/Sxx = d·Sxy of it; at or above 0."""
+    sse_mean = np.maximum(sss - ss * ss / k, 0.0)
+    return sse_mean, np.maximum(sse_mean - d * kxy / k, 0.0)
+
+
+def _best_fit_running_block(blk: _Block):
+    n = len(blk.score)
+    lt, clt, clt2 = log_tables(int(blk.counts.max()))
+    pos, k, s = blk.pos, blk.k, blk.score
+    z = np.empty(n, np.complex128)
+    z.real, z.imag = s, s * s
+    c = blk.running(z)
+    ss, sss = c.real.copy(), c.imag.copy()
+    m = ss / k
+    z.real = (pos + 1.0) * s
+    np.log(s, out=z.imag)
+    c = blk.running(z)
+    sts, sy = c.real.copy(), c.imag.copy()
+    z.real = lt[pos] * z.imag
+    sxy = blk.running(z.real.copy())
+    del z, c
+    st, stt = k * (k + 1) / 2, k * (k + 1) * (2 * k + 1) / 6
+    cc, d, kxy = linear_from_sums(k, st, stt, ss, sts)
+    loga, b = power_from_sums(k, clt[pos], clt2[pos], sy, sxy)
+    lo, hi = blk.scale
+    vals = np.stack([np.clip(m, lo, hi), np.clip(cc + d * k, lo, hi),
+                     np.clip(np.exp(loga + b * lt[pos]), lo, hi)])
+    line = blk.line - EPS
+    flags = vals >= line
+    out = vals[0].copy()                          # fewer than 3 scores: the mean
+    # where the three fits agree on mastered, the winner does not matter; elsewhere the
+    # power law's squared error is summed over the prefix (the line's and the mean's
+    # come from the running sums)
+    open_ = (pos >= 2) & ~((flags[0] == flags[1]) & (flags[1] == flags[2]))
+    open_ &= blk.day_end()
+    agree = (pos >= 2) & ~open_
+    out[agree] = vals[1][agree]                   # all three on the same side
+    rows = np.flatnonzero(open_)
+    if len(rows):
+        length = pos[rows].astype(np.int64) + 1
+        first = rows - pos[rows]
+        cstart = np.zeros(len(rows), np.int64)
+        np.cumsum(length[:-1], out=cstart[1:])
+        src = np.repeat(first - cstart, length) + np.arange(int(length.sum()))
+        owner = np.repeat(np.arange(len(rows)), length)
+        r = s[src] - np.exp(loga[rows][owner] + b[rows][owner] * lt[pos[src]])
+        sse_pow = np.add.reduceat(r * r, cstart)
+        sse_mean, sse_lin = _mean_lin_sse(k[rows], ss[rows], sss[rows], kxy[rows], d[rows])
+        which = _choose(sse_mean, sse_lin, sse_pow)
+        out[rows] = vals[which, rows]
+    return out
+
+
+def _best_fit_running(p: Pairs):
+    check_positive(p)
+    return _running_flags(p, _best_fit_running_block)
+
+
+def _best_fit_block(blk: "_Block", z, lt, clt, clt2):
+    """Per pair of a block: level and chosen fit (0 mean, 1 linear, 2 power law)."""
+    k = blk.counts.astype(float)
+    s = blk.score
+    z.real, z.imag = s, s * s
+    t = np.add.reduceat(z, blk.starts)
+    ss, sss = t.real.copy(), t.imag.copy()
+    m = ss / k
+    short = blk.counts < 3
+    m[short] = short_mean(s, blk.starts[short], blk.counts[short])
+    loga, b = _power_block(blk, z, lt, clt, clt2)
+    np.multiply(blk.pos + 1.0, s, out=z.real)
+    pred = np.repeat(b, blk.counts) * lt[blk.pos]
+    pred += np.repeat(loga, blk.counts)
+    np.exp(pred, out=pred)
+    np.subtract(s, pred, out=z.imag)
+    z.imag *= z.imag
+    t = np.add.reduceat(z, blk.starts)
+    sts, sse_pow = t.real, t.imag
+    st, stt = k * (k + 1) / 2, k * (k + 1) * (2 * k + 1) / 6
+    c, d, kxy = linear_from_sums(k, st, stt, ss, sts)
+    sse_mean, sse_lin = _mean_lin_sse(k, ss, sss, kxy, d)
+    which = np.where(short, 0, _choose(sse_mean, sse_lin, sse_pow))
+    vals = np.stack([m, c + d * k, np.exp(loga + b * np.log(k))])
+    level = np.clip(vals[which, np.arange(len(k))], *blk.scale)
+    return level, which
+
+
+@_builtin("best_fit", running=_best_fit_running)
 def best_fit(p: Pairs):
     """As Empower does after Marzano: fit the mean, a linear trend s = c + d·t and the
     power law s = a·t^b; keep the fit with the least squared error Σ(s_t − fit_t)² (ties
     go to the simpler fit: mean, then linear) and report its value at t = k, clipped to
     the scale. Fewer than 3 scores: the mean. Adds a column ``fit``."""
-    k = p.counts.astype(float)
-    t = p.pos + 1.0
-    m = mean(p)
-    r_mean = p.score - np.repeat(m, p.counts)
-    sse_mean = p.sum(r_mean * r_mean)
-    st, ss, stt, sts = p.sum(t), p.sum(p.score), p.sum(t * t), p.sum(t * p.score)
-    den = k * stt - st * st
-    d = np.where(den > 0, (k * sts - st * ss) / np.where(den > 0, den, 1), 0.0)
-    c = (ss - d * st) / k
-    r_lin = p.score - (np.repeat(c, p.counts) + np.repeat(d, p.counts) * t)
-    sse_lin = p.sum(r_lin * r_lin)
-    loga, b = _power_fit(p)
-    pred_pow = np.exp(np.repeat(loga, p.counts) + np.repeat(b, p.counts) * np.log(t))
-    r_pow = p.score - pred_pow
-    sse_pow = p.sum(r_pow * r_pow)
-    sse = np.stack([sse_mean, sse_lin, sse_pow])
-    tol = 1e-9 * (1.0 + sse.min(axis=0))
-    which = np.argmax(sse <= sse.min(axis=0) + tol, axis=0)   # first = simplest
-    which = np.where(p.counts >= 3, which, 0)
-    vals = np.stack([m, c + d * k, np.exp(loga + b * np.log(k))])
-    level = np.clip(vals[which, np.arange(p.n_pairs)], *p.scale)
-    fit = pd.Categorical.from_codes(which, categories=list(FITS))
+    check_positive(p)
+    level, which = _by_blocks(p, _best_fit_block, 2)
+    fit = pd.Categorical.from_codes(which.astype(np.int8), categories=list(FITS))
     return {"mastery": level, "fit": fit}

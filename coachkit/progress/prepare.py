@@ -352,7 +352,9 @@ def _order(scode, tcode, n_targets, rank, n_dates):
         k <<= row_bits
         k += np.arange(i, j, dtype=np.int64)
     key.sort()
-    order = key & ((1 << row_bits) - 1)
+    # row numbers fit 32 bits below 2^31 rows: half the memory of the order array
+    order = np.empty(n, np.int32 if row_bits <= 31 else np.int64)
+    np.bitwise_and(key, (1 << row_bits) - 1, out=order, casting="unsafe")
     key >>= row_bits
     drank_sorted = np.empty(n, dtype=dt)
     np.bitwise_and(key, (1 << date_bits) - 1, out=drank_sorted, casting="unsafe")
@@ -386,20 +388,29 @@ def prepare(evidence, *, mastery_line=3.0, kinds=None, scale=(SCALE_MIN, SCALE_M
     del scode, tcode
     all_starts = _run_starts(key_sorted)
     pair_keys = key_sorted[all_starts]
+    del key_sorted
     if kinds is not None:
-        keep = np.asarray(evidence["kind"].isin(kinds).to_numpy(), dtype=bool)[order]
-        order, drank_sorted, kept_key = order[keep], drank_sorted[keep], key_sorted[keep]
-        del key_sorted
-        starts = _run_starts(kept_key)
-        counted = np.searchsorted(pair_keys, kept_key[starts]).astype(np.int64)
-        del kept_key
+        kind = evidence["kind"]
+        if isinstance(kind.dtype, pd.CategoricalDtype):   # a lookup by category code
+            lut = np.append(np.asarray(kind.cat.categories.isin(kinds), dtype=bool), False)
+            keep = lut[kind.cat.codes.to_numpy()[order]]  # code -1 (empty): not counted
+        else:
+            keep = np.asarray(kind.isin(kinds).to_numpy(), dtype=bool)[order]
+        # counted rows per pair: a sum over the pairs' runs, not a second key array
+        kept = (np.add.reduceat(keep.view(np.int8), all_starts, dtype=np.int64)
+                if len(keep) else np.zeros(0, np.int64))
+        order, drank_sorted = order[keep], drank_sorted[keep]
+        del keep
+        counted = np.flatnonzero(kept).astype(np.int64)
+        counts = kept[counted]
+        starts = np.zeros(len(counts), np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
     else:
-        del key_sorted
         starts = all_starts
         counted = np.arange(len(all_starts), dtype=np.int64)
-    counts = np.empty(len(starts), np.int64)
-    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
-    counts[-1:] = len(order) - starts[-1:]
+        counts = np.empty(len(starts), np.int64)
+        np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+        counts[-1:] = len(order) - starts[-1:]
     sc = evidence["score"]
     src = sc.to_numpy(dtype=np.float32 if sc.dtype == np.float32 else np.float64)
     score = np.empty(len(order), np.float64)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..partitioning import is_dask
 from ..schema import MASTERY_LINE, SCALE_MAX, SCALE_MIN
 from .methods import EPS, register_method
 from .prepare import COUNTED, Pairs, prepare
@@ -31,7 +32,7 @@ PATTERN_MAX = 40
 LOW = 1e-3
 
 
-class _Seqs:
+class Sequences:
     """Distinct (target, pattern) sequences, longest first, in one flat array."""
 
     def __init__(self, p: Pairs):
@@ -60,34 +61,55 @@ class _Seqs:
         src = np.repeat(p.starts[rep] - cstart, length) + np.arange(int(length.sum()))
         self._layout(obs[src], weight[order], length, p.target[rep])
 
-    def subset(self, keep_target: np.ndarray) -> "_Seqs":
+    def subset(self, keep_target: np.ndarray) -> "Sequences":
         """The sequences of some targets only (to stop fitting converged targets)."""
         keep = keep_target[self.target]
         rows = np.repeat(keep, self.length)
-        out = object.__new__(_Seqs)
-        out._layout(self.obs[rows], self.weight[keep], self.length[keep], self.target[keep])
+        out = object.__new__(Sequences)
+        out._layout(self.obs[self.seq_major][rows], self.weight[keep], self.length[keep],
+                    self.target[keep])
         return out
 
     def _layout(self, obs, weight, length, target):
-        self.obs, self.weight, self.length, self.target = obs, weight, length, target
-        self.cstart = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+        """Rows are stored position-major: position t of every sequence that long, then
+        t + 1, …; as sequences are longest first, the rows at position t are the slice
+        ``off[t] : off[t] + active[t]``, so every step of the passes reads and writes
+        contiguous slices (no gathers). ``obs`` comes sequence by sequence."""
+        self.weight, self.length, self.target = weight, length, target
+        nseq = len(length)
         total = int(length.sum())
-        self.row_target = np.repeat(self.target, length)
-        self.row_weight = np.repeat(self.weight, length)
-        self.is_first = np.zeros(total, dtype=bool)
-        self.is_first[self.cstart] = True
-        self.is_last = np.zeros(total, dtype=bool)
-        self.is_last[self.cstart + length - 1] = True
-        maxlen = int(length.max()) if len(length) else 0
+        maxlen = int(length.max()) if nseq else 0
         # active[t]: sequences longer than t (a prefix, as they are longest first)
         self.active = np.searchsorted(-length, -np.arange(maxlen), side="left")
+        self.off = np.zeros(maxlen + 1, np.int64)
+        np.cumsum(self.active, out=self.off[1:])
         self.maxlen = maxlen
+        cstart = np.zeros(nseq, np.int64)
+        np.cumsum(length[:-1], out=cstart[1:])
+        seq = np.repeat(np.arange(nseq), length)
+        pos = np.arange(total) - np.repeat(cstart, length)
+        # seq_major[j]: the stored row of the j-th row in sequence order
+        self.seq_major = self.off[pos] + seq
+        self.obs = np.empty(total, dtype=bool)
+        self.obs[self.seq_major] = obs
+        self.row_target = np.empty(total, np.int64)
+        self.row_target[self.seq_major] = np.repeat(self.target, length)
+        self.row_weight = np.empty(total)
+        self.row_weight[self.seq_major] = np.repeat(self.weight, length)
+        self.is_first = np.zeros(total, dtype=bool)
+        self.is_first[: self.active[0] if maxlen else 0] = True
 
-    def rows(self, t: int) -> np.ndarray:
-        return self.cstart[: self.active[t]] + t
+    def at(self, t: int, k: int | None = None) -> slice:
+        """The stored rows at position t of the first ``k`` sequences (default: all that
+        long)."""
+        a = int(self.off[t])
+        return slice(a, a + int(self.active[t] if k is None else k))
+
+    def row_of(self, seq: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        return self.off[pos] + seq
 
 
-def _forward(s: _Seqs, prm: dict):
+def _forward(s: Sequences, prm: dict):
     """Filtered P(known | scores up to t) and P(unknown | …) per row, and the log of
     each row's factor P(o_t | o_1 … o_{t−1}) (the scaled forward pass: the two state
     probabilities are renormalised every step, so nothing underflows). The two states
@@ -99,25 +121,26 @@ def _forward(s: _Seqs, prm: dict):
     logc = np.empty(len(s.obs))
     pred1 = prm["prior"][s.target]
     pred0 = (1 - prm["prior"])[s.target]
+    slip, guess, learn_all = prm["slip"][s.target], prm["guess"][s.target], prm["learn"][s.target]
     for t in range(s.maxlen):
-        r = s.rows(t)
-        k = len(r)
-        tg = s.target[:k]
+        r = s.at(t)
+        k = r.stop - r.start
         o = s.obs[r]
-        l1 = np.where(o, 1 - prm["slip"][tg], prm["slip"][tg])
-        l0 = np.where(o, prm["guess"][tg], 1 - prm["guess"][tg])
+        sl, gu = slip[:k], guess[:k]
+        l1 = np.where(o, 1 - sl, sl)
+        l0 = np.where(o, gu, 1 - gu)
         n1 = pred1[:k] * l1
         n0 = pred0[:k] * l0
         den = n0 + n1
         p1, p0 = n1 / den, n0 / den
         post[r], post0[r], logc[r] = p1, p0, np.log(den)
-        learn = prm["learn"][tg]
+        learn = learn_all[:k]
         pred1 = p1 + p0 * learn
         pred0 = p0 * (1 - learn)
     return post, logc, post0
 
 
-def loglik(s: _Seqs, prm: dict) -> np.ndarray:
+def loglik(s: Sequences, prm: dict) -> np.ndarray:
     """Log-likelihood per target code of the sequences under ``prm``: the scaled forward
     pass, Σ_t log P(o_t | o_1 … o_{t−1}), each factor a probability in (0, 1], so no
     product underflows however long the sequence."""
@@ -128,25 +151,46 @@ def loglik(s: _Seqs, prm: dict) -> np.ndarray:
 def sequence_loglik(obs, *, prior: float, learn: float, guess: float, slip: float) -> float:
     """Log-likelihood of one correct/incorrect sequence under given parameters."""
     obs = np.asarray(obs, dtype=bool)
-    s = object.__new__(_Seqs)
+    s = object.__new__(Sequences)
     s._layout(obs, np.ones(1), np.array([len(obs)], dtype=np.int64), np.zeros(1, np.int64))
     prm = {k: np.array([float(v)]) for k, v in zip(PARAMS, (prior, learn, guess, slip))}
     return float(loglik(s, prm)[0])
 
 
-def _em_step(s: _Seqs, prm: dict, bounds: dict):
+#: rows of the M-step's sums, per target code: numerator and denominator of each
+#: parameter, then the log-likelihood (``expected_counts``)
+COUNTS = ("prior_num", "prior_den", "learn_num", "learn_den", "guess_num", "guess_den",
+          "slip_num", "slip_den", "loglik")
+
+
+def expected_counts(s: Sequences, prm: dict, active: np.ndarray | None = None) -> np.ndarray:
+    """The E-step: forward-backward over the sequences under ``prm``, summed per target
+    code into the M-step's numerators and denominators (array ``len(COUNTS) x targets``,
+    rows as in ``COUNTS``). Sums over disjoint sets of sequences add up: the counts of
+    all the evidence are the sum of the counts of its parts (one Dask partition each,
+    see ``fit_dask``). ``active``: targets still fitted; the sequences of the others are
+    left out when that saves work (their counts are then 0)."""
+    m = len(prm["prior"])
+    if active is not None and len(s.obs):
+        keep = active[s.target]
+        if np.repeat(keep, s.length).sum() < 0.7 * len(s.obs):
+            s = s.subset(active)
+    out = np.zeros((len(COUNTS), m))
+    if not len(s.obs):
+        return out
     post, logc, post0 = _forward(s, prm)
     n = len(s.obs)
     b0, b1 = np.ones(n), np.ones(n)
     xi01 = np.zeros(n)                           # expected unknown -> known after row t
     from0 = np.zeros(n)                          # P(unknown at t) for rows with a next row
+    learn_all, guess_all, slip_all = (prm[k][s.target] for k in ("learn", "guess", "slip"))
     for t in range(s.maxlen - 2, -1, -1):
-        r = s.rows(t + 1) - 1                    # rows at t whose sequence goes on
-        tg = s.target[: len(r)]
-        o = s.obs[r + 1]
-        T, G, S = prm["learn"][tg], prm["guess"][tg], prm["slip"][tg]
-        e1 = np.where(o, 1 - S, S) * b1[r + 1]
-        e0 = np.where(o, G, 1 - G) * b0[r + 1]
+        k = int(s.active[t + 1])
+        r, nx = s.at(t, k), s.at(t + 1)          # rows at t whose sequence goes on, next
+        o = s.obs[nx]
+        T, G, S = learn_all[:k], guess_all[:k], slip_all[:k]
+        e1 = np.where(o, 1 - S, S) * b1[nx]
+        e0 = np.where(o, G, 1 - G) * b0[nx]
         nb0 = (1 - T) * e0 + T * e1
         nb1 = e1
         z = nb0 + nb1
@@ -160,22 +204,45 @@ def _em_step(s: _Seqs, prm: dict, bounds: dict):
     g0 = post0 * b0
     z = g1 + g0
     g1, g0 = g1 / z, g0 / z
-    w, tg, m = s.row_weight, s.row_target, len(prm["prior"])
+    w, tg = s.row_weight, s.row_target
 
     def tot(x):
         return np.bincount(tg, weights=w * x, minlength=m)
 
+    first = s.is_first.astype(float)
+    for i, x in enumerate((g1 * first, first, xi01, from0, g0 * s.obs, g0, g1 * ~s.obs, g1,
+                           logc)):
+        out[i] = tot(x)
+    return out
+
+
+def m_step(counts: np.ndarray, prm: dict, bounds: dict) -> dict:
+    """New parameters from summed expected counts (a target without information keeps
+    its current value), within the bounds."""
+    new = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        new = {
-            "prior": tot(g1 * s.is_first) / tot(s.is_first.astype(float)),
-            "learn": tot(xi01) / tot(from0),
-            "guess": tot(g0 * s.obs) / tot(g0),
-            "slip": tot(g1 * ~s.obs) / tot(g1),
-        }
-    for k in PARAMS:                             # no information: keep the current value
-        new[k] = np.clip(np.where(np.isfinite(new[k]), new[k], prm[k]), *bounds[k])
-    ll = np.bincount(tg, weights=w * logc, minlength=m)
-    return new, ll
+        for i, k in enumerate(PARAMS):
+            v = counts[2 * i] / counts[2 * i + 1]
+            new[k] = np.clip(np.where(np.isfinite(v), v, prm[k]), *bounds[k])
+    return new
+
+
+def run_em(estep, prm: dict, active: np.ndarray, bounds: dict, max_iter: int, tol: float):
+    """EM iterations with ``estep(prm, active) -> counts`` (summed expected counts). Each
+    target stops when no parameter moved more than ``tol`` in an iteration and keeps the
+    parameters of that iteration; the others go on, up to ``max_iter``. Returns (params,
+    iterations, converged) per target code."""
+    iters = np.zeros(len(active), dtype=np.int64)
+    active = active.copy()
+    for it in range(1, max_iter + 1):
+        new = m_step(estep(prm, active), prm, bounds)
+        change = np.max([np.abs(new[k] - prm[k]) for k in PARAMS], axis=0)
+        iters[active] = it
+        prm = {k: np.where(active, new[k], prm[k]) for k in PARAMS}
+        active &= ~(change < tol)
+        if not active.any():
+            break
+    return prm, iters, ~active
 
 
 def _bounds(max_guess, max_slip):
@@ -187,57 +254,54 @@ def _bounds(max_guess, max_slip):
             "guess": (LOW, float(max_guess)), "slip": (LOW, float(max_slip))}
 
 
-def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-3, init=None, max_guess=0.45, max_slip=0.45):
-    """EM-fit BKT per target on arranged evidence. Each target stops when no parameter
-    moves more than ``tol`` in an iteration. Returns (params dict of arrays per target
-    code, log-likelihood, iterations, converged, the sequences), per target code."""
+def start_params(n_targets: int, *, max_iter=100, init=None, max_guess=0.45, max_slip=0.45):
+    """Checked arguments: (initial params per target code, bounds)."""
     init = {**INIT, **(init or {})}
     bad = [k for k in init if k not in PARAMS]
     if bad:
         raise ValueError(f"init takes {', '.join(PARAMS)}; received {', '.join(bad)}")
-    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be a whole number >= 1; received {max_iter!r}")
     bounds = _bounds(max_guess, max_slip)
-    m = max(p.n_targets, 1)
-    prm = {k: np.full(m, float(np.clip(init[k], *bounds[k]))) for k in PARAMS}
-    s = _Seqs(p)
-    ll = np.zeros(m)
-    iters = np.zeros(m, dtype=np.int64)
-    active = np.zeros(m, dtype=bool)
+    m = max(n_targets, 1)
+    return {k: np.full(m, float(np.clip(init[k], *bounds[k]))) for k in PARAMS}, bounds
+
+
+def fit_pairs(p: Pairs, *, max_iter=100, tol=1e-3, init=None, max_guess=0.45, max_slip=0.45):
+    """EM-fit BKT per target on arranged evidence. Each target stops when no parameter
+    moves more than ``tol`` in an iteration. Returns (params dict of arrays per target
+    code, log-likelihood, iterations, converged, the sequences), per target code."""
+    prm, bounds = start_params(p.n_targets, max_iter=max_iter, init=init,
+                               max_guess=max_guess, max_slip=max_slip)
+    s = Sequences(p)
+    active = np.zeros(len(prm["prior"]), dtype=bool)
     active[np.unique(s.target)] = True
-    work = s
-    for it in range(1, max_iter + 1):
-        new, step_ll = _em_step(work, prm, bounds)
-        change = np.max([np.abs(new[k] - prm[k]) for k in PARAMS], axis=0)
-        ll = np.where(active, step_ll, ll)
-        iters[active] = it
-        prm = new
-        active &= ~(change < tol)
-        if not active.any():
-            break
-        rows_left = np.repeat(active[work.target], work.length).sum()
-        if rows_left < 0.7 * len(work.obs):     # stop carrying converged targets
-            work = work.subset(active)
-    converged = ~active
-    # the E-step's likelihood belongs to the parameters before its M-step: report the
-    # likelihood of the parameters returned
-    ll = loglik(s, prm)
-    return prm, ll, iters, converged, s
+    work = [s]
+
+    def estep(prm, active):
+        w = work[0]
+        if np.repeat(active[w.target], w.length).sum() < 0.7 * len(w.obs):
+            work[0] = w = w.subset(active)       # stop carrying converged targets
+        return expected_counts(w, prm)
+
+    prm, iters, converged = run_em(estep, prm, active, bounds, max_iter, tol)
+    # the likelihood of the parameters returned
+    return prm, loglik(s, prm), iters, converged, s
 
 
-def p_mastered(p: Pairs, prm: dict, seqs: _Seqs | None = None, *, rows: bool = False):
+def p_mastered(p: Pairs, prm: dict, seqs: Sequences | None = None, *, rows: bool = False):
     """P(known) after each pair's last score, including the chance to learn from it:
     P = post + (1 − post)·learn (Corbett & Anderson's p(L_n)). ``rows=True``: also the
     same after every row of every pair (in pair order), to date the crossing."""
-    s = seqs or _Seqs(p)
+    s = seqs or Sequences(p)
     post, _, post0 = _forward(s, prm)
     learn = prm["learn"][s.row_target]
     after = post + post0 * learn
-    last = s.cstart + s.length - 1
+    last = s.row_of(np.arange(len(s.length)), s.length - 1)
     final = after[last][s.pair_seq]
     if not rows:
         return final
-    return final, after[s.cstart[s.pair_seq][p.pair] + p.pos]
+    return final, after[s.row_of(s.pair_seq[p.pair], p.pos)]
 
 
 def _params_from_table(p: Pairs, table: pd.DataFrame) -> dict:
@@ -286,8 +350,15 @@ def fit_knowledge_tracing(evidence: pd.DataFrame, *, mastery_line: float = MASTE
 
     Returns target_id, prior, learn, guess, slip, n_students (sequences), n_evidence,
     log_likelihood, iterations, converged (each target stops when no parameter moves more
-    than ``tol`` in an EM iteration; ``converged`` False means ``max_iter`` was reached).
+    than ``tol`` in an EM iteration and keeps that iteration's parameters; ``converged``
+    False means ``max_iter`` was reached).
+
+    A Dask DataFrame is fitted on the cluster (``fit_dask``): the E-step per partition,
+    the expected counts summed on the client; the same table as the pandas fit.
     """
+    if is_dask(evidence):
+        return fit_dask(evidence, mastery_line, kinds, scale=scale, max_iter=max_iter,
+                        tol=tol, init=init, max_guess=max_guess, max_slip=max_slip)
     prep = prepare(evidence, mastery_line=mastery_line, kinds=kinds, scale=scale)
     p = prep.pairs
     cols = ["target_id", *PARAMS, "n_students", "n_evidence", "log_likelihood",
@@ -304,4 +375,132 @@ def fit_knowledge_tracing(evidence: pd.DataFrame, *, mastery_line: float = MASTE
         "n_evidence": np.bincount(p.target, weights=p.counts,
                                   minlength=p.n_targets)[used].astype(np.int64),
         "log_likelihood": ll[used], "iterations": it[used], "converged": conv[used],
+    })
+
+
+# ------------------------------------------------------------------- fitted on Dask
+class _Part:
+    """What a worker keeps of its partition for the whole fit: the distinct sequences
+    (in the partition's own target codes) and the partition's target labels."""
+
+    def __init__(self, seqs, labels, n_students, n_evidence):
+        self.seqs, self.labels = seqs, labels
+        self.n_students, self.n_evidence = n_students, n_evidence
+
+
+def _part_prepare(part, mastery_line, kinds, scale):
+    from ..partitioning import as_pandas_strings
+    part = as_pandas_strings(part.reset_index(drop=True))
+    prep = prepare(part, mastery_line=mastery_line, kinds=kinds, scale=scale)
+    p = prep.pairs
+    if p.n_pairs == 0:
+        return None
+    nt = len(prep.targets)
+    return _Part(Sequences(p), pd.Index(prep.targets), np.bincount(p.target, minlength=nt),
+                 np.bincount(p.target, weights=p.counts, minlength=nt))
+
+
+def _part_info(part):
+    if part is None:
+        return None
+    return part.labels, part.n_students, part.n_evidence
+
+
+def _part_counts(part, prm, active):
+    """The E-step of one partition, in its own target codes (``prm``, ``active`` given
+    in those codes)."""
+    return expected_counts(part.seqs, prm, active)
+
+
+def _part_loglik(part, prm):
+    return loglik(part.seqs, prm)
+
+
+def _client():
+    """The distributed client in use, if any."""
+    try:
+        from distributed import default_client
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def fit_dask(evidence, mastery_line: float = MASTERY_LINE, kinds=COUNTED, *,
+             scale=(SCALE_MIN, SCALE_MAX), max_iter: int = 100, tol: float = 1e-3,
+             init: dict | None = None, max_guess: float = 0.45,
+             max_slip: float = 0.45) -> pd.DataFrame:
+    """``fit_knowledge_tracing`` on a Dask DataFrame: the standard way to fit an HMM on a
+    cluster. The evidence is partitioned by student (the one shuffle, skipped when it is
+    already), each partition's distinct sequences stay on its worker for the whole fit,
+    every EM iteration runs the E-step (forward-backward expected counts) per partition,
+    sums the counts on the client and runs the M-step there; the same convergence rule
+    as the pandas fit. Equal to the pandas fit up to the rounding of the sums' order."""
+    import dask
+
+    from ..partitioning import CONTAINS, partition_by_student, partition_key
+    pkey = partition_key(evidence)
+    if pkey != "student_id" and pkey not in CONTAINS["student_id"]:
+        evidence = partition_by_student(evidence)
+    client = _client()
+    if client is not None:
+        # a distributed cluster: each partition's sequences stay on its worker as a
+        # future; every iteration submits one small task per partition (no graph to build)
+        parts = client.compute([dask.delayed(_part_prepare)(d, mastery_line, kinds, scale)
+                                for d in evidence.to_delayed()])
+
+        def run_all(func, *per_part):
+            return client.gather([client.submit(func, part, *args, pure=False)
+                                  for part, *args in zip(parts, *per_part)])
+    else:
+        parts = list(dask.persist(*[dask.delayed(_part_prepare)(d, mastery_line, kinds, scale)
+                                    for d in evidence.to_delayed()]))
+
+        def run_all(func, *per_part):
+            return dask.compute(*[dask.delayed(func)(part, *args)
+                                  for part, *args in zip(parts, *per_part)])
+    info = run_all(_part_info)
+    keep = [(p, i) for p, i in zip(parts, info) if i is not None]
+    cols = ["target_id", *PARAMS, "n_students", "n_evidence", "log_likelihood",
+            "iterations", "converged"]
+    if not keep:
+        return pd.DataFrame({c: [] for c in cols})
+    from dask.dataframe.utils import has_known_categories
+    meta = evidence._meta["target_id"]
+    if isinstance(meta.dtype, pd.CategoricalDtype) and has_known_categories(evidence["target_id"]):
+        labels = pd.Index(meta.cat.categories)
+    else:                                         # text ids: sorted, as pandas factorizes
+        labels = keep[0][1][0]
+        for _, (lab, _, _) in keep[1:]:
+            labels = labels.union(lab)
+        labels = labels.sort_values()
+    idx = [labels.get_indexer(i[0]) for _, i in keep]
+    n_students = np.zeros(len(labels), np.int64)
+    n_evidence = np.zeros(len(labels))
+    for ix, (_, (_, ns, ne)) in zip(idx, keep):
+        n_students[ix] += ns
+        n_evidence[ix] += ne
+    prm, bounds = start_params(len(labels), max_iter=max_iter, init=init,
+                               max_guess=max_guess, max_slip=max_slip)
+    active = n_students > 0
+    parts = [p for p, _ in keep]
+
+    def estep(prm, active):
+        got = run_all(_part_counts, [{k: v[ix] for k, v in prm.items()} for ix in idx],
+                      [active[ix] for ix in idx])
+        total = np.zeros((len(COUNTS), len(labels)))
+        for c, ix in zip(got, idx):
+            total[:, ix] += c
+        return total
+
+    prm, iters, converged = run_em(estep, prm, active, bounds, max_iter, tol)
+    lls = run_all(_part_loglik, [{k: v[ix] for k, v in prm.items()} for ix in idx])
+    ll = np.zeros(len(labels))
+    for v, ix in zip(lls, idx):
+        ll[ix] += v
+    used = np.flatnonzero(active)
+    return pd.DataFrame({
+        "target_id": pd.Categorical.from_codes(used, categories=labels),
+        **{k: prm[k][used] for k in PARAMS},
+        "n_students": n_students[used], "n_evidence": n_evidence[used].astype(np.int64),
+        "log_likelihood": ll[used], "iterations": iters[used], "converged": converged[used],
     })
