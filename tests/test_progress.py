@@ -204,7 +204,7 @@ def test_checks_at_the_door():
         P.mastery(ev([3]), mastery_line="3")
     with pytest.raises(ValueError, match="weight must be a number in"):
         P.mastery(ev([3]), "decaying_average", weight=1.5)
-    with pytest.raises(ValueError, match="takes parameter.*weight.*received n"):
+    with pytest.raises(ValueError, match="takes parameter.*weight.*got n"):
         P.mastery(ev([3]), "decaying_average", n=2)
     with pytest.raises(ValueError, match="n must be a whole number"):
         P.mastery(ev([3]), "n_times", n=0)

@@ -70,7 +70,7 @@ def register_method(name: str, *, per_pair: bool = False, replace: bool = False,
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"method name must be an identifier such as 'my_method'; "
-                         f"received {name!r}")
+                         f"got {name!r}")
 
     def deco(func):
         old = METHODS.get(name)
@@ -108,7 +108,7 @@ def run_method(m: Method, pairs: Pairs, params: dict) -> dict:
     unknown = [k for k in params if k not in allowed]
     if unknown and not takes_any:
         raise ValueError(f"method {m.name!r} takes parameter(s) "
-                         f"{', '.join(allowed) or 'none'}; received {', '.join(unknown)}")
+                         f"{', '.join(allowed) or 'none'}; got {', '.join(unknown)}")
     if pairs.n_pairs == 0:
         # no counted evidence (e.g. only formative scores): still ask the method, so the
         # table has the columns it adds (best_fit's fit); not every method takes empty input
@@ -193,7 +193,7 @@ def _check_weight(weight):
     if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) \
             or not 0 < weight <= 1:
         raise ValueError(f"weight must be a number in (0, 1] (Canvas uses 0.65, Schoology "
-                         f"0.75); received {weight!r}")
+                         f"0.75); got {weight!r}")
     return float(weight)
 
 
@@ -386,7 +386,7 @@ def n_times(p: Pairs, n: int = 3):
     """Mastered once n scores reach the mastery line; the level is the average of the n
     best scores (of all scores when there are fewer than n)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a whole number >= 1; received {n!r}")
+        raise ValueError(f"n must be a whole number >= 1; got {n!r}")
     level = np.empty(p.n_pairs)
     hits = np.empty(p.n_pairs, np.int64)
     line = p.mastery_line - EPS

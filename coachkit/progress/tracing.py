@@ -249,7 +249,7 @@ def _bounds(max_guess, max_slip):
     for name, v in (("max_guess", max_guess), ("max_slip", max_slip)):
         if not isinstance(v, (int, float)) or not LOW < v < 1:
             raise ValueError(f"{name} must be a number between {LOW} and 1 (below 0.5 keeps "
-                             f"the model identifiable); received {v!r}")
+                             f"the model identifiable); got {v!r}")
     return {"prior": (LOW, 1 - LOW), "learn": (LOW, 1 - LOW),
             "guess": (LOW, float(max_guess)), "slip": (LOW, float(max_slip))}
 
@@ -259,9 +259,9 @@ def start_params(n_targets: int, *, max_iter=100, init=None, max_guess=0.45, max
     init = {**INIT, **(init or {})}
     bad = [k for k in init if k not in PARAMS]
     if bad:
-        raise ValueError(f"init takes {', '.join(PARAMS)}; received {', '.join(bad)}")
+        raise ValueError(f"init takes {', '.join(PARAMS)}; got {', '.join(bad)}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a whole number >= 1; received {max_iter!r}")
+        raise ValueError(f"max_iter must be a whole number >= 1; got {max_iter!r}")
     bounds = _bounds(max_guess, max_slip)
     m = max(n_targets, 1)
     return {k: np.full(m, float(np.clip(init[k], *bounds[k]))) for k in PARAMS}, bounds
@@ -331,7 +331,7 @@ def knowledge_tracing(p: Pairs, mastery_threshold: float = 0.95, params=None,
     ``params=`` (a table from ``fit_knowledge_tracing``) to skip fitting."""
     if not isinstance(mastery_threshold, (int, float)) or not 0 < mastery_threshold <= 1:
         raise ValueError(f"mastery_threshold must be a probability in (0, 1]; "
-                         f"received {mastery_threshold!r}")
+                         f"got {mastery_threshold!r}")
     if params is None:
         prm, _, _, _, seqs = fit_pairs(p, max_iter=max_iter, tol=tol, init=init,
                                        max_guess=max_guess, max_slip=max_slip)
