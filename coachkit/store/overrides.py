@@ -73,7 +73,11 @@ def apply_overrides(mastery: pd.DataFrame, overrides: pd.DataFrame, *,
     cats = {k: out[k].dtype for k in KEY if isinstance(out[k].dtype, pd.CategoricalDtype)}
     for k in KEY:
         out[k] = out[k].astype(str)
-    allowed = set(out["student_id"]) if students is None else {str(s) for s in students}
+    if students is None:
+        allowed = set(out["student_id"])
+    else:                                   # ids, or a students table
+        ids = students["student_id"] if isinstance(students, pd.DataFrame) else students
+        allowed = {str(s) for s in ids}
     missing = ov[ov["student_id"].isin(allowed)].merge(out[KEY], on=KEY, how="left",
                                                         indicator=True)
     missing = missing.loc[missing["_merge"] == "left_only", KEY]
