@@ -41,6 +41,7 @@ class ClassroomView:
     fluidity: dict = field(default_factory=dict)
     stuck: dict = field(default_factory=dict)
     composition: dict = field(default_factory=dict)
+    before: pd.DataFrame | None = None               # mastery at the end of the cycle before
 
     @property
     def subjects(self) -> list[str]:
@@ -183,6 +184,7 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds,
                                                   mastery_line=args["mastery_line"]),
     )
+    view.before = before if int(cycle) - 1 in cyc.index else None
     view.groups = {s: groups_for(front, ds.targets, s, mastery=m, grade=grade, **bounds)
                    for s in view.subjects}
     if history:
