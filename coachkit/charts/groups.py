@@ -177,19 +177,39 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
     idx = nodes.set_index([cycle, "group"])["idx"]
     src = idx.loc[list(zip(links[cycle], links["group"]))].to_numpy()
     dst = idx.loc[list(zip(links["_to"], links["group_to"]))].to_numpy()
-    pos = {c: i for i, c in enumerate(cycles)}
-    x = [0.01 + 0.98 * pos[c] / max(1, len(cycles) - 1) for c in nodes[cycle]]
+    column = {c: 0.01 + 0.98 * i / max(1, len(cycles) - 1) for i, c in enumerate(cycles)}
+    x = [column[c] for c in nodes[cycle]]
     colors = np.where(nodes["lowest"], LOWEST, GROUP_LINE).tolist()
+    # short node labels (the group's number, "4 (ext.)" for an extension group): the
+    # column's heading says "cycle 3", so labels fit between the columns even
+    # where the last column's labels (drawn left of its nodes) meet the column before's;
+    # the hover says it all
+    full = [f"cycle {c} · group {g}" + (" (extension)" if e else "")
+            for c, g, e in zip(nodes[cycle], nodes["group"], nodes["ext"])]
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=[f"cycle {c} · group {g}" + (" (extension)" if e else "")
-                         for c, g, e in zip(nodes[cycle], nodes["group"], nodes["ext"])],
+        node=dict(label=[f"{g}" + (" (ext.)" if e else "")
+                         for g, e in zip(nodes["group"], nodes["ext"])],
                   color=colors, x=x, pad=12, thickness=14,
-                  customdata=nodes["n"].to_numpy(),
-                  hovertemplate="%{label}: %{customdata} students<extra></extra>"),
+                  customdata=np.stack([full, nodes["n"].to_numpy()], axis=1),
+                  hovertemplate="%{customdata[0]}: %{customdata[1]} students<extra></extra>"),
         link=dict(source=src, target=dst, value=links["value"].to_numpy(),
                   color="rgba(42,122,176,0.25)")))
-    return style(fig, title=title, height=420)
+    for c in cycles:
+        fig.add_annotation(x=column[c], y=1.0, xanchor="right" if c == cycles[-1] else "left",
+                           xref="paper", yref="paper", yanchor="bottom", showarrow=False,
+                           text=f"<b>cycle {c}</b>", font=dict(size=12))
+    if nodes["lowest"].any():
+        fig.add_annotation(x=0, y=-0.02, xref="paper", yref="paper", xanchor="left",
+                           yanchor="top", showarrow=False, align="left",
+                           text=f"<span style='color:{LOWEST}'>■</span> red: the lowest group "
+                                "of each cycle (working on the earliest target). A red band that "
+                                "keeps the same students is a group turning into a track."
+                                "<br>Each column is a cycle, each block one of its groups (by "
+                                "number); ext.: an extension group (the next grade's targets).")
+    fig = style(fig, title=title, height=420)
+    fig.update_layout(margin=dict(t=84, b=70))
+    return fig
 
 
 def group_composition(comp: pd.DataFrame, *, title: str | None = "Who is in each group"
