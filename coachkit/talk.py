@@ -508,7 +508,9 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
     c_groups = privacy.shown_groups(table, {"school_id": school, "grade": grade,
                                             "classroom_id": cid}, level=privacy.CLASSROOM_LEVEL)
     g = equity_figures(rows_of(views), g_groups)
-    c = equity_figures(rows_of([view]), c_groups)
+    # a group the classroom has nobody of (a home language) is not on its page: "—"
+    c = g[["family", "group"]].merge(equity_figures(rows_of([view]), c_groups),
+                                     on=["family", "group"], how="left")
     out = pd.DataFrame({
         "group": g["group"], "grade_students": g["n_students"],
         "grade_share_mastered": g["share_mastered"], "grade_share_on_track": g["share_on_track"],
@@ -517,9 +519,9 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
         "class_share_on_track": c["share_on_track"].to_numpy(),
     })
     out["note"] = np.where(g["hidden"], hidden_note(min_n),
-                           np.where(c["hidden"].to_numpy(), "this classroom: hidden "
-                                    "(fewer than the minimum here, or it would give away "
-                                    "another classroom's count)", ""))
+                           np.where(c["hidden"].fillna(False).astype(bool).to_numpy(),
+                                    "this classroom: hidden (fewer than the minimum here, or "
+                                    "it would give away another classroom's count)", ""))
     out.attrs = dict(table.attrs)
     return out
 
