@@ -125,6 +125,8 @@ CSS = """<style>
 .ck-summary > section { border: 1px solid #c9d6e3; border-radius: 6px; padding: 8px 12px;
   background: #fbfcfe; }
 .ck-summary h3 { font-size: 15px; margin: 0 0 4px; color: #1f2d3a; }
+.ck-summary .ck-groups, .ck-summary .ck-commitments { grid-column: 1 / -1; }
+.ck-summary .ck-subjects { display: grid; grid-template-columns: 1fr 1fr; gap: 0 16px; }
 .ck-summary p { margin: 2px 0; }
 .ck-summary ul { margin: 2px 0; padding-left: 1.1em; }
 .ck-summary .ck-code { font-weight: 600; }
@@ -166,15 +168,22 @@ def html(s: MeetingSummary, *, sheet: str | None = None) -> str:
                  'on track.</p>']
     groups = []
     for subject, rows in s.groups.groupby("subject", sort=False):
+        # groups around the same focus target read as one line ("2 groups, 9 students")
+        focus = (rows.assign(_k=rows["code"] + "\0" + rows["statement"])
+                 .groupby("_k", sort=False)
+                 .agg(code=("code", "first"), statement=("statement", "first"),
+                      n=("group", "size"), members=("members", "sum"),
+                      extension=("extension", "any")).reset_index(drop=True))
         items = "".join(
             f'<li><span class="ck-code">{escape(r.code)}</span> {escape(_clip(r.statement))} '
             f'<span class="ck-quiet">({"extension, " if r.extension else ""}'
+            f'{_plural(r.n, "group") + ", " if r.n > 1 else ""}'
             f'{_plural(r.members, "student")})</span></li>'
-            for r in rows.head(MAX_TARGETS).itertuples(index=False))
-        more = (f'<li class="ck-quiet">and {_plural(len(rows) - MAX_TARGETS, "more group")} '
-                f'(below)</li>' if len(rows) > MAX_TARGETS else "")
-        groups.append(f"<p><b>{escape(subject)}</b>: {_plural(len(rows), 'group')}, focus "
-                      f"targets:</p><ul>{items}{more}</ul>")
+            for r in focus.head(MAX_TARGETS).itertuples(index=False))
+        more = (f'<li class="ck-quiet">and {len(focus) - MAX_TARGETS} more focus targets '
+                f'(below)</li>' if len(focus) > MAX_TARGETS else "")
+        groups.append(f"<div><p><b>{escape(subject)}</b>: {_plural(len(rows), 'group')}, focus "
+                      f"targets:</p><ul>{items}{more}</ul></div>")
     if not groups:
         groups = ['<p class="ck-quiet">Too few students to form groups: plan for each '
                   'student on their own next target.</p>']
@@ -200,7 +209,7 @@ def html(s: MeetingSummary, *, sheet: str | None = None) -> str:
             f'<section class="ck-changed"><h3>What changed since last cycle</h3>{"".join(changed)}</section>'
             f'<section class="ck-needs"><h3>Who needs us</h3>{"".join(needs)}</section>'
             f'<section class="ck-groups"><h3>Proposed groups for {escape(s.period)}</h3>'
-            f'{"".join(groups)}</section>'
+            f'<div class="ck-subjects">{"".join(groups)}</div></section>'
             f'<section class="ck-commitments"><h3>Last time we committed to</h3>{commit}</section>'
             f'</div>{link}</div>')
 
