@@ -178,3 +178,13 @@ def test_sankey_labels_do_not_overlap_and_red_is_explained(figures, page):
                 if overlap(a, b)]
     notes = " ".join(a.text for a in figures["group_flow"].layout.annotations)
     assert "red: the lowest group" in notes and "cycle 6" in notes
+
+
+def test_group_card_text_stays_inside_its_card(figures, page):
+    draw(page, figures["group_cards"], "group_cards")
+    cards = boxes(page, ".shapelayer path")
+    texts = boxes(page, ".annotation .annotation-text")
+    assert len(cards) == len(texts)
+    assert len(texts) == len(figures["group_cards"].layout.annotations) >= 2
+    for card, text in zip(cards, texts):
+        assert card[0] <= text[0] and text[3] <= card[3] + 1, (text[4][:40], card, text)
