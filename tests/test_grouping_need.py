@@ -359,7 +359,8 @@ def test_cards_flag_a_concentrated_subgroup():
 def test_flow_chart_shows_extension_groups_like_any_other(view_1a):
     fig = ck.charts.group_flow(view_1a.history["math"])
     labels = list(fig.data[0].node.label)
-    assert any(label.endswith("(extension)") for label in labels)
+    assert any(label.endswith("(ext.)") for label in labels)
+    assert "extension group" in " ".join(a.text for a in fig.layout.annotations)
     n_nodes = view_1a.history["math"].groupby(["cycle_id", "group"]).ngroups
     assert len(labels) == n_nodes
 

@@ -76,6 +76,9 @@ def built(tmp_path_factory):
     showcase = build_showcase(ck.load_dataset(data), SCHOOL, tmp / "showcase",
                               key="hostile-test-key-0123456789abcdef")
     pages = {job.key: Path(job.out) for job in jobs}
+    # the data talk's printable decision sheets, written beside their reports
+    pages.update({f"{job.key}-decision-sheet": Path(job.parameters["sheet"])
+                  for job in jobs if "sheet" in job.parameters})
     pages["index"] = out / "index.html"
     pages["showcase"] = showcase
     return planted, pages
@@ -189,6 +192,9 @@ def test_planted_text_is_shown_as_text(opened, built):
     binder = next(s for k, s in opened.items() if k.startswith(f"{ROOMS[0]}-"))
     assert _any(binder, planted["targets.statement"])
     assert _any(opened["index"], planted["classrooms.teacher"])
+    sheet_page = opened[f"{ROOMS[0]}-decision-sheet"]
+    assert _any(sheet_page, planted["classrooms.teacher"])
+    assert _any(sheet_page, planted["students.first_name"])
     assert _any(opened["principal_dashboard"], planted["schools.name"])
 
 

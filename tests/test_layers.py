@@ -21,7 +21,7 @@ LAYERS = {
     1: {"dataset", "io"},
     2: {"progress", "grouping", "surveys", "conditions", "privacy", "partitioning", "daskops",
         "store", "sample", "access", "audit"},
-    3: {"talk", "review", "binder", "tables", "profile", "wall", "agenda"},
+    3: {"talk", "review", "binder", "tables", "profile", "wall", "agenda", "summary", "sheet"},
     4: {"charts"},
     5: {"widgets", "runner", "cli", "dashboard", "showcase", "hub", "__main__"},
 }
