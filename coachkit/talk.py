@@ -614,17 +614,14 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
     min_n = privacy.minimum_n(min_n)
     room = view.classroom
     school, grade, cid = room["school_id"], int(room["grade"]), str(room["classroom_id"])
-    if views is None:
-        rooms = ds.classrooms[(ds.classrooms["school_id"] == school)
-                              & (ds.classrooms["grade"] == grade)]["classroom_id"]
-        views = [view if str(c) == cid else
-                 classroom_view(ds, c, int(view.cycle.name), method=view.method, history=False)
-                 for c in sorted(rooms)]
     cols = ["student_id", *privacy.STUDENT_FAMILIES]
 
     def rows_of(vs):
         pr = pd.concat([v.projection for v in vs], ignore_index=True)
         st = pd.concat([v.students for v in vs], ignore_index=True).drop_duplicates("student_id")
+        return with_families(pr, st)
+
+    def with_families(pr, st):
         return pr.drop(columns=[c for c in cols[1:] if c in pr.columns]).merge(st[cols],
                                                                                on="student_id")
     school_students = ds.students[ds.students["school_id"] == school]
@@ -633,7 +630,14 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
                                     level=("school_id", "grade"))
     c_groups = privacy.shown_groups(table, {"school_id": school, "grade": grade,
                                             "classroom_id": cid}, level=privacy.CLASSROOM_LEVEL)
-    g = equity_figures(rows_of(views), g_groups)
+    if views is None:       # the grade's projection alone: what the figures rest on
+        st = ds.students[(ds.students["school_id"] == school)
+                         & (ds.students["grade"] == grade)].reset_index(drop=True)
+        grade_rows = with_families(grade_projection(ds, st, int(view.cycle.name),
+                                                    method=view.method), st)
+    else:
+        grade_rows = rows_of(views)
+    g = equity_figures(grade_rows, g_groups)
     # a group the classroom has nobody of (a home language) is not on its page: "—"
     c = g[["family", "group"]].merge(equity_figures(rows_of([view]), c_groups),
                                      on=["family", "group"], how="left")
@@ -650,6 +654,21 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
                                     "it would give away another classroom's count)", ""))
     out.attrs = dict(table.attrs)
     return out
+
+
+def grade_projection(ds: Dataset, students: pd.DataFrame, cycle: int, *,
+                     method: str | None = None) -> pd.DataFrame:
+    """``progress.projection`` for STUDENTS (one grade) at the end of CYCLE, by the
+    district's policy: what every classroom view of the grade holds, computed at once
+    (mastery and pace are per student, so one pass over the grade gives the same rows)."""
+    args = mastery_args(ds, method)
+    end = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int)).loc[ds.check_cycle(cycle), "end"]
+    ids = set(students["student_id"].astype(str))
+    ev = ds.evidence[(ds.evidence["date"] <= end).to_numpy()
+                     & ds.evidence["student_id"].astype(str).isin(ids).to_numpy()]
+    targets = ds.targets[ds.targets["grade"] == int(students["grade"].iloc[0])]
+    return progress.projection(progress.mastery(ev, **args), targets, students, ds.cycles,
+                               as_of=end)
 
 
 GRADE_EQUITY_HEADINGS = {
