@@ -216,3 +216,36 @@ def test_dashboard_notebooks_are_committed_without_outputs():
         cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells), path
         assert "parameters" in cells[0]["metadata"].get("tags", []), path
+
+
+def test_dashboards_use_the_policy_method_and_say_it_in_words(tmp_path):
+    import shutil
+    # the sample district: decaying average, no method picker on either page
+    app = principal_app(DATA, school="S101", cycle=6)
+    assert "method" not in app.controls
+    assert "Mastery: decaying average, as set in the district policy" in app.method_note.value
+    meet = grade_meeting_app(DATA, classroom="S101-3A", cycle=4, db=tmp_path / "log.db")
+    assert "method" not in meet.controls
+    assert "as set in the district policy" in meet.method_note.value
+    assert 'data-method="decaying_average"' in meet.marker.value
+    # a district whose policy says "highest": both pages follow it
+    d = tmp_path / "district"
+    d.mkdir()
+    for f in Path(DATA).glob("*.csv"):
+        shutil.copy(f, d / f.name)
+    (d / "coachkit.toml").write_text('[mastery]\nmethod = "highest"\n', encoding="utf-8")
+    app = principal_app(d, school="S101", cycle=3)
+    assert app.state["method"] == "highest" and 'data-method="highest"' in app.marker.value
+    assert "Mastery: highest, as set in the district policy" in app.method_note.value
+    meet = grade_meeting_app(d, classroom="S101-3A", cycle=3, db=tmp_path / "log2.db")
+    assert meet.state["method"] == "highest"
+    want = coachkit.progress.mastery(
+        D.room(D.resolve(d), "S101-3A").evidence.pipe(
+            lambda e: e[e["date"] <= D.cycle_end(D.load(D.resolve(d)), 3)]), method="highest")
+    assert D.room_mastery(D.resolve(d), "S101-3A", 3, "highest")["mastered"].sum() \
+        == want["mastered"].sum()
+    # the comparison stays available to an analyst, and says it is not the policy's
+    an = principal_app(d, school="S101", cycle=3, analyst=True)
+    an.controls["method"].value = "decaying_average"
+    assert an.state["method"] == "decaying_average"
+    assert "chosen for this comparison (the district policy uses highest)" in an.method_note.value

@@ -49,6 +49,33 @@ def load(path: str) -> Dataset:
     return coachkit.load_dataset(path)
 
 
+# ------------------------------------------------------------------ the district policy
+
+@cached(16)
+def mastery_args(path: str, method: str | None = None) -> dict:
+    """Mastery's arguments for the dataset in ``path``: its district policy
+    (``coachkit.toml``, :func:`coachkit.talk.mastery_args`), ``method`` overriding the
+    policy's method for an analyst's comparison. Read-only (shared)."""
+    return talk.mastery_args(load(path), method)
+
+
+def policy_method(path: str) -> str:
+    """The mastery method the district policy sets for the dataset in ``path``."""
+    return mastery_args(path)["method"]
+
+
+def method_words(path: str, method: str | None = None) -> str:
+    """The mastery method as a page states it: "Mastery: decaying average, as set in the
+    district policy", or for an analyst's other choice, that it is not the policy's."""
+    pol = policy_method(path)
+    method = method or pol
+    words = method.replace("_", " ")
+    if method == pol:
+        return f"Mastery: {words}, as set in the district policy"
+    return (f"Mastery: {words}, chosen for this comparison (the district policy uses "
+            f"{pol.replace('_', ' ')})")
+
+
 # ------------------------------------------------------------------ classroom slices
 
 @dataclass(frozen=True)
@@ -143,7 +170,7 @@ def room_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.Da
     """Mastery of one classroom's evidence dated up to the end of CYCLE."""
     r = room(path, classroom_id)
     ev = r.evidence[(r.evidence["date"] <= cycle_end(r, cycle)).to_numpy()]
-    return progress.mastery(ev, method=method)
+    return progress.mastery(ev, **mastery_args(path, method))
 
 
 @dataclass(frozen=True)
@@ -204,7 +231,7 @@ def district_mastery(path: str, cycle: int, method: str) -> pd.DataFrame:
     vectorized pass over the district's evidence."""
     ds = load(path)
     ev = ds.evidence[(ds.evidence["date"] <= cycle_end(ds, cycle)).to_numpy()]
-    return progress.mastery(ev, method=method)
+    return progress.mastery(ev, **mastery_args(path, method))
 
 
 def _mastered_by_subject(m: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:

@@ -1,6 +1,7 @@
 """The grade-level meeting dashboard: the data talk, interactive.
 
-Pick a classroom (by school), subject, cycle and mastery method; the data wall shows
+Pick a classroom (by school), subject and cycle (the mastery method is the district
+policy's, said in words on the page); the data wall shows
 students x targets in stage colours (hover: level, number of scores, latest date).
 Sliders for the number of groups and their sizes regroup the class and update the
 tracking check. The team records what it notices and wonders, its commitments, and
@@ -112,32 +113,39 @@ def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, 
 
 
 def grade_meeting_app(data=None, *, school=None, classroom=None, cycle: int = 6,
-                      method: str = "decaying_average", subject=None, db=None,
-                      n_groups: int | None = None, min_size: int = 3, max_size: int = 6):
-    """The grade-level meeting dashboard as one ipywidgets box (:class:`GradeMeetingApp`)."""
+                      method: str | None = None, subject=None, db=None,
+                      n_groups: int | None = None, min_size: int = 3, max_size: int = 6,
+                      analyst: bool = False):
+    """The grade-level meeting dashboard as one ipywidgets box (:class:`GradeMeetingApp`).
+    The mastery method is the district policy's (``coachkit.toml``), stated in words;
+    ``analyst=True`` adds a method picker for comparing methods."""
     return GradeMeetingApp(data, school=school, classroom=classroom, cycle=cycle, method=method,
                            subject=subject, db=db, n_groups=n_groups, min_size=min_size,
-                           max_size=max_size)
+                           max_size=max_size, analyst=analyst)
 
 
 class GradeMeetingApp(W.VBox):
-    """Controls in ``app.controls`` (school, classroom, subject, cycle, method, n_groups,
-    min_size, max_size), outputs in ``app.outputs`` (wall, groups), the marker in
+    """Controls in ``app.controls`` (school, classroom, subject, cycle, n_groups,
+    min_size, max_size; method only with ``analyst=True``: the page otherwise uses the
+    district policy's method and says so in ``app.method_note``), outputs in
+    ``app.outputs`` (wall, groups), the marker in
     ``app.marker`` (data-rows, data-cols, data-classroom ...), the meeting-log widgets in
     ``app.record`` and the last result in ``app.message``; ``app.state`` holds what is
     shown (classroom, subject, groups table, timings)."""
 
     def __init__(self, data=None, *, school=None, classroom=None, cycle=6,
-                 method="decaying_average", subject=None, db=None, n_groups=None,
-                 min_size=3, max_size=6):
+                 method=None, subject=None, db=None, n_groups=None,
+                 min_size=3, max_size=6, analyst=False):
         from .. import progress
         self.path = D.resolve(data)
         self.db = db_url(data, db)
         ds = D.load(self.path)
         classroom = talk.pick_classroom(ds, classroom, school)
         D.cycle_end(ds, cycle)
+        method = method or D.policy_method(self.path)
         if method not in set(progress.available_methods()["method"]):
             raise ValueError(f"unknown mastery method {method!r}")
+        self.method = method
         school = str(ds.classrooms.set_index("classroom_id").loc[classroom, "school_id"])
         schools = [(f"{r.name} ({r.school_id})", str(r.school_id))
                    for r in ds.schools.sort_values("school_id").itertuples(index=False)]
@@ -151,14 +159,18 @@ class GradeMeetingApp(W.VBox):
                                        description="Subject"),
             "cycle": W.Dropdown(options=[(f"cycle {int(x)}", int(x)) for x in ds.cycles["cycle_id"]],
                                 value=int(cycle), description="Cycle"),
-            "method": W.Dropdown(options=list(progress.available_methods()["method"]),
-                                 value=method, description="Mastery"),
             "n_groups": W.IntSlider(value=n_groups or AUTO, min=0, max=8,
                                     description="Groups (0=auto)",
                                     style={"description_width": "initial"}),
             "min_size": W.IntSlider(value=min_size, min=1, max=8, description="Min size"),
             "max_size": W.IntSlider(value=max_size, min=2, max=12, description="Max size"),
         }
+        if analyst:                     # comparing methods is an analyst's question
+            c["method"] = W.Dropdown(
+                options=[(m.replace("_", " "), m) for m in progress.available_methods()["method"]],
+                value=method, description="Mastery")
+        self.method_note = W.HTML()
+        self.method_note.add_class("ck-method")
         for name, w in c.items():
             w.add_class(f"ck-{name.replace('_', '-')}")
         self.marker = W.HTML()
@@ -178,13 +190,16 @@ class GradeMeetingApp(W.VBox):
         c["school"].observe(self._school_changed, names="value")
         c["classroom"].observe(self._classroom_changed, names="value")
         for name in ("subject", "cycle", "method"):
-            c[name].observe(self._view_changed, names="value")
+            if name in c:
+                c[name].observe(self._view_changed, names="value")
         for name in ("n_groups", "min_size", "max_size"):
             c[name].observe(self._sizes_changed, names="value")
 
         super().__init__([
             W.HTML("<h2>Grade-level meeting: the data talk</h2>"),
-            W.HBox([c["school"], c["classroom"]]), W.HBox([c["cycle"], c["method"]]), c["subject"],
+            W.HBox([c["school"], c["classroom"]]),
+            W.HBox([c["cycle"]] + ([c["method"]] if "method" in c else [])), self.method_note,
+            c["subject"],
             self.status, self.last_time,
             W.HTML("<h3>The data wall</h3><p>Grey <i>i-learn</i>, amber <i>i-practice</i>, blue "
                    "<i>i-show</i>. Hover over a square for the level and the evidence behind it. "
@@ -273,6 +288,9 @@ class GradeMeetingApp(W.VBox):
     def refresh(self):
         """Redraw everything for the current classroom, subject, cycle and method: the
         data wall first, then the groups."""
+        if "method" in self.controls:
+            self.method = self.controls["method"].value
+        self.method_note.value = f"<p>{html.escape(D.method_words(self.path, self.method))}</p>"
         self.refresh_wall()
         self.refresh_groups()
         self.refresh_meeting()
@@ -280,7 +298,7 @@ class GradeMeetingApp(W.VBox):
     def refresh_wall(self):
         c = self.controls
         t0 = time.perf_counter()
-        cid, subj, cyc, meth = c["classroom"].value, c["subject"].value, int(c["cycle"].value), c["method"].value
+        cid, subj, cyc, meth = c["classroom"].value, c["subject"].value, int(c["cycle"].value), self.method
         self.state["version"] += 1
         fig, rows, cols = wall(self.path, cid, cyc, meth, subj)
         set_figure(self.outputs["wall"], fig)
@@ -292,7 +310,7 @@ class GradeMeetingApp(W.VBox):
         c = self.controls
         t0 = time.perf_counter()
         res, fig, tracking, text = groups_part(
-            self.path, c["classroom"].value, int(c["cycle"].value), c["method"].value,
+            self.path, c["classroom"].value, int(c["cycle"].value), self.method,
             c["subject"].value, c["n_groups"].value, c["min_size"].value, c["max_size"].value)
         self.state["groups"] = res.groups if fig is not None else None
         self.state["groups_error"] = res.error
@@ -403,7 +421,7 @@ class GradeMeetingApp(W.VBox):
 
 
 def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int = 6,
-                         method: str = "decaying_average", n_groups=None, min_size: int = 3,
+                         method: str | None = None, n_groups=None, min_size: int = 3,
                          max_size: int = 6) -> None:
     """The same content as static output for papermill/nbconvert: for each subject the
     data wall, the proposed groups and the tracking check."""
@@ -413,6 +431,8 @@ def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int =
     path = D.resolve(data)
     ds = D.load(path)
     classroom = talk.pick_classroom(ds, classroom, school)
+    method = method or D.policy_method(path)
+    say(D.method_words(path, method))
     for subj in subjects_of(path, classroom):
         fig, rows, cols = wall(path, classroom, int(cycle), method, subj)
         display(HTML(wall_marker(classroom, subj, int(cycle), method, rows, cols)))
