@@ -165,12 +165,56 @@ def year_fraction(ds: Dataset, cycle: int) -> float:
 
 # ------------------------------------------------------------------ one classroom
 
+OVERRIDE_FIELDS = ("student_id", "target_id", "level", "author", "date", "reason",
+                   "created_at")
+
+
+def overrides_key(overrides: pd.DataFrame | None, student_ids=None) -> tuple:
+    """The levels set by hand (``MeetingLog.level_overrides()``) as a cache key: a sorted
+    tuple of plain values, only those of ``student_ids`` when given."""
+    if overrides is None or not len(overrides):
+        return ()
+    ov = overrides
+    if "removed_at" in ov.columns:
+        ov = ov[ov["removed_at"].isna()]
+    if student_ids is not None:
+        ov = ov[ov["student_id"].astype(str).isin({str(s) for s in student_ids})]
+    rows = []
+    for r in ov.itertuples(index=False):
+        reason = getattr(r, "reason", None)
+        created = getattr(r, "created_at", None)
+        rows.append((str(r.student_id), str(r.target_id), float(r.level), str(r.author),
+                     pd.Timestamp(r.date).date().isoformat(),
+                     None if reason is None or reason != reason else str(reason),
+                     None if created is None or created != created else str(created)))
+    return tuple(sorted(rows))
+
+
+def overrides_frame(key: tuple) -> pd.DataFrame:
+    """The table :func:`overrides_key` was made from (what ``apply_overrides`` reads)."""
+    return pd.DataFrame(list(key), columns=list(OVERRIDE_FIELDS))
+
+
 @cached(512)
-def room_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
-    """Mastery of one classroom's evidence dated up to the end of CYCLE."""
+def room_computed_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
+    """Mastery of one classroom's evidence dated up to the end of CYCLE, as computed."""
     r = room(path, classroom_id)
     ev = r.evidence[(r.evidence["date"] <= cycle_end(r, cycle)).to_numpy()]
     return progress.mastery(ev, **mastery_args(path, method))
+
+
+@cached(512)
+def room_mastery(path: str, classroom_id: str, cycle: int, method: str,
+                 overrides: tuple = ()) -> pd.DataFrame:
+    """Mastery of one classroom at the end of CYCLE with the levels teachers set by hand
+    on or before that day in force (``overrides``: :func:`overrides_key`)."""
+    m = room_computed_mastery(path, classroom_id, cycle, method)
+    if not overrides:
+        return m
+    r = room(path, classroom_id)
+    return talk.with_overrides(m, overrides_frame(overrides), as_of=cycle_end(r, cycle),
+                               mastery_line=mastery_args(path, method)["mastery_line"],
+                               students=r.students["student_id"].astype(str))
 
 
 @dataclass(frozen=True)
@@ -183,17 +227,19 @@ class Groups:
 
 
 @cached(512)
-def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
+def room_frontier(path: str, classroom_id: str, cycle: int, method: str,
+                  overrides: tuple = ()) -> pd.DataFrame:
     """Each student's next target on the grade's continuum at the end of CYCLE."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
-    return progress.frontier(room_mastery(path, classroom_id, cycle, method),
+    return progress.frontier(room_mastery(path, classroom_id, cycle, method, overrides),
                              r.targets[r.targets["grade"] == grade], r.students)
 
 
 @cached(256)
 def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: str,
-                n_groups: int | None, min_size: int, max_size: int) -> Groups:
+                n_groups: int | None, min_size: int, max_size: int,
+                overrides: tuple = ()) -> Groups:
     """Flexible groups for the sliders' bounds, and the groups the same bounds would have
     given at the end of every earlier cycle (talk.group_history, for fluidity and the
     lowest-group check). Mastery and frontier per cycle are cached, so moving a slider
@@ -202,14 +248,16 @@ def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: 
     grade = int(r.classrooms["grade"].iloc[0])
     bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
     try:
-        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method), r.targets,
-                            subject, mastery=room_mastery(path, classroom_id, cycle, method),
+        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method, overrides),
+                            r.targets, subject,
+                            mastery=room_mastery(path, classroom_id, cycle, method, overrides),
                             grade=grade, **bounds)
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
     targets = r.targets[r.targets["grade"] == grade]
     hist = talk.group_history(r, cycle, targets, [subject], method=method,
-                              mastery_at=lambda c: room_mastery(path, classroom_id, c, method),
+                              mastery_at=lambda c: room_mastery(path, classroom_id, c, method,
+                                                                overrides),
                               **bounds)[subject]
     if not len(hist):
         return Groups(g if len(g) else None, None, None, None)

@@ -21,6 +21,7 @@ import ipywidgets as W
 import pandas as pd
 
 from .. import charts, grouping, talk
+from ..schema import LEVELS
 from . import data as D
 from .common import marker, set_figure, set_html, table_html
 
@@ -63,12 +64,14 @@ def classroom_options(path: str, school_id: str) -> list[tuple[str, str]]:
 
 
 def wall(path: str, classroom_id: str, cycle: int, method: str, subject: str,
-         label: str = "name"):
-    """(figure, rows, cols) of the data wall for one classroom and subject."""
+         label: str = "name", overrides: tuple = ()):
+    """(figure, rows, cols) of the data wall for one classroom and subject; a level set
+    by hand (``overrides``: :func:`coachkit.widgets.data.overrides_key`) shows as such in
+    the hover ("set by Ms. Rivera on 3/14: observed in conference")."""
     r = D.room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
     targets = r.targets[(r.targets["grade"] == grade) & (r.targets["subject"] == subject)]
-    m = D.room_mastery(path, classroom_id, int(cycle), method)
+    m = D.room_mastery(path, classroom_id, int(cycle), method, overrides)
     fig = charts.data_wall(m, targets, r.students, subject=subject, label=label)
     rows, cols = len(r.students), len(targets)
     fig.update_layout(meta={"ck": "wall", "classroom": classroom_id, "subject": subject,
@@ -89,10 +92,12 @@ def subjects_of(path: str, classroom_id: str) -> list[str]:
     return [s for s in D.SUBJECTS if s in have] or sorted(have)
 
 
-def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, max_size):
+def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, max_size,
+                overrides: tuple = ()):
     """(result, cards figure or None, tracking table html, sentence)."""
     res = D.room_groups(path, classroom_id, int(cycle), method, subject,
-                        None if not n_groups else int(n_groups), int(min_size), int(max_size))
+                        None if not n_groups else int(n_groups), int(min_size), int(max_size),
+                        overrides)
     if res.error:
         return res, None, "", f"These sizes do not work for this class: {res.error}"
     r = D.room(path, classroom_id)
@@ -234,13 +239,33 @@ class GradeMeetingApp(W.VBox):
             "commit": W.Button(description="Add commitment", button_style="info"),
             "adopt": W.Button(description="Adopt these groups", button_style="success"),
             "adopt_label": W.HTML(),
+            # a level set by hand: the teacher's professional judgment, on record
+            "level_student": W.Dropdown(options=[], description="Student"),
+            "level_target": W.Dropdown(options=[], description="Target",
+                                       layout=W.Layout(width="60%")),
+            "level": W.Dropdown(options=[(f"{n} · {w}", float(n))
+                                         for n, w in sorted(LEVELS.items(), reverse=True)],
+                                value=3.0, description="Level"),
+            "level_by": W.Text(placeholder="Ms. Rivera", description="Set by"),
+            "level_reason": W.Text(placeholder="observed in conference", description="Why",
+                                   layout=W.Layout(width="60%")),
+            "level_date": W.DatePicker(description="On"),
+            "set_level": W.Button(description="Set level", button_style="warning"),
+            "remove_level": W.Button(description="Remove level set by hand"),
+            "levels": W.HTML(),
         }
-        for k in ("observe", "commit", "adopt"):
-            w[k].add_class(f"ck-{k}")
+        for k in ("observe", "commit", "adopt", "set_level", "remove_level"):
+            w[k].add_class(f"ck-{k.replace('_', '-')}")
         w["observe"].on_click(lambda _: self.record_observation(w["text"].value, w["kind"].value))
         w["commit"].on_click(lambda _: self.record_commitment(w["action"].value, w["owner"].value,
                                                    w["due"].value, list(w["students"].value)))
         w["adopt"].on_click(lambda _: self.adopt_groups())
+        w["set_level"].on_click(lambda _: self.set_level(
+            w["level_student"].value, w["level_target"].value, w["level"].value,
+            author=w["level_by"].value, reason=w["level_reason"].value,
+            date=w["level_date"].value))
+        w["remove_level"].on_click(lambda _: self.remove_level(
+            w["level_student"].value, w["level_target"].value, by=w["level_by"].value))
         w["box"] = W.VBox([
             w["attendees"],
             W.HTML("<b>Notice and wonder</b> (describe before explaining)"),
@@ -248,6 +273,12 @@ class GradeMeetingApp(W.VBox):
             W.HTML("<b>Commitments</b>: who does what before the next meeting"),
             w["action"], W.HBox([w["owner"], w["due"]]), w["students"], w["commit"],
             w["adopt_label"], w["adopt"],
+            W.HTML("<b>A level set by hand</b>: the team's professional judgment on a "
+                   "student's level, with who, when and why; removing it restores the "
+                   "level the evidence gives"),
+            W.HBox([w["level_student"], w["level"]]), w["level_target"],
+            W.HBox([w["level_by"], w["level_date"]]), w["level_reason"],
+            W.HBox([w["set_level"], w["remove_level"]]), w["levels"],
         ])
         return w
 
@@ -291,6 +322,7 @@ class GradeMeetingApp(W.VBox):
         if "method" in self.controls:
             self.method = self.controls["method"].value
         self.method_note.value = f"<p>{html.escape(D.method_words(self.path, self.method))}</p>"
+        self.state["overrides"] = self.overrides()
         self.refresh_wall()
         self.refresh_groups()
         self.refresh_meeting()
@@ -300,7 +332,8 @@ class GradeMeetingApp(W.VBox):
         t0 = time.perf_counter()
         cid, subj, cyc, meth = c["classroom"].value, c["subject"].value, int(c["cycle"].value), self.method
         self.state["version"] += 1
-        fig, rows, cols = wall(self.path, cid, cyc, meth, subj)
+        fig, rows, cols = wall(self.path, cid, cyc, meth, subj,
+                               overrides=self.state.get("overrides", ()))
         set_figure(self.outputs["wall"], fig)
         self.marker.value = wall_marker(cid, subj, cyc, meth, rows, cols, self.state["version"])
         self.state.update(classroom=cid, subject=subj, cycle=cyc, method=meth, rows=rows, cols=cols)
@@ -311,7 +344,8 @@ class GradeMeetingApp(W.VBox):
         t0 = time.perf_counter()
         res, fig, tracking, text = groups_part(
             self.path, c["classroom"].value, int(c["cycle"].value), self.method,
-            c["subject"].value, c["n_groups"].value, c["min_size"].value, c["max_size"].value)
+            c["subject"].value, c["n_groups"].value, c["min_size"].value, c["max_size"].value,
+            self.state.get("overrides", ()))
         self.state["groups"] = res.groups if fig is not None else None
         self.state["groups_error"] = res.error
         set_figure(self.outputs["groups"], fig)
@@ -328,8 +362,20 @@ class GradeMeetingApp(W.VBox):
         r = D.room(self.path, c["classroom"].value)
         ids = r.students["student_id"].astype(str)
         names = talk.student_names(r.students)           # same-name students told apart
-        self.record["students"].options = sorted(zip(names.reindex(ids).tolist(), ids))
+        people = sorted(zip(names.reindex(ids).tolist(), ids))
+        self.record["students"].options = people
+        self._set_options(self.record["level_student"], people)
+        grade = int(r.classrooms["grade"].iloc[0])
+        tg = r.targets[(r.targets["grade"] == grade)
+                       & (r.targets["subject"] == c["subject"].value)].sort_values("sequence")
+        self._set_options(self.record["level_target"],
+                          [(f"{t.code} {t.statement}", str(t.target_id))
+                           for t in tg.itertuples(index=False)])
         cycle, last = int(c["cycle"].value), self._last_cycle()
+        end = D.cycle_end(r, cycle).date()
+        import datetime as dt
+        self.record["level_date"].value = min(dt.date.today(), end)
+        self.record["levels"].value = self._levels_html()
         self.record["due"].options = due_options(last, cycle)
         self.record["due"].value = self.record["due"].options[0][1]
         self.record["adopt_label"].value = (
@@ -337,7 +383,90 @@ class GradeMeetingApp(W.VBox):
             f"{html.escape(talk.next_period(r.cycles, cycle))}")
         self.last_time.value = self._last_commitments()
 
+    @staticmethod
+    def _set_options(dropdown, options):
+        keep = dropdown.value
+        dropdown.options = options
+        if keep in {v for _, v in options}:
+            dropdown.value = keep
+
+    def _levels_html(self) -> str:
+        """The levels set by hand in this classroom, as the views show them."""
+        key = self.state.get("overrides", ())
+        if not key:
+            return ""
+        from ..store import describe_override
+        r = D.room(self.path, self.controls["classroom"].value)
+        names = talk.student_names(r.students)
+        tg = r.targets.set_index(r.targets["target_id"].astype(str))
+        end = D.cycle_end(r, int(self.controls["cycle"].value))
+        rows = []
+        for sid, tid, level, author, day, reason, _ in key:
+            note = describe_override(author, day, reason)
+            if pd.Timestamp(day) > end:
+                note += " (after this cycle: not counted in it)"
+            rows.append({"student": names.get(sid, "a student not in this class"),
+                         "target": tg["code"].get(tid, "a target not in the continuum"),
+                         "level": level, "": note})
+        return ("<p><b>Levels set by hand</b> (the views use these in place of the "
+                "computed level)</p>" + table_html(pd.DataFrame(rows),
+                                                    formats={"level": "{:g}"}))
+
     # ---------------------------------------------------------------- meeting log
+    def overrides(self) -> tuple:
+        """The levels set by hand for this classroom's students, from the meeting log
+        (empty without one): the key every view of the page is computed with."""
+        try:
+            log = self.meeting_log(create=False)
+            if log is None:
+                return ()
+            ov = log.level_overrides()
+        except Exception:                  # the dashboard still works without the log
+            return ()
+        r = D.room(self.path, self.controls["classroom"].value)
+        return D.overrides_key(ov, r.students["student_id"])
+
+    def _show(self, out):
+        colour = "#1b7837" if out.ok else "#d7301f"
+        self.message.value = (f"<p style='color:{colour}'>" + marker(out.message, ok=int(out.ok),
+                              record_id=out.record_id or "") + "</p>")
+        self.state["last_outcome"] = out
+        return out
+
+    def _student_recorder(self, student_id, who):
+        from ..store import StudentRecorder
+        return StudentRecorder(self.meeting_log(), str(student_id),
+                               source="grade meeting dashboard", user=who)
+
+    def set_level(self, student_id, target_id, level, *, author, reason, date=None):
+        """Set a student's level on a target by hand (who, when, why) in the meeting
+        log; every view of the page uses it from then on. ``date`` defaults to today, or
+        the cycle's last day when the cycle shown is over. Returns the store Outcome."""
+        from ..store import Outcome
+        if student_id is None or target_id is None:
+            return self._show(Outcome(False, "Not saved: pick a student and a target."))
+        if date is None:
+            date = self.record["level_date"].value
+        out = self._show(self._student_recorder(student_id, author).set_level(
+            target_id, level, reason=reason, date=date))
+        if out.ok:
+            self.record["level_reason"].value = ""
+            self.refresh()
+            self._show(out)
+        return out
+
+    def remove_level(self, student_id, target_id, *, by, note=None):
+        """Remove the level set by hand: the computed level applies again."""
+        from ..store import Outcome
+        if student_id is None or target_id is None:
+            return self._show(Outcome(False, "Not saved: pick a student and a target."))
+        out = self._show(self._student_recorder(student_id, by).remove_level(target_id,
+                                                                             note=note))
+        if out.ok:
+            self.refresh()
+            self._show(out)
+        return out
+
     def meeting_log(self, create: bool = True):
         """The MeetingLog (opened on first use; None if it does not exist yet and
         ``create`` is False)."""
@@ -389,11 +518,7 @@ class GradeMeetingApp(W.VBox):
             out = what(self.recorder())
         except (CoachkitDataError, MeetingLogBusy) as e:     # e.g. a bad attendee list
             out = Outcome(False, f"Not saved: {e}")
-        colour = "#1b7837" if out.ok else "#d7301f"
-        self.message.value = (f"<p style='color:{colour}'>" + marker(out.message, ok=int(out.ok),
-                              record_id=out.record_id or "") + "</p>")
-        self.state["last_outcome"] = out
-        return out
+        return self._show(out)
 
     def record_observation(self, text, kind="notice"):
         """Record "we notice" / "we wonder" text; returns the store Outcome."""
