@@ -315,7 +315,7 @@ def test_a_0001_log_upgrades_in_place_and_keeps_its_records(db_url):
     assert log.schema_version == "0001"
     m = log.start_meeting(school_id="S1", grade=3, classroom_id="C1", cycle=2)
     log.add_observation(m, "kept across the upgrade")
-    assert upgrade(log.engine) == "0002"
+    assert upgrade(log.engine) == "0003"
     again = MeetingLog(db_url)
     assert list(again.observations()["text"]) == ["kept across the upgrade"]
     again.set_level("ST1", "T1", 3, author="A", reason="after the upgrade")

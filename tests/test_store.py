@@ -483,7 +483,7 @@ def test_cli(tmp_path):
     assert r.exit_code == 0 and "2 observations" in r.output
     r = run(main, ["log", "import", str(tmp_path / "exp")], env={"COACHKIT_DB": db2})
     assert r.exit_code == 0 and "0 observations" in r.output
-    assert ok("migrate") == "schema version 0002"
+    assert ok("migrate") == "schema version 0003"
     # failures exit 1 with one clear line; usage errors exit 2
     r = run(main, ["log", "--db", db, "add", "observation", mid, " "])
     assert r.exit_code == 1 and "non-empty text" in r.output

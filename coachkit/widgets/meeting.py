@@ -40,19 +40,20 @@ def db_url(data=None, db=None) -> str:
     return "sqlite:///" + str((folder / "coachkit.db").resolve())
 
 
-def due_words(due_cycle, last_cycle: int) -> str:
-    """A due cycle as people read it: "cycle 4", or "next school year" past the last."""
-    if pd.isna(due_cycle):
-        return "—"
-    return f"cycle {int(due_cycle)}" if int(due_cycle) <= last_cycle else "next school year"
+def due_words(due_cycle, last_cycle: int | None = None) -> str:
+    """A due cycle as people read it: "cycle 4", or "next school year" (an empty
+    due_cycle; :func:`coachkit.store.due_words`)."""
+    from ..store import due_words as words
+    return words(due_cycle)
 
 
-def due_options(last_cycle: int, cycle: int) -> list[tuple[str, int]]:
+def due_options(last_cycle: int, cycle: int) -> list[tuple[str, object]]:
     """The due-by choices of a commitment made at the end of CYCLE: the cycles still to
-    come this year; at the last cycle, the next school year (stored as the cycle after
-    the last, shown in words everywhere)."""
+    come this year; at the last cycle only the next school year (``store.NEXT_YEAR``,
+    stored without a cycle: there is no cycle after the last)."""
+    from ..store import NEXT_YEAR
     if cycle >= last_cycle:
-        return [("next school year", last_cycle + 1)]
+        return [(NEXT_YEAR, NEXT_YEAR)]
     return [(f"cycle {c}", c) for c in range(cycle + 1, last_cycle + 1)]
 
 
@@ -489,8 +490,6 @@ class GradeMeetingApp(W.VBox):
             return f"<p><i>Meeting log not available: {html.escape(str(e))}</i></p>"
         if not len(c):
             return ""
-        last = self._last_cycle()
-        c = c.assign(due=[due_words(d, last) for d in c["due_cycle"]])
         return ("<h3>Last time we committed to</h3>"
                 + table_html(c[["cycle", "action", "owner", "due", "status", "follow_up"]]))
 
