@@ -588,7 +588,15 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
         if n == 0:
             continue
         steps = [[rank.get(s, len(rank)) for s in st] for st in nd["steps"]]
-        order_key = list(zip(nd["position"], nd["student_id"]))
+        # the solver sees the students in an order the data gives (next steps, progress),
+        # the id only breaking ties between students whose data are the same: the same
+        # data under other ids (the showcase's pseudonyms) give the same groups
+        order = sorted(range(n), key=lambda i: (steps[i], float(nd["progress"].iat[i]),
+                                                str(nd["student_id"].iat[i])))
+        if order != list(range(n)):
+            nd = nd.iloc[order].reset_index(drop=True)
+            steps = [steps[i] for i in order]
+        order_key = list(zip(nd["position"], range(n)))
         pin_idx = {i: pin_of[s] for i, s in enumerate(nd["student_id"]) if s in pin_of}
         pmax = max(pin_idx.values(), default=0)
         if k_req is not None:

@@ -342,41 +342,35 @@ def survey_scores(path: str) -> pd.DataFrame | None:
 def school_grouping(path: str, school_id: str, cycle: int, method: str) -> pd.DataFrame:
     """Per classroom and subject of a school: how much the flexible groups (default
     bounds 3 to 6) changed from the previous cycle and how many students sit in the
-    lowest group for 3+ cycles in a row. All classrooms of the school are grouped in one
-    call per cycle and subject (``by="classroom_id"``)."""
+    lowest group for 3+ cycles in a row. The groups are the data talk's, by shared need
+    (:func:`coachkit.talk.group_history` on each classroom, with the classroom's mastery
+    per cycle from the same cache as the grade-level dashboard), so the counts agree with
+    the data talk, the grade-level dashboard and the showcase."""
     s = school(path, school_id)
-    rooms = s.students[["student_id", "classroom_id", "grade"]].astype({"student_id": str})
-    rooms = rooms.rename(columns={"grade": "student_grade"})
     frames = {subj: [] for subj in SUBJECTS}
-    for c in range(1, int(cycle) + 1):
-        ev = s.evidence[(s.evidence["date"] <= cycle_end(s, c)).to_numpy()]
-        if not len(ev):
+    for cid in sorted(s.classrooms["classroom_id"].astype(str)):
+        r = room(path, cid)
+        if not len(r.students):
             continue
-        m = progress.mastery(ev, method=method)
-        f = progress.frontier(m, s.targets, s.students, include_complete=False)
-        f = f.merge(rooms, on="student_id", how="inner")
-        # as in the data talk: a student done with the grade's continuum needs extension,
-        # not a group (the frontier walks on into the next grade)
-        f = f[f["grade"].astype("float") == f["student_grade"].astype("float")]
-        for subj in SUBJECTS:
-            fs = f[f["subject"] == subj]
-            n = fs.groupby("classroom_id")["student_id"].transform("size")
-            fs = fs[n >= 3]
-            if not len(fs):
-                continue
-            g = grouping.flexible_groups(fs, subject=subj, by="classroom_id",
-                                         targets=s.targets)
-            frames[subj].append(g.assign(cycle_id=c))
+        grade = int(r.classrooms["grade"].iloc[0])
+        targets = r.targets[r.targets["grade"] == grade]
+        subjects = [x for x in SUBJECTS if x in set(targets["subject"].astype(str))]
+        hist = talk.group_history(r, int(cycle), targets, subjects,
+                                  mastery_at=lambda c, cid=cid: room_mastery(path, cid, c, method))
+        for subj in subjects:
+            if len(hist[subj]):
+                frames[subj].append(hist[subj].assign(classroom_id=cid))
     rows = []
-    for subj, parts in frames.items():
+    for subj, parts in frames.items():        # fluidity and the lowest group: one pass each
         if not parts:
             continue
         h = pd.concat(parts, ignore_index=True)
         fl = grouping.fluidity(h, by="classroom_id") if h["cycle_id"].nunique() > 1 else None
-        stuck = grouping.stuck_students(h, by="classroom_id")
         last = (fl.sort_values("to_cycle").groupby("classroom_id").tail(1).set_index("classroom_id")
                 if fl is not None and len(fl) else pd.DataFrame(columns=["share_changed", "ari"]))
-        n_stuck = stuck[stuck["current"]].groupby("classroom_id").size() if len(stuck) else pd.Series(dtype=int)
+        stuck = grouping.stuck_students(h, by="classroom_id")
+        n_stuck = (stuck[stuck["current"]].groupby("classroom_id").size() if len(stuck)
+                   else pd.Series(dtype=int))
         for cid in sorted(h["classroom_id"].unique()):
             rows.append({"classroom_id": cid, "subject": subj,
                          "share_changed": last["share_changed"].get(cid, np.nan),
