@@ -591,8 +591,8 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
         # the solver sees the students in an order the data gives (next steps, progress),
         # the id only breaking ties between students whose data are the same: the same
         # data under other ids (the showcase's pseudonyms) give the same groups
-        order = sorted(range(n), key=lambda i: (steps[i], float(nd["progress"].iat[i]),
-                                                str(nd["student_id"].iat[i])))
+        prog_, sid_ = nd["progress"].to_numpy(dtype=float), nd["student_id"].astype(str).tolist()
+        order = sorted(range(n), key=lambda i: (steps[i], prog_[i], sid_[i]))
         if order != list(range(n)):
             nd = nd.iloc[order].reset_index(drop=True)
             steps = [steps[i] for i in order]
