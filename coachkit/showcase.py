@@ -221,7 +221,6 @@ def _compute_year(sub: Dataset, cycles: pd.DataFrame, args: dict) -> _Year:
     proj, grow, hist = [], [], {}
     prev_end = None
     masteries = {}
-    growth_args = {k: v for k, v in args.items()}
     for cid, end in zip(cycles["cycle_id"], cycles["end"]):
         now = ev[(ev["date"] <= end).to_numpy()]
         if not len(now):
@@ -232,7 +231,7 @@ def _compute_year(sub: Dataset, cycles: pd.DataFrame, args: dict) -> _Year:
         proj.append(p.assign(cycle_id=int(cid)))
         if prev_end is not None:
             grow.append(progress.growth(ev, sub.cycles, prev_cid, cid, targets=all_targets,
-                                        **growth_args))
+                                        **args))
         prev_end, prev_cid = end, cid
     if masteries:
         last_c = max(masteries)
