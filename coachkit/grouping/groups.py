@@ -20,7 +20,7 @@ import pandas as pd
 from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from .. import checks
-from .need import EXTENSION, group_range, needs, place
+from .need import EXTENSION, group_range, memo, needs, place
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
                         partition_with_pins)
 
@@ -560,15 +560,21 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
             raise ValueError(f"pinned students not in the frontier for this subject: {unknown[:10]}")
     if grade is None and "grade" in f.columns and f["grade"].notna().any():
         grade = f["grade"].dropna().min()
-    labels = _target_labels(targets) if {"code", "statement"} <= set(targets) else {}
-    t = targets[targets["subject"].astype(str) == str(subject)]
-    rank = {}
-    if len(t):
-        tt = t[t["grade"] >= (grade if grade is not None else t["grade"].min())]
-        tt = tt.sort_values(["grade", "sequence", "target_id"], kind="mergesort")
-        rank = {str(x): i for i, x in enumerate(tt["target_id"].astype(str).drop_duplicates())}
-    seq_of = dict(zip(t["target_id"].astype(str), t["sequence"]))
-    grade_of = dict(zip(t["target_id"].astype(str), t["grade"]))
+    labels = memo("labels", targets, None, lambda: _target_labels(targets)
+                  if {"code", "statement"} <= set(targets) else {})
+
+    def on_continuum():
+        t = targets[targets["subject"].astype(str) == str(subject)]
+        rank = {}
+        if len(t):
+            tt = t[t["grade"] >= (grade if grade is not None else t["grade"].min())]
+            tt = tt.sort_values(["grade", "sequence", "target_id"], kind="mergesort")
+            rank = {str(x): i for i, x in enumerate(tt["target_id"].astype(str).drop_duplicates())}
+        return (rank, dict(zip(t["target_id"].astype(str), t["sequence"])),
+                dict(zip(t["target_id"].astype(str), t["grade"])))
+    rank, seq_of, grade_of = memo("ranks", targets,
+                                  (str(subject), None if grade is None else float(grade)),
+                                  on_continuum)
     f = f[keys + ["student_id"]].copy()
     for c in keys + ["student_id"]:
         if isinstance(f[c].dtype, pd.CategoricalDtype):
