@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import grouping, policy, privacy, progress, store
+from .grouping.need import shared_targets
 from .schema import grade_label
 from .dataset import Dataset
 
@@ -146,6 +147,14 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     (``coachkit.policy``); ``method`` and ``kinds`` override it. ``overrides``: the
     levels teachers set by hand (``MeetingLog.level_overrides()``); every table of the
     view (stages, frontier, pace, growth, groups, history) uses them."""
+    with shared_targets():       # the targets' continuum is derived once, not per grouping
+        return _classroom_view(ds, classroom_id, cycle, method=method, kinds=kinds,
+                               min_size=min_size, max_size=max_size, n_groups=n_groups,
+                               history=history, overrides=overrides)
+
+
+def _classroom_view(ds, classroom_id, cycle, *, method, kinds, min_size, max_size, n_groups,
+                    history, overrides) -> ClassroomView:
     args = mastery_args(ds, method, kinds=kinds)
     method, kinds = args["method"], args["kinds"]
     room = ds.classroom(classroom_id)
@@ -214,6 +223,13 @@ def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decay
     be met (too few students back then) is grouped with the default bounds instead.
     ``mastery``: all of mastery's arguments at once (``mastery_args``), instead of
     ``method`` and ``kinds``."""
+    with shared_targets():       # the targets' continuum is derived once, not per cycle
+        return _group_history(room, cycle, targets, subjects, method=method, kinds=kinds,
+                              mastery=mastery, mastery_at=mastery_at, **bounds)
+
+
+def _group_history(room, cycle, targets, subjects, *, method, kinds, mastery, mastery_at,
+                   **bounds) -> dict:
     args = mastery if mastery is not None else {"method": method, "kinds": kinds}
 
     def mastery_of(c):

@@ -2,6 +2,8 @@
 pace and projection, growth, retakes and the equity view."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -43,6 +45,14 @@ def data_wall(mastery: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFra
                 + m["mastery"].round(2).astype(str) + " (" + m["n_evidence"].astype(str) + " "
                 + t("scores", language) + ", " + t("latest", language) + " "
                 + pd.to_datetime(m["last_date"]).dt.strftime("%Y-%m-%d") + ")")
+        if "n_evidence" in m.columns:             # a pair with a level set by hand only
+            bare = m["n_evidence"].fillna(0).to_numpy() == 0
+            text = text.where(~bare, m["stage"].astype(str) + "<br>" + t("level", language)
+                              + " " + m["mastery"].round(2).astype(str))
+        if "override_note" in m.columns:          # the teacher's judgment, said as such
+            note = m["override_note"].astype(object)
+            has = note.notna() & (note.astype(str) != "")
+            text = text.where(~has, text + "<br>" + note.map(lambda x: html.escape(str(x))))
         hover.update(pd.Series(text.to_numpy(), index=z_long.index).unstack())
     order = z.sum(axis=1).sort_values(ascending=False, kind="stable").index
     z, hover = z.loc[order], hover.loc[order]
