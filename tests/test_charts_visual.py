@@ -23,6 +23,7 @@ import coachkit as ck
 from coachkit import talk
 from coachkit.charts import display
 from coachkit.runner.export import write_assets
+from browser_helpers import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -30,9 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data" / "district"
 REFERENCES = ROOT / "tests" / "data" / "charts"
 UPDATE = os.environ.get("COACHKIT_UPDATE_CHART_REFERENCES") == "1"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--force-device-scale-factor=1", "--font-render-hinting=none"]
+# pixel-stable screenshots: one device pixel per CSS pixel, no font hinting
+SCREENSHOT_ARGS = [*CHROMIUM_ARGS, "--force-device-scale-factor=1", "--font-render-hinting=none"]
 WIDTH = 1000
 LEVEL = 48            # grey levels (of 255) a pixel may move before it counts as changed
 MAX_CHANGED = 0.01    # share of the pixels that may change
@@ -65,7 +65,7 @@ def page(chromium_path, tmp_path_factory):
     folder = tmp_path_factory.mktemp("charts")
     write_assets(folder)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium_path, args=SCREENSHOT_ARGS)
         pg = b.new_page(viewport={"width": WIDTH + 40, "height": 900})
         pg.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
                  else r.abort())

@@ -13,12 +13,10 @@ import pytest
 import coachkit as ck
 from coachkit import progress, sheet, summary, talk
 from coachkit.store import MeetingLog
+from browser_helpers import browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data" / "district"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SCREEN = {"width": 1366, "height": 768}
 INTERNAL_ID = re.compile(r"\b(?:MA|EL)\d\d-\d\d\b")   # target ids of the sample district
 
@@ -32,15 +30,6 @@ def ds():
 def views(ds):
     return {c: talk.classroom_view(ds, c, 6, history=False)
             for c in sorted(ds.classrooms["classroom_id"])}
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def pdf_pages(pdf: bytes) -> int:
