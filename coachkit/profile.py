@@ -16,6 +16,7 @@ page is built from it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -214,15 +215,14 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [] if df is None or not len(df) else df.to_dict("records")
 
 
-def page(p: LearnerProfile, *, language: str = "en") -> str:
-    """The profile of one student as a whole HTML page in LANGUAGE."""
+def _context(p: LearnerProfile, language: str) -> dict:
     check_language(language)
     s = p.student
     codes = dict(zip(p.targets["target_id"].astype(str), p.targets["code"].astype(str)))
     words = {tid: f"{statement(r, language)[0]} ({codes[tid]})"
              for tid, r in zip(p.targets["target_id"].astype(str), p.targets.to_dict("records"))}
     shown = dict(zip(p.targets["target_id"].astype(str), p.targets["stage"].astype(str) == "i-show"))
-    return environment(language).get_template("profile.html.j2").render(
+    return dict(
         lang=language, name=f"{s['first_name']} {s['last_name']}",
         grade=grade_label(s["grade"]), cycle_id=int(p.cycle.name), cycle_end=p.cycle["end"],
         last_cycle=p.last_cycle, stages=[(x, t(x, language)) for x in STAGES],
@@ -230,6 +230,36 @@ def page(p: LearnerProfile, *, language: str = "en") -> str:
         newly=[codes.get(str(x), str(x)) for x in p.newly_mastered["target_id"].astype(str)],
         goals=_records(p.goals), plans=_records(p.plans), reflections=_records(p.reflections),
         codes=codes, target_words=words, shown=shown, portrait=_portrait(p))
+
+
+def page(p: LearnerProfile, *, language: str = "en") -> str:
+    """The profile of one student as a whole HTML page in LANGUAGE."""
+    return environment(language).get_template("profile.html.j2").render(**_context(p, language))
+
+
+def scoped_css(css: str, scope: str) -> str:
+    """CSS rules confined to the elements under SCOPE (a selector): ``body`` and ``main``
+    become the scope itself, every other selector is prefixed with it."""
+    def one(sel: str) -> str:
+        sel = sel.strip()
+        if sel in ("body", "main") or sel.startswith("main."):
+            return scope + sel[4:] if sel.startswith("main.") else scope
+        return f"{scope} {sel}"
+
+    def rule(m: re.Match) -> str:
+        return m.group(1) + ", ".join(one(x) for x in m.group(2).split(",")) + " {"
+    return re.sub(r"(^|[}\n]\s*)([^{}@\n][^{}@]*?)\s*\{", rule, css)
+
+
+def fragment(p: LearnerProfile, *, language: str = "en") -> str:
+    """The same profile as a piece of a page (a live dashboard shows it among its
+    widgets): the page's content in a ``<div class="ck-profile" lang=...>`` with its
+    stylesheet confined to that div."""
+    env = environment(language)
+    css = env.get_template("profile.css.j2").render()
+    body = env.get_template("profile_main.html.j2").render(**_context(p, language))
+    return (f'<div class="ck-profile" lang="{language}"><style>'
+            f'{scoped_css(css, ".ck-profile")}</style>{body}</div>')
 
 
 def pages(profiles: list[LearnerProfile], *, language: str = "en") -> dict[str, str]:
