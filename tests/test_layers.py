@@ -4,7 +4,7 @@ Layers, lowest first (a module may import its own layer or lower ones, never hig
 foundation (schema, errors, checks, policy, i18n, caching) <- data (dataset, io) <-
 analyses (progress, grouping, surveys, conditions, privacy, partitioning, the meeting-log
 store, the sample generator, access scopes) <- views (talk, review, binder, tables,
-profile, wall, agenda) <- charts <- surfaces (widgets, runner, cli, dashboard, showcase
+profile, wall, agenda, plans) <- charts <- surfaces (widgets, runner, cli, dashboard, showcase
 pages, hub). The showcase builds a whole page with charts, so it sits with the surfaces. Every import counts, lazy ones inside
 functions too: a lazy import only hides a cycle, it does not remove it.
 """
@@ -20,7 +20,7 @@ LAYERS = {
     1: {"dataset", "io"},
     2: {"progress", "grouping", "surveys", "conditions", "privacy", "partitioning", "daskops",
         "store", "sample", "access"},
-    3: {"talk", "review", "binder", "tables", "profile", "wall", "agenda"},
+    3: {"talk", "review", "binder", "tables", "profile", "wall", "agenda", "plans"},
     4: {"charts"},
     5: {"widgets", "runner", "cli", "dashboard", "showcase", "hub", "__main__"},
 }
