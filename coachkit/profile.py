@@ -109,7 +109,11 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
     targets = ds.targets.assign(target_id=ds.targets["target_id"].astype(str))
     grid = grid.assign(target_id=grid["target_id"].astype(str)).merge(
         targets.drop(columns=["subject", "grade", "sequence"]), on="target_id", how="left")
-    mdates = m[["student_id", "target_id", "mastered_date"]].astype({"student_id": str, "target_id": str})
+    by_hand = [c for c in ("override_author", "override_date", "override_reason") if c in m]
+    if "overridden" in m and len(by_hand) == 3:     # levels set by hand: who, when, why
+        m = m.assign(override_author=m["override_author"].where(m["overridden"].astype(bool)))
+    mdates = m[["student_id", "target_id", "mastered_date", *by_hand]].astype(
+        {"student_id": str, "target_id": str})
     grid = grid.merge(mdates, on=["student_id", "target_id"], how="left")
     grid["stage"] = grid["stage"].astype(str)
     by = {k: g for k, g in grid.groupby(grid["student_id"].astype(str), sort=False)}
@@ -174,7 +178,7 @@ def _subject_rows(p: LearnerProfile, language: str) -> list[dict]:
     rows = _plain(p.targets.sort_values(["subject", "sequence"], kind="stable"),
                   ["target_id", "subject", "sequence", "code", "statement", "student_statement",
                    f"statement_{language}", f"student_statement_{language}", "stage",
-                   "mastered_date"])
+                   "mastered_date", "override_author", "override_date", "override_reason"])
     next_rows = {str(f["subject"]): f for f in _plain(p.frontier, list(p.frontier.columns))
                  if not bool(f["complete"]) and f.get("code") == f.get("code")}
     subjects = [s for s in SUBJECT_ORDER if any(r["subject"] == s for r in rows)]
@@ -188,6 +192,7 @@ def _subject_rows(p: LearnerProfile, language: str) -> list[dict]:
             items.append(dict(
                 code=r["code"], statement=words, translated=translated, stage=r["stage"],
                 stage_words=t(r["stage"], language), mastered_date=r.get("mastered_date"),
+                set_by_hand=_override_words(r, language),
                 evidence=[dict(date=e["date"], score=f"{float(e['score']):g}",
                                kind=t(e["kind"], language), counted=bool(e["counted"]))
                           for e in tev]))
@@ -199,6 +204,15 @@ def _subject_rows(p: LearnerProfile, language: str) -> list[dict]:
                         untranslated=language != "en" and not all(i["translated"] for i in items),
                         total=len(items), next_target=next_target))
     return out
+
+
+def _override_words(row: dict, language: str) -> str | None:
+    """"set by Ms. Rivera on 3/14: ..." in LANGUAGE for a level a teacher set by hand."""
+    author = row.get("override_author")
+    if author is None or author != author:
+        return None
+    from .store import describe_override
+    return describe_override(author, row["override_date"], row.get("override_reason"), language)
 
 
 def _portrait(p: LearnerProfile) -> list[dict]:

@@ -257,3 +257,27 @@ def test_profiles_command_writes_a_classroom(ds, tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "school: expected a school_id" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_level_set_by_hand_reads_in_the_family_language(ds, tmp_path):
+    from coachkit.store import MeetingLog, describe_override
+    assert describe_override("Ms. Rivera", "2026-03-14", "observed in conference") == \
+        "set by Ms. Rivera on 3/14: observed in conference"
+    assert describe_override("Sra. Rivera", "2026-03-14", "lo vi", language="es") == \
+        "nivel fijado por Sra. Rivera el 14/3: lo vi"
+    assert describe_override("Sra. Rivera", "2026-11-03", language="es") == \
+        "nivel fijado por Sra. Rivera el 3/11"
+    sid = str(ds.students.loc[ds.students["grade"] == 0, "student_id"].iloc[0])
+    tid = str(ds.targets.loc[ds.targets["grade"] == 0, "target_id"].iloc[2])
+    log = MeetingLog(tmp_path / "log.db")
+    log.set_level(sid, tid, 3, author="Sra. Rivera", reason="lo vi en la conferencia",
+                  date="2026-03-14")
+    p = profile.learner_profiles(ds, 6, students=[sid], overrides=log.level_overrides())[0]
+    es = profile.page(p, language="es")
+    assert "nivel fijado por Sra. Rivera el 14/3: lo vi en la conferencia" in es
+    assert es.count('class="set-by-hand"') == 1
+    english = {x for x in english_phrases() if i18n.t(x, "es") != x}
+    assert [n for n in visible_text(es) if n.rstrip(":") in english] == []
+    assert "set by Sra. Rivera on 3/14: lo vi en la conferencia" in profile.page(p, language="en")
+    plain = profile.learner_profiles(ds, 6, students=[sid])[0]
+    assert 'class="set-by-hand"' not in profile.page(plain, language="es")
