@@ -243,3 +243,23 @@ def test_in_chromium_a_typed_goal_is_saved_and_shows_on_the_page(voila_server, c
     goals = MeetingLog(db).goals(student_id=SPANISH_STUDENT)
     assert goals["text"].tolist() == [goal] and goals["author"].tolist() == [SPANISH_STUDENT]
     assert "Error at server while executing cell" not in (tmp / "voila.log").read_text(errors="replace")
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_static_under_papermill(tmp_path, db):
+    import json
+
+    import papermill as pm
+    MeetingLog(db).add_goal(SPANISH_STUDENT, text="Contar hasta 100", author=SPANISH_STUDENT)
+    out = tmp_path / "learner_profile.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "dashboards" / "learner_profile.ipynb"), str(out),
+                        parameters=dict(data=str(DATA), student=SPANISH_STUDENT, db=db,
+                                        interactive=False),
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    nb = json.loads(out.read_text())
+    shown = "".join("".join(o.get("data", {}).get("text/html", ""))
+                    for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+    assert 'class="ck-profile" lang="es"' in shown and "Contar hasta 100" in shown
+    assert "Fernando Sánchez" in shown
+    assert not [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+                if o.get("output_type") == "error"]
