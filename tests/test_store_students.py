@@ -267,7 +267,7 @@ def test_docs_examples_run(tmp_path, monkeypatch):
     monkeypatch.delenv("COACHKIT_DB", raising=False)
     ns: dict = {}
     blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
-    assert len(blocks) == 3
+    assert len(blocks) >= 3
     for block in blocks:
         exec(compile(block, "docs/students-goals.md", "exec"), ns)
     for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):

@@ -118,6 +118,28 @@ def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, 
     return res, fig, table_html(tr), text
 
 
+def plans_section(path: str, classroom_id: str, cycle: int, method: str, log) -> str:
+    """The learning plans due this cycle for the classroom (``coachkit.plans``), with the
+    students' goals beside, as the shared table; a sentence when the log has none."""
+    from .. import plans
+    if log is None:
+        return ("<h3>Learning plans due this cycle</h3><p class='ck-empty'>No learning plan "
+                "is recorded yet: students and teachers add them on the student's page.</p>")
+    r = D.room(path, classroom_id)
+    ds = D.load(path)
+    ids = r.students["student_id"].astype(str).tolist()
+    cyc = ds.cycles[ds.cycles["cycle_id"].astype(int) == int(cycle)].iloc[0]
+    due = plans.plans_due(log.plans(student_id=ids), students=r.students, targets=ds.targets,
+                          evidence=r.evidence, mastery=D.room_mastery(path, classroom_id,
+                                                                      int(cycle), method),
+                          cycle=cyc, goals=log.goals(student_id=ids))
+    done = int(due["proficient"].sum()) if len(due) else 0
+    return (f"<h3>Learning plans due this cycle</h3><p>{len(due)} due; "
+            f"{int(due['retake_taken'].sum()) if len(due) else 0} retaken; {done} reached "
+            f"proficient.</p>" + plans.to_html(due, targets=ds.targets)
+            + marker("", chart="plans", classroom=classroom_id, rows=len(due)))
+
+
 def grade_meeting_app(data=None, *, school=None, classroom=None, cycle: int = 6,
                       method: str | None = None, subject=None, db=None,
                       n_groups: int | None = None, min_size: int = 3, max_size: int = 6,
@@ -327,6 +349,7 @@ class GradeMeetingApp(W.VBox):
         self.refresh_wall()
         self.refresh_groups()
         self.refresh_meeting()
+        self.refresh_plans()
 
     def refresh_wall(self):
         c = self.controls
@@ -412,6 +435,23 @@ class GradeMeetingApp(W.VBox):
         return ("<p><b>Levels set by hand</b> (the views use these in place of the "
                 "computed level)</p>" + table_html(pd.DataFrame(rows),
                                                     formats={"level": "{:g}"}))
+
+    def refresh_plans(self):
+        """The plans due this cycle, placed before "Record the meeting" on first use."""
+        if not hasattr(self, "plans_view"):
+            self.plans_view = W.HTML()
+            self.plans_view.add_class("ck-plans")
+            kids = list(self.children)
+            at = kids.index(self.record["box"]) - 1 if self.record["box"] in kids else len(kids)
+            self.children = tuple(kids[:at] + [self.plans_view] + kids[at:])
+        c = self.controls
+        try:
+            self.plans_view.value = plans_section(self.path, c["classroom"].value,
+                                                  int(c["cycle"].value), self.method,
+                                                  self.meeting_log(create=False))
+        except Exception as e:                       # the dashboard still works without the log
+            self.plans_view.value = (f"<p><i>Learning plans not available: "
+                                     f"{html.escape(str(e))}</i></p>")
 
     # ---------------------------------------------------------------- meeting log
     def overrides(self) -> tuple:
