@@ -23,15 +23,13 @@ from functools import lru_cache
 import jinja2
 import pandas as pd
 
-from . import progress
+from . import progress, talk
 from .dataset import Dataset
 from .i18n import LOCALE_DIR, check_language, format_date, t, translations
 from .schema import STAGES, grade_label
 
 TEMPLATES = LOCALE_DIR.parent / "templates"
 SUBJECT_ORDER = ("math", "ela")
-# Evidence kinds that count toward mastery unless the district's policy says otherwise.
-COUNTED_KINDS = ("summative", "retake", "observation")
 
 
 @dataclass
@@ -58,13 +56,21 @@ def _for(table: pd.DataFrame | None, student_id: str) -> pd.DataFrame:
     return table[table["student_id"].astype(str) == student_id].reset_index(drop=True)
 
 
-def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "decaying_average",
-                     kinds=COUNTED_KINDS, mastery_line: float = 3.0, goals=None, plans=None,
+def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str | None = None,
+                     kinds=None, mastery_line: float | None = None, goals=None, plans=None,
                      reflections=None, overrides=None, **method_params) -> list[LearnerProfile]:
     """The profiles of STUDENTS (ids; default every student) at the end of CYCLE.
 
+    Mastery by the district policy (``coachkit.toml``: method, line, counted kinds and
+    parameters); ``method``, ``kinds``, ``mastery_line`` and method parameters override it.
     goals, plans, reflections: the meeting log's tables of those records (any student's;
     each profile keeps only its own student's rows)."""
+    args = talk.mastery_args(ds, method) if kinds is None else \
+        talk.mastery_args(ds, method, kinds=kinds)
+    if mastery_line is not None:
+        args["mastery_line"] = mastery_line
+    args.update(method_params)
+    mastery_line = args["mastery_line"]
     cycles = ds.cycles.sort_values("start").set_index(ds.cycles["cycle_id"].astype(int))
     if int(cycle) not in cycles.index:
         raise ValueError(f"cycle: expected one of {list(cycles.index)}, got {cycle!r}")
@@ -78,8 +84,7 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
 
     def mastery_through(end) -> pd.DataFrame:
         """Mastery on the evidence through END, with the levels set by hand by then."""
-        table = progress.mastery(mine[mine["date"] <= end], method=method,
-                                 mastery_line=mastery_line, kinds=kinds, **method_params)
+        table = progress.mastery(mine[mine["date"] <= end], **args)
         if overrides is None or not len(overrides):
             return table
         from .store import apply_overrides
@@ -99,7 +104,7 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
     front = front.assign(target_id=front["target_id"].astype(str)).merge(
         ds.targets[["target_id", *words]].astype({"target_id": str}), on="target_id", how="left")
     newly = progress.newly_mastered(m, before)
-    counted = set(kinds) if kinds is not None else None
+    counted = set(args["kinds"]) if args["kinds"] is not None else None
     # plain text columns once for the whole school, so each page's slice is cheap to walk
     ev = pd.DataFrame({"student_id": ev["student_id"].astype(str).to_numpy(),
                        "target_id": ev["target_id"].astype(str).to_numpy(),

@@ -73,7 +73,7 @@ def student_records(log, student_id: str) -> dict:
 
 
 def learner_profile_app(data=None, *, student=None, cycle: int = 6, language=None, db=None,
-                        author=None, method: str = "decaying_average"):
+                        author=None, method: str | None = None):
     """The student's live page (:class:`LearnerProfileApp`), or a friendly message when no
     student is named."""
     return LearnerProfileApp(data, student=student, cycle=cycle, language=language, db=db,
@@ -90,7 +90,7 @@ class LearnerProfileApp(W.VBox):
     """
 
     def __init__(self, data=None, *, student=None, cycle=6, language=None, db=None,
-                 author=None, method="decaying_average"):
+                 author=None, method=None):
         self.path = D.resolve(data)
         ds = self.ds = D.load(self.path)
         self.db = db_url(data, db)
@@ -308,7 +308,7 @@ class LearnerProfileApp(W.VBox):
 
 
 def learner_profile_report(data=None, *, student=None, cycle: int = 6, language=None,
-                           db=None, method: str = "decaying_average") -> None:
+                           db=None, method: str | None = None) -> None:
     """The same profile as static output (papermill, nbconvert), without the form."""
     from IPython.display import HTML, display
     ds = D.load(D.resolve(data))
