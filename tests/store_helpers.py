@@ -43,3 +43,21 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'log.db'}"
     return clean_pg(request.getfixturevalue("pg_db"))
+
+
+def log_cli(db: str):
+    """``(ok, run)`` for the ``coachkit log`` command on DB: ``ok(*args)`` runs
+    ``coachkit log --db DB *args``, asserts it succeeded and returns its output stripped;
+    ``run(args, **kw)`` is CliRunner's invoke of the whole CLI."""
+    from click.testing import CliRunner
+
+    from coachkit.cli import main
+
+    def run(args, **kw):
+        return CliRunner().invoke(main, args, **kw)
+
+    def ok(*args, input=None):
+        r = run(["log", "--db", db, *args], input=input)
+        assert r.exit_code == 0, r.output
+        return r.output.strip()
+    return ok, run

@@ -7,13 +7,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import insert
 
 import coachkit as ck
 from coachkit.errors import CoachkitDataError
 from coachkit.store import MeetingLog, apply_overrides, describe_override
-from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
+from store_helpers import db_url, log_cli, pg_db  # noqa: F401  (fixtures)
 
 EVIDENCE = pd.DataFrame({
     "student_id": ["A", "A", "B", "B", "C"],
@@ -182,14 +181,8 @@ def test_bad_student_records_are_refused(tmp_path, call, match):
 
 
 def test_cli_levels_goals_plans_reflections(tmp_path):
-    from coachkit.cli import main
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    run = CliRunner().invoke
-
-    def ok(*args, input=None):
-        r = run(main, ["log", "--db", db, *args], input=input)
-        assert r.exit_code == 0, r.output
-        return r.output.strip()
+    ok, run = log_cli(db)
     out = ok("set-level", "ST1", "T1", "3", "--by", "Ms. Rivera", "--reason",
              "observed in conference", "--date", "2026-03-14")
     assert out == "ST1 on T1: level 3, set by Ms. Rivera on 3/14: observed in conference"
@@ -199,9 +192,9 @@ def test_cli_levels_goals_plans_reflections(tmp_path):
     assert "computed level applies again" in ok("remove-level", "ST1", "T1", "--by", "Ms. R")
     assert ok("levels") == "no levels set by hand"
     assert "removed by Ms. R" in ok("levels", "--all")
-    r = run(main, ["log", "--db", db, "remove-level", "ST1", "T1", "--by", "Ms. R"])
+    r = run(["log", "--db", db, "remove-level", "ST1", "T1", "--by", "Ms. R"])
     assert r.exit_code == 1 and r.output.startswith("error: ") and "Traceback" not in r.output
-    r = run(main, ["log", "--db", db, "set-level", "ST1", "T1", "9", "--by", "A",
+    r = run(["log", "--db", db, "set-level", "ST1", "T1", "9", "--by", "A",
                    "--reason", "x"])
     assert r.exit_code == 1 and "level from 1 to 4" in r.output
 
@@ -215,8 +208,8 @@ def test_cli_levels_goals_plans_reflections(tmp_path):
     assert gid in goals and "student and teacher" in goals and "ST2" not in goals
     assert pid in ok("list", "plans") and "Ms. R, Dad" in ok("list", "plans", "--format", "csv")
     assert "'=I did it" in ok("list", "reflections", "--format", "csv")   # spreadsheet-safe
-    assert run(main, ["log", "--db", db, "reflect", "ST1", "--by", "A"]).exit_code == 2
-    r = run(main, ["log", "--db", db, "goal", "ST1", "--by", "A"])
+    assert run(["log", "--db", db, "reflect", "ST1", "--by", "A"]).exit_code == 2
+    r = run(["log", "--db", db, "goal", "ST1", "--by", "A"])
     assert r.exit_code == 1 and "own words" in r.output
 
 
