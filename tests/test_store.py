@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from coachkit.errors import CoachkitDataError
 from coachkit.store import SCHEMA_VERSION, MeetingLog, MeetingLogBusy, Recorder
 from coachkit.store.engine import run_write
-from store_helpers import db_url, log_cli, pg_db  # noqa: F401  (fixtures)
+from store_helpers import db_url, log_cli, pg_db, run_doc_examples  # noqa: F401  (fixtures)
 
 GROUPS = pd.DataFrame({
     "student_id": ["ST1", "ST2", "ST3", "ST4"],
@@ -499,23 +499,7 @@ def test_cli(tmp_path):
 
 # ---- the documentation's examples run -----------------------------------------------------
 def test_docs_examples_run(tmp_path, monkeypatch):
-    import os
-    import re
-    import subprocess
-    import sys
-    from pathlib import Path
-    doc = (Path(__file__).parents[1] / "docs" / "meeting-log.md").read_text(encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COACHKIT_DB", raising=False)
-    ns: dict = {}
-    for block in re.findall(r"```python\n(.*?)```", doc, flags=re.S):
-        exec(compile(block, "docs/meeting-log.md", "exec"), ns)
-    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-        env.pop("COACHKIT_DB", None)
-        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
-                           capture_output=True, text=True, timeout=240)
-        assert r.returncode == 0, r.stderr
+    run_doc_examples("meeting-log.md", tmp_path, monkeypatch)
     other = MeetingLog(tmp_path / "other.db")
     assert "Both moved up a stage." in set(other.commitments()["follow_up"])
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 import coachkit as ck
 from coachkit.errors import CoachkitDataError
 from coachkit.store import MeetingLog, apply_overrides, describe_override
-from store_helpers import db_url, log_cli, pg_db  # noqa: F401  (fixtures)
+from store_helpers import db_url, log_cli, pg_db, run_doc_examples  # noqa: F401  (fixtures)
 
 EVIDENCE = pd.DataFrame({
     "student_id": ["A", "A", "B", "B", "C"],
@@ -250,26 +250,9 @@ def test_one_current_group_per_student_even_with_legacy_duplicate_meetings(db_ur
 
 # ---- the documentation's examples run -----------------------------------------------------
 def test_docs_examples_run(tmp_path, monkeypatch):
-    import os
-    import re
-    import subprocess
-    import sys
-    from pathlib import Path
-    doc = (Path(__file__).parents[1] / "docs" / "students-goals.md").read_text(encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COACHKIT_DB", raising=False)
-    ns: dict = {}
-    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
-    assert len(blocks) >= 3
-    for block in blocks:
-        exec(compile(block, "docs/students-goals.md", "exec"), ns)
-    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-        env.pop("COACHKIT_DB", None)
-        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
-                           capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        assert "set by Ms. Rivera on 3/14: observed in conference" in r.stdout
+    ran = run_doc_examples("students-goals.md", tmp_path, monkeypatch, timeout=120)
+    assert ran["python"] >= 3 and ran["bash"]
+    assert all("set by Ms. Rivera on 3/14: observed in conference" in out for out in ran["bash"])
     cli = MeetingLog(tmp_path / "cli.db")
     assert cli.level_overrides().empty and len(cli.level_overrides(current=False)) == 1
     assert len(cli.goals(student_id="ST1")) == 2 and len(cli.plans()) == 1
