@@ -280,6 +280,17 @@ def _line_figure(frame: pd.DataFrame, x: str, y: str, series: str, *, title: str
     return style(fig, title=title, height=380)
 
 
+def _lines_by_subject(sec: Section, data: pd.DataFrame, cycle: str, y: str, title: str,
+                      y_title: str, *, percent: bool = False) -> None:
+    """One line chart per subject: a line per grade across the cycles (column CYCLE)."""
+    for subject in sorted(data["subject"].unique()):
+        d = data[data["subject"] == subject].sort_values(["grade", cycle],
+                                                         key=lambda s: s.map(_sort_key))
+        d = d.assign(series="Grade " + d["grade"], x="Cycle " + d[cycle].astype(str))
+        sec.figures.append(_line_figure(d, "x", y, "series", percent=percent,
+                                        title=f"{_subject(subject)}: {title}", y_title=y_title))
+
+
 def _progress_section(year: _Year, min_n: int) -> Section:
     p = year.projection
     p = p.assign(share=p["targets_mastered"] / p["targets_total"])
@@ -295,15 +306,9 @@ def _progress_section(year: _Year, min_n: int) -> Section:
                   "How much of their grade's continuum students had shown mastery of at the "
                   "end of each six-week cycle: the average share of the grade's learning "
                   "targets mastered, by grade and subject.")
-    for subject in sorted(data["subject"].unique()):
-        d = data[data["subject"] == subject].sort_values(["grade", "cycle"],
-                                                         key=lambda s: s.map(_sort_key))
-        d = d.assign(series="Grade " + d["grade"], x="Cycle " + d["cycle"].astype(str),
-                     y=d["mean_pct_of_grade_targets_mastered"] / 100)
-        sec.figures.append(_line_figure(
-            d, "x", "y", "series", percent=True,
-            title=f"{_subject(subject)}: share of the grade's targets mastered, cycle by cycle",
-            y_title="targets mastered (mean share)"))
+    _lines_by_subject(sec, data.assign(y=data["mean_pct_of_grade_targets_mastered"] / 100),
+                      "cycle", "y", "share of the grade's targets mastered, cycle by cycle",
+                      "targets mastered (mean share)", percent=True)
     sec.tables.append(Table("progress_by_cycle", "Share of the grade's targets mastered "
                             "(mean over the grade's students)", data,
                             display=_pivot_cycles(data, "mean_pct_of_grade_targets_mastered",
@@ -397,14 +402,9 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
                   "How many learning targets students newly mastered in each cycle (mastery "
                   "at the end of the cycle compared with the end of the one before), on "
                   "average per student, by grade and subject.")
-    for subject in sorted(data["subject"].unique()):
-        d = data[data["subject"] == subject].sort_values(["grade", "to_cycle"],
-                                                         key=lambda s: s.map(_sort_key))
-        d = d.assign(series="Grade " + d["grade"], x="Cycle " + d["to_cycle"].astype(str))
-        sec.figures.append(_line_figure(
-            d, "x", "mean_targets_newly_mastered", "series",
-            title=f"{_subject(subject)}: targets newly mastered per student in each cycle",
-            y_title="targets per student (mean)"))
+    _lines_by_subject(sec, data, "to_cycle", "mean_targets_newly_mastered",
+                      "targets newly mastered per student in each cycle",
+                      "targets per student (mean)")
     disp = _pivot_cycles(data.rename(columns={"to_cycle": "cycle"}),
                          "mean_targets_newly_mastered", lambda v: f"{v:.1f}")
     sec.tables.append(Table("growth_by_cycle", "Targets newly mastered per student in each "
