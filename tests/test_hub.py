@@ -333,3 +333,17 @@ def test_chart_pages_are_the_dashboards_views_in_scope_only(served, tmp_path):
                if x["outcome"] == "refused"}
     assert {("allen", "classroom", "S101-3A"), ("allen", "school", "S101"),
             ("principal.pena", "school", "S102")} <= refused
+
+
+def test_the_commitment_form_at_the_last_cycle_offers_only_the_next_school_year(served):
+    s = served.session("allen")
+    page = s.get(served.url + "classroom/S101-KA")
+    form = page.text[page.text.index("ck-commit"):]
+    assert "<option value='next school year'>next school year</option>" in form
+    assert "cycle 7" not in page.text and "value='7'" not in page.text
+    r = s.post(served.url + "classroom/S101-KA/commitment", allow_redirects=False, data={
+        "_xsrf": form_token(page.text, "ck-commit"), "action": "Summer reading list",
+        "owner": "Mrs. Allen", "due_cycle": "next school year"})
+    assert r.status_code == 303
+    again = s.get(served.url + "classroom/S101-KA").text
+    assert "Summer reading list" in again and "(due next school year)" in again

@@ -32,7 +32,8 @@ from ..charts import figure_html
 from ..i18n import N_, t
 from ..io import load_dataset
 from ..widgets import data as D
-from ..store import OBSERVATION_KINDS, MeetingLog, Recorder, StudentRecorder
+from ..store import (NEXT_YEAR, OBSERVATION_KINDS, MeetingLog, Recorder, StudentRecorder,
+                     due_words)
 
 STYLE = """<style>
 body { font-family: Segoe UI, Helvetica, Arial, sans-serif; margin: 1.5em auto; max-width: 900px; }
@@ -248,7 +249,7 @@ class ClassroomPage(Page):
                  f"<span class='ck-author'>(recorded by {by(r.author)})</span></li>"
                  for r in obs.itertuples()]
         items += [f"<li class='ck-commitment'>{esc(r.owner)} will: {esc(r.action)} "
-                  f"(by cycle {int(r.due_cycle)}) "
+                  f"(due {esc(due_words(r.due_cycle))}) "
                   f"<span class='ck-author'>(recorded by {by(r.author)})</span></li>"
                   for r in com.itertuples()]
         listed = f"<ul class='ck-log'>{''.join(items)}</ul>" if items else \
@@ -267,9 +268,18 @@ class ClassroomPage(Page):
                 "</textarea></label></p>"
                 f"<p><label>Who will do it <input name='owner' value='{esc(self.site.name_of(self.person))}'>"
                 "</label></p>"
-                f"<p><label>By cycle <input name='due_cycle' type='number' min='{cycle}' "
-                f"value='{cycle + 1}'></label></p>"
+                f"<p><label>Due <select name='due_cycle'>{self.due_options(cycle)}</select>"
+                "</label></p>"
                 "<p><button type='submit'>Save the commitment</button></p></form>")
+
+
+    def due_options(self, cycle: int) -> str:
+        """The cycles left this year, then the next school year: at the last cycle the only
+        choice (there is no cycle after the last)."""
+        last = int(self.site.ds.cycles["cycle_id"].astype(int).max())
+        later = [(f"cycle {c}", str(c)) for c in range(cycle + 1, last + 1)]
+        return "".join(f"<option value='{esc(v)}'>{esc(w)}</option>"
+                       for w, v in later + [(NEXT_YEAR, NEXT_YEAR)])
 
 
 class ClassroomWrite(ClassroomPage):

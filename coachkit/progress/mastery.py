@@ -46,8 +46,8 @@ def ship_method(arguments: dict) -> dict:
             ev = partition_by_student(ev).persist()    # read by the fit, then the mastery
         fit = {k: arguments[k] for k in ("max_iter", "tol", "init", "max_guess", "max_slip")
                if k in arguments}
-        table = fit_knowledge_tracing(ev, arguments.get("mastery_line", MASTERY_LINE),
-                                      arguments.get("kinds", COUNTED),
+        table = fit_knowledge_tracing(ev, mastery_line=arguments.get("mastery_line", MASTERY_LINE),
+                                      kinds=arguments.get("kinds", COUNTED),
                                       scale=arguments.get("scale", (SCALE_MIN, SCALE_MAX)),
                                       **fit)
         arguments = dict(arguments, evidence=ev, params=table)
