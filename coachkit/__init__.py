@@ -20,7 +20,7 @@ __all__ = ["Dataset", "CoachkitDataError", "load_dataset", "load_table", "save_d
 # Analyses load on first use, so `import coachkit` stays quick in every kernel.
 _SUBMODULES = {"progress", "grouping", "surveys", "conditions", "privacy", "charts",
                "widgets", "runner", "store", "sample", "io", "talk", "review", "binder", "i18n",
-               "tables", "agenda", "caching"}
+               "tables", "agenda", "caching", "plans"}
 
 
 def __getattr__(name):

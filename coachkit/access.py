@@ -303,6 +303,19 @@ def _full(first, last) -> str | None:
     return _text(" ".join(x for x in (_text(first), _text(last)) if x))
 
 
+def _roster_name(people: pd.DataFrame | None, id_column: str, key: str) -> str | None:
+    """The full name of the roster row whose id (or email) is KEY, if any."""
+    if people is None or not len(people):
+        return None
+    hit = people[id_column].astype(str).str.lower() == key
+    if "email" in people.columns:
+        hit |= people["email"].astype(str).str.lower() == key
+    if not hit.any():
+        return None
+    r = people[hit].iloc[0]
+    return _full(r.get("first_name"), r.get("last_name"))
+
+
 def display_name(ds: Dataset, person: str | None, known: dict[str, Scope] | None = None) -> str:
     """How a page or the audit names PERSON (a sign-in name): the roles file's ``name``,
     else the roster's (staff, student, guardian, or the teacher as the classroom names
@@ -313,32 +326,11 @@ def display_name(ds: Dataset, person: str | None, known: dict[str, Scope] | None
     scope = (known or {}).get(key)
     if scope is not None and scope.name:
         return scope.name
-    staff = getattr(ds, "staff", None)
-    if staff is not None and len(staff):
-        ids = staff["staff_id"].astype(str).str.lower()
-        hit = ids == key
-        if "email" in staff.columns:
-            hit |= staff["email"].astype(str).str.lower() == key
-        if hit.any():
-            r = staff[hit].iloc[0]
-            found = _full(r.get("first_name"), r.get("last_name"))
-            if found:
-                return found
-    st = ds.students[ds.students["student_id"].astype(str).str.lower() == key]
-    if len(st):
-        found = _full(st.iloc[0].get("first_name"), st.iloc[0].get("last_name"))
+    for table, id_column in (("staff", "staff_id"), ("students", "student_id"),
+                             ("guardians", "guardian_id")):
+        found = _roster_name(getattr(ds, table, None), id_column, key)
         if found:
             return found
-    guardians = getattr(ds, "guardians", None)
-    if guardians is not None and len(guardians):
-        hit = guardians["guardian_id"].astype(str).str.lower() == key
-        if "email" in guardians.columns:
-            hit |= guardians["email"].astype(str).str.lower() == key
-        if hit.any():
-            r = guardians[hit].iloc[0]
-            found = _full(r.get("first_name"), r.get("last_name"))
-            if found:
-                return found
     teachers = ds.classrooms["teacher"].astype(str)
     hit = teachers[teachers.str.lower() == key]
     if len(hit):

@@ -119,3 +119,16 @@ VOCABULARY = (
     N_("formative"), N_("summative"), N_("retake"), N_("observation"), N_("self"),
     N_("Beginning"), N_("Developing"), N_("Proficient"), N_("Extending"),
 )
+
+
+def language_for(home_language) -> str:
+    """The catalog for a student's home language as the data names it ("Spanish", "es",
+    "español"); English when there is no catalog for it."""
+    if home_language is None or home_language != home_language:
+        return SOURCE_LANGUAGE
+    name = str(home_language).strip().lower()
+    for code in LANGUAGES:
+        loc = Locale.parse(code)
+        if name in (code, loc.get_display_name("en").lower(), loc.get_display_name(code).lower()):
+            return code
+    return SOURCE_LANGUAGE

@@ -16,21 +16,20 @@ page is built from it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jinja2
 import pandas as pd
 
-from . import progress
+from . import progress, talk
 from .dataset import Dataset
 from .i18n import LOCALE_DIR, check_language, format_date, t, translations
 from .schema import STAGES, grade_label
 
 TEMPLATES = LOCALE_DIR.parent / "templates"
 SUBJECT_ORDER = ("math", "ela")
-# Evidence kinds that count toward mastery unless the district's policy says otherwise.
-COUNTED_KINDS = ("summative", "retake", "observation")
 
 
 @dataclass
@@ -57,13 +56,21 @@ def _for(table: pd.DataFrame | None, student_id: str) -> pd.DataFrame:
     return table[table["student_id"].astype(str) == student_id].reset_index(drop=True)
 
 
-def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "decaying_average",
-                     kinds=COUNTED_KINDS, mastery_line: float = 3.0, goals=None, plans=None,
+def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str | None = None,
+                     kinds=None, mastery_line: float | None = None, goals=None, plans=None,
                      reflections=None, overrides=None, **method_params) -> list[LearnerProfile]:
     """The profiles of STUDENTS (ids; default every student) at the end of CYCLE.
 
+    Mastery by the district policy (``coachkit.toml``: method, line, counted kinds and
+    parameters); ``method``, ``kinds``, ``mastery_line`` and method parameters override it.
     goals, plans, reflections: the meeting log's tables of those records (any student's;
     each profile keeps only its own student's rows)."""
+    args = talk.mastery_args(ds, method) if kinds is None else \
+        talk.mastery_args(ds, method, kinds=kinds)
+    if mastery_line is not None:
+        args["mastery_line"] = mastery_line
+    args.update(method_params)
+    mastery_line = args["mastery_line"]
     cycles = ds.cycles.sort_values("start").set_index(ds.cycles["cycle_id"].astype(int))
     if int(cycle) not in cycles.index:
         raise ValueError(f"cycle: expected one of {list(cycles.index)}, got {cycle!r}")
@@ -77,8 +84,7 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
 
     def mastery_through(end) -> pd.DataFrame:
         """Mastery on the evidence through END, with the levels set by hand by then."""
-        table = progress.mastery(mine[mine["date"] <= end], method=method,
-                                 mastery_line=mastery_line, kinds=kinds, **method_params)
+        table = progress.mastery(mine[mine["date"] <= end], **args)
         if overrides is None or not len(overrides):
             return table
         from .store import apply_overrides
@@ -98,7 +104,7 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
     front = front.assign(target_id=front["target_id"].astype(str)).merge(
         ds.targets[["target_id", *words]].astype({"target_id": str}), on="target_id", how="left")
     newly = progress.newly_mastered(m, before)
-    counted = set(kinds) if kinds is not None else None
+    counted = set(args["kinds"]) if args["kinds"] is not None else None
     # plain text columns once for the whole school, so each page's slice is cheap to walk
     ev = pd.DataFrame({"student_id": ev["student_id"].astype(str).to_numpy(),
                        "target_id": ev["target_id"].astype(str).to_numpy(),
@@ -108,7 +114,11 @@ def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str = "d
     targets = ds.targets.assign(target_id=ds.targets["target_id"].astype(str))
     grid = grid.assign(target_id=grid["target_id"].astype(str)).merge(
         targets.drop(columns=["subject", "grade", "sequence"]), on="target_id", how="left")
-    mdates = m[["student_id", "target_id", "mastered_date"]].astype({"student_id": str, "target_id": str})
+    by_hand = [c for c in ("override_author", "override_date", "override_reason") if c in m]
+    if "overridden" in m and len(by_hand) == 3:     # levels set by hand: who, when, why
+        m = m.assign(override_author=m["override_author"].where(m["overridden"].astype(bool)))
+    mdates = m[["student_id", "target_id", "mastered_date", *by_hand]].astype(
+        {"student_id": str, "target_id": str})
     grid = grid.merge(mdates, on=["student_id", "target_id"], how="left")
     grid["stage"] = grid["stage"].astype(str)
     by = {k: g for k, g in grid.groupby(grid["student_id"].astype(str), sort=False)}
@@ -173,7 +183,7 @@ def _subject_rows(p: LearnerProfile, language: str) -> list[dict]:
     rows = _plain(p.targets.sort_values(["subject", "sequence"], kind="stable"),
                   ["target_id", "subject", "sequence", "code", "statement", "student_statement",
                    f"statement_{language}", f"student_statement_{language}", "stage",
-                   "mastered_date"])
+                   "mastered_date", "override_author", "override_date", "override_reason"])
     next_rows = {str(f["subject"]): f for f in _plain(p.frontier, list(p.frontier.columns))
                  if not bool(f["complete"]) and f.get("code") == f.get("code")}
     subjects = [s for s in SUBJECT_ORDER if any(r["subject"] == s for r in rows)]
@@ -187,6 +197,7 @@ def _subject_rows(p: LearnerProfile, language: str) -> list[dict]:
             items.append(dict(
                 code=r["code"], statement=words, translated=translated, stage=r["stage"],
                 stage_words=t(r["stage"], language), mastered_date=r.get("mastered_date"),
+                set_by_hand=_override_words(r, language),
                 evidence=[dict(date=e["date"], score=f"{float(e['score']):g}",
                                kind=t(e["kind"], language), counted=bool(e["counted"]))
                           for e in tev]))
@@ -198,6 +209,15 @@ def _subject_rows(p: LearnerProfile, language: str) -> list[dict]:
                         untranslated=language != "en" and not all(i["translated"] for i in items),
                         total=len(items), next_target=next_target))
     return out
+
+
+def _override_words(row: dict, language: str) -> str | None:
+    """"set by Ms. Rivera on 3/14: ..." in LANGUAGE for a level a teacher set by hand."""
+    author = row.get("override_author")
+    if author is None or author != author:
+        return None
+    from .store import describe_override
+    return describe_override(author, row["override_date"], row.get("override_reason"), language)
 
 
 def _portrait(p: LearnerProfile) -> list[dict]:
@@ -214,15 +234,14 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [] if df is None or not len(df) else df.to_dict("records")
 
 
-def page(p: LearnerProfile, *, language: str = "en") -> str:
-    """The profile of one student as a whole HTML page in LANGUAGE."""
+def _context(p: LearnerProfile, language: str) -> dict:
     check_language(language)
     s = p.student
     codes = dict(zip(p.targets["target_id"].astype(str), p.targets["code"].astype(str)))
     words = {tid: f"{statement(r, language)[0]} ({codes[tid]})"
              for tid, r in zip(p.targets["target_id"].astype(str), p.targets.to_dict("records"))}
     shown = dict(zip(p.targets["target_id"].astype(str), p.targets["stage"].astype(str) == "i-show"))
-    return environment(language).get_template("profile.html.j2").render(
+    return dict(
         lang=language, name=f"{s['first_name']} {s['last_name']}",
         grade=grade_label(s["grade"]), cycle_id=int(p.cycle.name), cycle_end=p.cycle["end"],
         last_cycle=p.last_cycle, stages=[(x, t(x, language)) for x in STAGES],
@@ -230,6 +249,36 @@ def page(p: LearnerProfile, *, language: str = "en") -> str:
         newly=[codes.get(str(x), str(x)) for x in p.newly_mastered["target_id"].astype(str)],
         goals=_records(p.goals), plans=_records(p.plans), reflections=_records(p.reflections),
         codes=codes, target_words=words, shown=shown, portrait=_portrait(p))
+
+
+def page(p: LearnerProfile, *, language: str = "en") -> str:
+    """The profile of one student as a whole HTML page in LANGUAGE."""
+    return environment(language).get_template("profile.html.j2").render(**_context(p, language))
+
+
+def scoped_css(css: str, scope: str) -> str:
+    """CSS rules confined to the elements under SCOPE (a selector): ``body`` and ``main``
+    become the scope itself, every other selector is prefixed with it."""
+    def one(sel: str) -> str:
+        sel = sel.strip()
+        if sel in ("body", "main") or sel.startswith("main."):
+            return scope + sel[4:] if sel.startswith("main.") else scope
+        return f"{scope} {sel}"
+
+    def rule(m: re.Match) -> str:
+        return m.group(1) + ", ".join(one(x) for x in m.group(2).split(",")) + " {"
+    return re.sub(r"(^|[}\n]\s*)([^{}@\n][^{}@]*?)\s*\{", rule, css)
+
+
+def fragment(p: LearnerProfile, *, language: str = "en") -> str:
+    """The same profile as a piece of a page (a live dashboard shows it among its
+    widgets): the page's content in a ``<div class="ck-profile" lang=...>`` with its
+    stylesheet confined to that div."""
+    env = environment(language)
+    css = env.get_template("profile.css.j2").render()
+    body = env.get_template("profile_main.html.j2").render(**_context(p, language))
+    return (f'<div class="ck-profile" lang="{language}"><style>'
+            f'{scoped_css(css, ".ck-profile")}</style>{body}</div>')
 
 
 def pages(profiles: list[LearnerProfile], *, language: str = "en") -> dict[str, str]:

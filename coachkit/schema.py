@@ -105,6 +105,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         C("sequence", "int", dtype="int16", low=0), C("unit", "text"), C("code", "text"),
         C("statement", "text"),
         C("portrait_attribute", "category", required=False, nullable=True),
+        # the statement in Spanish and in a student's own words (learner profile)
+        C("statement_es", "text", required=False, nullable=True),
+        C("student_statement", "text", required=False, nullable=True),
+        C("student_statement_es", "text", required=False, nullable=True),
     ), key=("target_id",)),
     Table("evidence", (
         C("student_id", "id"), C("target_id", "id"), C("date", "date"),

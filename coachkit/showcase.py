@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import grouping, privacy, progress, surveys
+from . import grouping, privacy, progress, surveys, talk
 from .dataset import Dataset
 from .schema import grade_label
 from .privacy import DisclosureError, format_percent, percent_table, pseudonymize, scan, suppress
@@ -209,37 +209,51 @@ class _Year:
     attempts: pd.DataFrame               # per student-target pair, through the last cycle
 
 
-def _compute_year(sub: Dataset, cycles: pd.DataFrame, method: str) -> _Year:
+def _compute_year(sub: Dataset, cycles: pd.DataFrame, args: dict) -> _Year:
+    """The year's tables from the (pseudonymized) school slice. ``args``: mastery's
+    arguments, the district policy's (``talk.mastery_args``). The groups are the data
+    talk's, by shared need, formed in each classroom every cycle
+    (:func:`coachkit.talk.group_history`), so the showcase's "lowest group" count is the
+    principal dashboard's and the data talk's."""
     st, tg, ev = sub.students, sub.targets, sub.evidence
     tg = tg[tg["grade"].isin(st["grade"].unique())] if len(st) else tg
     all_targets = sub.targets
-    rooms = st[["student_id", "classroom_id"]]
     proj, grow, hist = [], [], {}
     prev_end = None
+    masteries = {}
     for cid, end in zip(cycles["cycle_id"], cycles["end"]):
         now = ev[(ev["date"] <= end).to_numpy()]
         if not len(now):
             continue
-        m = progress.mastery(now, method=method)
+        m = progress.mastery(now, **args)
+        masteries[int(cid)] = m
         p = progress.projection(m, tg, st, sub.cycles, as_of=end)
         proj.append(p.assign(cycle_id=int(cid)))
         if prev_end is not None:
-            grow.append(progress.growth(ev, sub.cycles, prev_cid, cid, method=method,
-                                        targets=all_targets))
+            grow.append(progress.growth(ev, sub.cycles, prev_cid, cid, targets=all_targets,
+                                        **args))
         prev_end, prev_cid = end, cid
-        f = progress.frontier(m, all_targets, st, include_complete=False)
-        f = f.merge(rooms, on="student_id", how="inner")
-        for subject in sorted(f["subject"].astype(str).unique()):
-            fs = f[f["subject"] == subject]
-            size = fs.groupby("classroom_id", observed=True)["student_id"].transform("size")
-            fs = fs[size >= GROUP_MIN]
-            if not len(fs):
-                continue
-            g = grouping.flexible_groups(fs, by="classroom_id", subject=subject, targets=all_targets,
-                                         min_size=GROUP_MIN, max_size=GROUP_MAX)
-            hist.setdefault(subject, []).append(
-                g[["classroom_id", "student_id", "group", "focus_sequence"]].assign(
-                    cycle_id=int(cid)))
+    if masteries:
+        last_c = max(masteries)
+        for room_id, members in st.groupby("classroom_id", sort=True):
+            room = sub.replace(students=members.reset_index(drop=True),
+                               classrooms=sub.classrooms[sub.classrooms["classroom_id"]
+                                                         == room_id])
+            ids = set(members["student_id"].astype(str))
+            grade = int(members["grade"].iloc[0])
+            targets = all_targets[all_targets["grade"] == grade]
+            subjects = sorted(set(targets["subject"].astype(str)))
+
+            def mastery_at(c, ids=ids):
+                m = masteries.get(int(c))
+                return None if m is None else m[m["student_id"].astype(str).isin(ids)]
+            h = talk.group_history(room, last_c, targets, subjects, mastery_at=mastery_at,
+                                   min_size=GROUP_MIN, max_size=GROUP_MAX)
+            for subject, g in h.items():
+                if len(g):
+                    hist.setdefault(subject, []).append(
+                        g[["student_id", "group", "focus_sequence", "focus_position",
+                           "progress", "cycle_id"]].assign(classroom_id=room_id))
     last_end = cycles["end"].iloc[-1]
     attempts = progress.attempts_to_proficiency(ev[(ev["date"] <= last_end).to_numpy()],
                                                 per="pair")
@@ -266,6 +280,17 @@ def _line_figure(frame: pd.DataFrame, x: str, y: str, series: str, *, title: str
     return style(fig, title=title, height=380)
 
 
+def _lines_by_subject(sec: Section, data: pd.DataFrame, cycle: str, y: str, title: str,
+                      y_title: str, *, percent: bool = False) -> None:
+    """One line chart per subject: a line per grade across the cycles (column CYCLE)."""
+    for subject in sorted(data["subject"].unique()):
+        d = data[data["subject"] == subject].sort_values(["grade", cycle],
+                                                         key=lambda s: s.map(_sort_key))
+        d = d.assign(series="Grade " + d["grade"], x="Cycle " + d[cycle].astype(str))
+        sec.figures.append(_line_figure(d, "x", y, "series", percent=percent,
+                                        title=f"{_subject(subject)}: {title}", y_title=y_title))
+
+
 def _progress_section(year: _Year, min_n: int) -> Section:
     p = year.projection
     p = p.assign(share=p["targets_mastered"] / p["targets_total"])
@@ -281,15 +306,9 @@ def _progress_section(year: _Year, min_n: int) -> Section:
                   "How much of their grade's continuum students had shown mastery of at the "
                   "end of each six-week cycle: the average share of the grade's learning "
                   "targets mastered, by grade and subject.")
-    for subject in sorted(data["subject"].unique()):
-        d = data[data["subject"] == subject].sort_values(["grade", "cycle"],
-                                                         key=lambda s: s.map(_sort_key))
-        d = d.assign(series="Grade " + d["grade"], x="Cycle " + d["cycle"].astype(str),
-                     y=d["mean_pct_of_grade_targets_mastered"] / 100)
-        sec.figures.append(_line_figure(
-            d, "x", "y", "series", percent=True,
-            title=f"{_subject(subject)}: share of the grade's targets mastered, cycle by cycle",
-            y_title="targets mastered (mean share)"))
+    _lines_by_subject(sec, data.assign(y=data["mean_pct_of_grade_targets_mastered"] / 100),
+                      "cycle", "y", "share of the grade's targets mastered, cycle by cycle",
+                      "targets mastered (mean share)", percent=True)
     sec.tables.append(Table("progress_by_cycle", "Share of the grade's targets mastered "
                             "(mean over the grade's students)", data,
                             display=_pivot_cycles(data, "mean_pct_of_grade_targets_mastered",
@@ -383,14 +402,9 @@ def _growth_section(year: _Year, students: pd.DataFrame, min_n: int) -> Section 
                   "How many learning targets students newly mastered in each cycle (mastery "
                   "at the end of the cycle compared with the end of the one before), on "
                   "average per student, by grade and subject.")
-    for subject in sorted(data["subject"].unique()):
-        d = data[data["subject"] == subject].sort_values(["grade", "to_cycle"],
-                                                         key=lambda s: s.map(_sort_key))
-        d = d.assign(series="Grade " + d["grade"], x="Cycle " + d["to_cycle"].astype(str))
-        sec.figures.append(_line_figure(
-            d, "x", "mean_targets_newly_mastered", "series",
-            title=f"{_subject(subject)}: targets newly mastered per student in each cycle",
-            y_title="targets per student (mean)"))
+    _lines_by_subject(sec, data, "to_cycle", "mean_targets_newly_mastered",
+                      "targets newly mastered per student in each cycle",
+                      "targets per student (mean)")
     disp = _pivot_cycles(data.rename(columns={"to_cycle": "cycle"}),
                          "mean_targets_newly_mastered", lambda v: f"{v:.1f}")
     sec.tables.append(Table("growth_by_cycle", "Targets newly mastered per student in each "
@@ -766,7 +780,7 @@ def small_counts(tables, min_n: int) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------- build
 
-def _story(anon: Dataset, school: str, cycle, min_n: int, method: str):
+def _story(anon: Dataset, school: str, cycle, min_n: int, args: dict):
     sub = _school_slice(anon, school)
     cycles = sub.cycles.assign(cycle_id=sub.cycles["cycle_id"].astype(int)).sort_values("start")
     if cycle is not None:
@@ -782,7 +796,7 @@ def _story(anon: Dataset, school: str, cycle, min_n: int, method: str):
     cycles = cycles.reset_index(drop=True)
     sections = []
     if len(sub.students) and len(cycles) and len(sub.evidence):
-        year = _compute_year(sub, cycles, method)
+        year = _compute_year(sub, cycles, args)
         sections.append(_progress_section(year, min_n))
         for s in (_growth_section(year, sub.students, min_n),
                   _groups_section(year, min_n),
@@ -796,7 +810,7 @@ def _story(anon: Dataset, school: str, cycle, min_n: int, method: str):
 
 
 def build_showcase(ds: Dataset, school: str, out, *, key, cycle=None, min_n: int = 10,
-                   method: str = "decaying_average") -> Path:
+                   method: str | None = None) -> Path:
     """Build the de-identified showcase of SCHOOL's year into OUT; return the HTML path.
 
     ``ds`` is the real dataset; everything shown is computed from ``pseudonymize(ds,
@@ -814,7 +828,11 @@ def build_showcase(ds: Dataset, school: str, out, *, key, cycle=None, min_n: int
     if not isinstance(min_n, (int, np.integer)) or min_n < 1:
         raise ValueError(f"min_n must be a whole number >= 1; got {min_n!r}")
     anon = pseudonymize(ds, key)
-    sub, cycles, sections = _story(anon, school, cycle, int(min_n), method)
+    # the district policy's method, line, counted kinds and parameters (coachkit.toml of the
+    # real data's folder); ``method`` overrides the policy's method for this build
+    args = talk.mastery_args(ds, method)
+    method = args["method"]
+    sub, cycles, sections = _story(anon, school, cycle, int(min_n), args)
     if not sections:
         raise ValueError(f"school {school!r} has no evidence or survey data to show")
     names = ds.schools.set_index(ds.schools["school_id"].astype(str))["name"] \

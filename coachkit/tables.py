@@ -51,6 +51,7 @@ HEADINGS: dict[str, str] = {
     "action": "what we committed to",
     "owner": "who",
     "due_cycle": "due by cycle",
+    "due": "due by",
     "status": "status",
     "carried_over": "carried over",
     "follow_up": "follow-up",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import grouping, policy, privacy, progress, store
+from .grouping.need import shared_targets
 from .schema import grade_label
 from .dataset import Dataset
 
@@ -41,6 +42,7 @@ class ClassroomView:
     fluidity: dict = field(default_factory=dict)
     stuck: dict = field(default_factory=dict)
     composition: dict = field(default_factory=dict)
+    before: pd.DataFrame | None = None               # mastery at the end of the cycle before
 
     @property
     def subjects(self) -> list[str]:
@@ -145,6 +147,14 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
     (``coachkit.policy``); ``method`` and ``kinds`` override it. ``overrides``: the
     levels teachers set by hand (``MeetingLog.level_overrides()``); every table of the
     view (stages, frontier, pace, growth, groups, history) uses them."""
+    with shared_targets():       # the targets' continuum is derived once, not per grouping
+        return _classroom_view(ds, classroom_id, cycle, method=method, kinds=kinds,
+                               min_size=min_size, max_size=max_size, n_groups=n_groups,
+                               history=history, overrides=overrides)
+
+
+def _classroom_view(ds, classroom_id, cycle, *, method, kinds, min_size, max_size, n_groups,
+                    history, overrides) -> ClassroomView:
     args = mastery_args(ds, method, kinds=kinds)
     method, kinds = args["method"], args["kinds"]
     room = ds.classroom(classroom_id)
@@ -183,6 +193,7 @@ def classroom_view(ds: Dataset, classroom_id: str, cycle: int, *,
         attempts=progress.attempts_to_proficiency(now.evidence, kinds=kinds,
                                                   mastery_line=args["mastery_line"]),
     )
+    view.before = before if int(cycle) - 1 in cyc.index else None
     view.groups = {s: groups_for(front, ds.targets, s, mastery=m, grade=grade, **bounds)
                    for s in view.subjects}
     if history:
@@ -212,6 +223,13 @@ def group_history(room: Dataset, cycle: int, targets, subjects, *, method="decay
     be met (too few students back then) is grouped with the default bounds instead.
     ``mastery``: all of mastery's arguments at once (``mastery_args``), instead of
     ``method`` and ``kinds``."""
+    with shared_targets():       # the targets' continuum is derived once, not per cycle
+        return _group_history(room, cycle, targets, subjects, method=method, kinds=kinds,
+                              mastery=mastery, mastery_at=mastery_at, **bounds)
+
+
+def _group_history(room, cycle, targets, subjects, *, method, kinds, mastery, mastery_at,
+                   **bounds) -> dict:
     args = mastery if mastery is not None else {"method": method, "kinds": kinds}
 
     def mastery_of(c):
@@ -595,3 +613,85 @@ def block_stayers(block: GradeBlock) -> pd.DataFrame:
     st = block.stuck
     return pd.DataFrame({"student": st["student_id"].astype(str).map(who).to_numpy(),
                          "why": st["reason"].to_numpy()}, columns=["student", "why"])
+
+
+
+def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = None,
+                      views: list[ClassroomView] | None = None) -> pd.DataFrame:
+    """The grade's equity view for a classroom's data talk (issue 19 item 8): share of the
+    grade's targets mastered and share on track by group for all classrooms of the grade
+    together, and beside it the classroom's own figures where the minimum n allows.
+
+    Both come from one suppression table (:func:`coachkit.privacy.classroom_groups`): the
+    grade's rows are exactly the ones the grade overview and the school dashboard publish,
+    and the classroom's rows are hidden wherever they, read beside the grade's, would let
+    a reader narrow a hidden count. ``views``: the grade's classroom views if already
+    computed (default: computed here, without group history)."""
+    min_n = privacy.minimum_n(min_n)
+    room = view.classroom
+    school, grade, cid = room["school_id"], int(room["grade"]), str(room["classroom_id"])
+    cols = ["student_id", *privacy.STUDENT_FAMILIES]
+
+    def rows_of(vs):
+        pr = pd.concat([v.projection for v in vs], ignore_index=True)
+        st = pd.concat([v.students for v in vs], ignore_index=True).drop_duplicates("student_id")
+        return with_families(pr, st)
+
+    def with_families(pr, st):
+        return pr.drop(columns=[c for c in cols[1:] if c in pr.columns]).merge(st[cols],
+                                                                               on="student_id")
+    school_students = ds.students[ds.students["school_id"] == school]
+    table = privacy.classroom_groups(school_students, min_n=min_n, grade=grade)
+    g_groups = privacy.shown_groups(table, {"school_id": school, "grade": grade},
+                                    level=("school_id", "grade"))
+    c_groups = privacy.shown_groups(table, {"school_id": school, "grade": grade,
+                                            "classroom_id": cid}, level=privacy.CLASSROOM_LEVEL)
+    if views is None:       # the grade's projection alone: what the figures rest on
+        st = ds.students[(ds.students["school_id"] == school)
+                         & (ds.students["grade"] == grade)].reset_index(drop=True)
+        grade_rows = with_families(grade_projection(ds, st, int(view.cycle.name),
+                                                    method=view.method), st)
+    else:
+        grade_rows = rows_of(views)
+    g = equity_figures(grade_rows, g_groups)
+    # a group the classroom has nobody of (a home language) is not on its page: "—"
+    c = g[["family", "group"]].merge(equity_figures(rows_of([view]), c_groups),
+                                     on=["family", "group"], how="left")
+    out = pd.DataFrame({
+        "group": g["group"], "grade_students": g["n_students"],
+        "grade_share_mastered": g["share_mastered"], "grade_share_on_track": g["share_on_track"],
+        "class_students": c["n_students"].to_numpy(),
+        "class_share_mastered": c["share_mastered"].to_numpy(),
+        "class_share_on_track": c["share_on_track"].to_numpy(),
+    })
+    out["note"] = np.where(g["hidden"], hidden_note(min_n),
+                           np.where(c["hidden"].fillna(False).astype(bool).to_numpy(),
+                                    "this classroom: hidden (fewer than the minimum here, or "
+                                    "it would give away another classroom's count)", ""))
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def grade_projection(ds: Dataset, students: pd.DataFrame, cycle: int, *,
+                     method: str | None = None) -> pd.DataFrame:
+    """``progress.projection`` for STUDENTS (one grade) at the end of CYCLE, by the
+    district's policy: what every classroom view of the grade holds, computed at once
+    (mastery and pace are per student, so one pass over the grade gives the same rows)."""
+    args = mastery_args(ds, method)
+    end = ds.cycles.set_index(ds.cycles["cycle_id"].astype(int)).loc[ds.check_cycle(cycle), "end"]
+    ids = set(students["student_id"].astype(str))
+    ev = ds.evidence[(ds.evidence["date"] <= end).to_numpy()
+                     & ds.evidence["student_id"].astype(str).isin(ids).to_numpy()]
+    targets = ds.targets[ds.targets["grade"] == int(students["grade"].iloc[0])]
+    return progress.projection(progress.mastery(ev, **args), targets, students, ds.cycles,
+                               as_of=end)
+
+
+GRADE_EQUITY_HEADINGS = {
+    "grade_students": "students in the grade",
+    "grade_share_mastered": "grade: share of targets mastered",
+    "grade_share_on_track": "grade: share on track",
+    "class_students": "students in this classroom",
+    "class_share_mastered": "this classroom: share of targets mastered",
+    "class_share_on_track": "this classroom: share on track",
+}

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import progress
+from . import progress, talk
 from .dataset import Dataset
 from .i18n import check_language, t
-from .profile import COUNTED_KINDS, environment
+from .profile import environment
 from .schema import grade_label
 
 LABELS = ("first_name", "number")
@@ -23,9 +23,10 @@ COUNTS = ("goals_met", "targets_shown")
 
 def wall_rows(ds: Dataset, classroom_id: str, cycle: int, *, label: str = "first_name",
               numbers: dict | None = None, show=("goals_met",), goals=None,
-              method: str = "decaying_average", kinds=COUNTED_KINDS) -> pd.DataFrame:
+              method: str | None = None, kinds=None) -> pd.DataFrame:
     """One row per student of the classroom: the label the teacher chose and the counts
-    the teacher chose to show (columns named after SHOW). No other student data."""
+    the teacher chose to show (columns named after SHOW). No other student data.
+    Targets shown by the district policy's mastery (``method``/``kinds`` override it)."""
     if label not in LABELS:
         raise ValueError(f"label: expected one of {LABELS}, got {label!r}")
     bad = [s for s in show if s not in COUNTS]
@@ -52,8 +53,11 @@ def wall_rows(ds: Dataset, classroom_id: str, cycle: int, *, label: str = "first
         cycles = ds.cycles.sort_values("start").set_index(ds.cycles["cycle_id"].astype(int))
         ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(ids)]
 
+        args = talk.mastery_args(ds, method) if kinds is None else \
+            talk.mastery_args(ds, method, kinds=kinds)
+
         def mastery_through(end):
-            return progress.mastery(ev[ev["date"] <= end], method=method, kinds=kinds)
+            return progress.mastery(ev[ev["date"] <= end], **args)
         earlier = cycles.index[cycles.index < int(cycle)]
         before = mastery_through(cycles.loc[earlier.max(), "end"]) if len(earlier) else None
         new = progress.newly_mastered(mastery_through(cycles.loc[int(cycle), "end"]), before)

@@ -43,3 +43,48 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'log.db'}"
     return clean_pg(request.getfixturevalue("pg_db"))
+
+
+def log_cli(db: str):
+    """``(ok, run)`` for the ``coachkit log`` command on DB: ``ok(*args)`` runs
+    ``coachkit log --db DB *args``, asserts it succeeded and returns its output stripped;
+    ``run(args, **kw)`` is CliRunner's invoke of the whole CLI."""
+    from click.testing import CliRunner
+
+    from coachkit.cli import main
+
+    def run(args, **kw):
+        return CliRunner().invoke(main, args, **kw)
+
+    def ok(*args, input=None):
+        r = run(["log", "--db", db, *args], input=input)
+        assert r.exit_code == 0, r.output
+        return r.output.strip()
+    return ok, run
+
+
+def run_doc_examples(page: str, tmp_path, monkeypatch, *, timeout: int = 240) -> dict:
+    """Run a docs page's examples as a reader would, in TMP_PATH with no COACHKIT_DB:
+    its python blocks in one namespace, then each bash block (failing on the first error).
+    Returns the python blocks' count and the bash blocks' outputs."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+    doc = (Path(__file__).parents[1] / "docs" / page).read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COACHKIT_DB", raising=False)
+    ns: dict = {}
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    for block in blocks:
+        exec(compile(block, f"docs/{page}", "exec"), ns)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.pop("COACHKIT_DB", None)
+    outputs = []
+    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
+        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
+                           capture_output=True, text=True, timeout=timeout)
+        assert r.returncode == 0, r.stderr
+        outputs.append(r.stdout)
+    return {"python": len(blocks), "bash": outputs}

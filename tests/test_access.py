@@ -145,3 +145,17 @@ def test_roles_file_errors_name_entry_and_key(tmp_path, text, message):
     f.write_text(text)
     with pytest.raises(ValueError, match=message):
         access.load_roles(f)
+
+
+def test_display_name_from_roles_file_then_roster_then_sign_in(roster):
+    roster, _ = roster
+    sid = str(roster.students["student_id"].iloc[0])
+    st = roster.students.iloc[0]
+    assert access.display_name(roster, "ARivera@district.org") == "Ana Rivera"   # staff, by email
+    assert access.display_name(roster, "p1") == "Luis Ortiz"                       # staff, by id
+    assert access.display_name(roster, sid) == f"{st['first_name']} {st['last_name']}"
+    assert access.display_name(roster, "maria@example.org") == "María López"     # guardian
+    assert access.display_name(roster, "someone@else.org") == "someone@else.org"
+    assert access.display_name(roster, "  ") == "(nobody)"
+    named = access.Scope(person="p1", role="principal", name="Dr. Ortiz")
+    assert access.display_name(roster, "p1", {"p1": named}) == "Dr. Ortiz"

@@ -8,7 +8,6 @@ fails the test (offline check).
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,14 +17,12 @@ from pathlib import Path
 import pytest
 
 from coachkit import dashboard as dash
+from browser_helpers import browser, keep_offline  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data" / "district"
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 WALL = ".ck-wall .js-plotly-plot"
 WALL_META = "() => { const gd = document.querySelector('.ck-wall .js-plotly-plot');" \
             " return gd && gd._fullLayout ? {meta: gd.layout.meta," \
@@ -64,28 +61,10 @@ def server(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        # launch() runs Chromium on a new, empty profile of its own (a fresh user-data dir)
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
-    outside, errors = [], []
-
-    def route(r):
-        if re.match(r"^https?://127\.0\.0\.1[:/]", r.request.url) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    ctx.route("**/*", route)
+    outside, errors = keep_offline(ctx, r"https?://127\.0\.0\.1[:/]|data:|blob:"), []
     pg = ctx.new_page()
     pg.on("console", lambda m: errors.append(m.text) if "require is not defined" in m.text else None)
     pg.on("pageerror", lambda e: errors.append(str(e)))

@@ -308,11 +308,12 @@ def test_cards_show_composition_and_gaps(view_1a):
 
 def test_last_cycle_points_to_the_next_school_year(ds, tmp_path):
     from coachkit.widgets import meeting
-    assert meeting.due_options(6, 6) == [("next school year", 7)]
+    assert meeting.due_options(6, 6) == [("next school year", "next school year")]
     assert meeting.due_options(6, 4) == [("cycle 5", 5), ("cycle 6", 6)]
     assert "next school year" in talk.next_period(ds.cycles, 6)
     assert talk.next_period(ds.cycles, 3) == "cycle 4"
-    assert meeting.due_words(7, 6) == "next school year"
+    assert meeting.due_words(None) == "next school year"     # no cycle 7 (tests/test_year_end)
+    assert meeting.due_words(5) == "cycle 5"
     app = ck.widgets.grade_meeting_app(DATA, classroom="S101-1A", cycle=6,
                                        db=f"sqlite:///{tmp_path / 'log.db'}")
     labels = [label for label, _ in app.record["due"].options]
@@ -359,7 +360,8 @@ def test_cards_flag_a_concentrated_subgroup():
 def test_flow_chart_shows_extension_groups_like_any_other(view_1a):
     fig = ck.charts.group_flow(view_1a.history["math"])
     labels = list(fig.data[0].node.label)
-    assert any(label.endswith("(extension)") for label in labels)
+    assert any(label.endswith("(ext.)") for label in labels)
+    assert "extension group" in " ".join(a.text for a in fig.layout.annotations)
     n_nodes = view_1a.history["math"].groupby(["cycle_id", "group"]).ngroups
     assert len(labels) == n_nodes
 

@@ -20,21 +20,11 @@ LA = "America/Los_Angeles"
 EVIDENCE_HEADER = "student_id,target_id,date,score,kind\n"
 
 
-@pytest.fixture
-def small(small_district):
-    return small_district
-
-
-@pytest.fixture
-def folder(district_folder):
-    return district_folder
-
-
-def _evidence(folder, small, dates):
+def _evidence(district_folder, small_district, dates):
     """An evidence file whose rows use real students and targets, one per date."""
-    sid, tid = small.students["student_id"].iloc[0], small.targets["target_id"].iloc[0]
+    sid, tid = small_district.students["student_id"].iloc[0], small_district.targets["target_id"].iloc[0]
     body = "".join(f"{sid},{tid},{d},3,retake\n" for d in dates)
-    (folder / "evidence.csv").write_text(EVIDENCE_HEADER + body, encoding="utf-8")
+    (district_folder / "evidence.csv").write_text(EVIDENCE_HEADER + body, encoding="utf-8")
     return len(dates)
 
 
@@ -45,32 +35,32 @@ def _rows_balance(ds, table, rows_in):
 
 # --- issue 18.1: instants with offsets become the district's local date -------------------
 
-def test_offsets_and_z_become_local_dates(folder, small):
+def test_offsets_and_z_become_local_dates(district_folder, small_district):
     dates = ["2025-10-03T20:30:00-07:00",      # a retake at 20:30 in Los Angeles
              "2025-09-01T00:00:00.000Z",       # midnight UTC is still Aug 31 in LA
              "2025-10-03T14:05:00-07:00",
              "2025-10-04T05:00:00+02:00",      # mixed offsets in one column
              "2025-10-05"]
-    n = _evidence(folder, small, dates)
-    ds = ck.load_dataset(folder, errors="report", time_zone=LA)
+    n = _evidence(district_folder, small_district, dates)
+    ds = ck.load_dataset(district_folder, errors="report", time_zone=LA)
     assert ds.evidence["date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2025-10-03", "2025-08-31", "2025-10-03", "2025-10-03", "2025-10-05"]
     assert str(ds.evidence["date"].dtype) == "datetime64[ns]"
     _rows_balance(ds, "evidence", n)
-    berlin = ck.load_dataset(folder, time_zone="Europe/Berlin")
+    berlin = ck.load_dataset(district_folder, time_zone="Europe/Berlin")
     # the same 20:30 retake is already the next morning in Berlin
     assert berlin.evidence["date"].dt.strftime("%Y-%m-%d").iloc[0] == "2025-10-04"
 
 
-def test_a_wrong_time_zone_name_is_refused(folder):
+def test_a_wrong_time_zone_name_is_refused(district_folder):
     with pytest.raises(ValueError, match="time_zone: expected an IANA time zone"):
-        ck.load_dataset(folder, time_zone="Mars/Olympus")
+        ck.load_dataset(district_folder, time_zone="Mars/Olympus")
 
 
-def test_bad_and_out_of_range_dates_are_rejected_rows_not_raises(folder, small):
+def test_bad_and_out_of_range_dates_are_rejected_rows_not_raises(district_folder, small_district):
     dates = ["2025-10-03", "9999-12-31", "0001-01-01", "2025-13-45T10:00:00Z", "soon"]
-    n = _evidence(folder, small, dates)
-    ds = ck.load_dataset(folder, errors="report", time_zone=LA)
+    n = _evidence(district_folder, small_district, dates)
+    ds = ck.load_dataset(district_folder, errors="report", time_zone=LA)
     rej = ds.rejected[ds.rejected["table"] == "evidence"]
     assert rej["row"].tolist() == [3, 4, 5, 6]
     assert (rej["column"] == "date").all()
@@ -79,42 +69,42 @@ def test_bad_and_out_of_range_dates_are_rejected_rows_not_raises(folder, small):
     assert rej["reason"].str.contains("YYYY-MM-DD").all()
     _rows_balance(ds, "evidence", n)
     with pytest.raises(ck.CoachkitDataError) as err:
-        ck.load_dataset(folder, time_zone=LA)
+        ck.load_dataset(district_folder, time_zone=LA)
     assert err.value.row == 3 and err.value.column == "date" and err.value.found == "9999-12-31"
 
 
-def test_time_zone_aware_and_out_of_range_parquet_dates(tmp_path, small):
-    folder = save_dataset(small, tmp_path / "pq", format="parquet")
-    ev = pd.read_parquet(folder / "evidence.parquet").head(3)
+def test_time_zone_aware_and_out_of_range_parquet_dates(tmp_path, small_district):
+    district_folder = save_dataset(small_district, tmp_path / "pq", format="parquet")
+    ev = pd.read_parquet(district_folder / "evidence.parquet").head(3)
     ev["date"] = pd.to_datetime(["2025-10-04T03:30:00Z", "2025-09-01T00:00:00Z",
                                  "2025-09-02T12:00:00Z"], utc=True)
-    ev.to_parquet(folder / "evidence.parquet")
-    ds = ck.load_dataset(folder, errors="report", time_zone=LA)
+    ev.to_parquet(district_folder / "evidence.parquet")
+    ds = ck.load_dataset(district_folder, errors="report", time_zone=LA)
     assert ds.evidence["date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2025-10-03", "2025-08-31", "2025-09-02"]
     ev["date"] = pd.Series(pd.to_datetime(["2025-10-04", "9999-12-31", "0001-01-01"],
                                           format="ISO8601")).astype("datetime64[s]")
-    ev.to_parquet(folder / "evidence.parquet")
-    ds = ck.load_dataset(folder, errors="report", time_zone=LA)
+    ev.to_parquet(district_folder / "evidence.parquet")
+    ds = ck.load_dataset(district_folder, errors="report", time_zone=LA)
     rej = ds.rejected[ds.rejected["table"] == "evidence"]
     assert rej["row"].tolist() == [3, 4] and (rej["column"] == "date").all()
     _rows_balance(ds, "evidence", 3)
 
 
-def test_sql_timestamps_with_time_zone_become_local_dates(tmp_path, small):
+def test_sql_timestamps_with_time_zone_become_local_dates(tmp_path, small_district):
     url = f"sqlite:///{tmp_path / 'd.db'}"
-    ev = small.evidence.head(2).copy()
+    ev = small_district.evidence.head(2).copy()
     ev["date"] = ["2025-10-03T20:30:00-07:00", "2025-09-01T00:00:00Z"]
-    ck.io.save_sql(small.replace(evidence=ev), url)
+    ck.io.save_sql(small_district.replace(evidence=ev), url)
     ds = ck.io.load_sql(url, time_zone=LA)
     assert ds.evidence["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-10-03", "2025-08-31"]
 
 
 # --- issue 17.3: unreadable files are clear errors -----------------------------------------
 
-def _broken(folder, name, data: bytes | None):
-    path = folder / name
-    for old in folder.glob(path.stem + ".*"):
+def _broken(district_folder, name, data: bytes | None):
+    path = district_folder / name
+    for old in district_folder.glob(path.stem + ".*"):
         old.unlink()
     if data is None:
         path.mkdir()
@@ -134,10 +124,10 @@ def _broken(folder, name, data: bytes | None):
     ("cycles.csv", None, "is a folder"),
 ])
 @pytest.mark.parametrize("errors", ["raise", "report"])
-def test_unreadable_files_are_clear_errors(folder, name, data, says, errors):
-    path = _broken(folder, name, data)
+def test_unreadable_files_are_clear_errors(district_folder, name, data, says, errors):
+    path = _broken(district_folder, name, data)
     with pytest.raises(ck.CoachkitDataError) as err:
-        ck.load_dataset(folder, errors=errors)
+        ck.load_dataset(district_folder, errors=errors)
     assert says in str(err.value)
     assert err.value.file == str(path)
     assert str(path) in str(err.value)
@@ -151,23 +141,23 @@ def test_a_workbook_that_is_not_one_is_a_clear_error(tmp_path):
         ck.load_dataset(book, errors="report")
 
 
-def test_an_unclosed_quote_names_its_row_and_column(folder):
-    (folder / "schools.csv").write_text(
+def test_an_unclosed_quote_names_its_row_and_column(district_folder):
+    (district_folder / "schools.csv").write_text(
         'school_id,name\nS1,"Lincoln\nS2,Adams\nS3,Grant\n', encoding="utf-8")
     with pytest.raises(ck.CoachkitDataError) as err:
-        ck.load_dataset(folder, errors="report")
+        ck.load_dataset(district_folder, errors="report")
     e = err.value
     assert (e.row, e.column) == (2, "name")
     assert "never closes" in str(e) and "schools.csv, row 2, column 'name'" in str(e)
 
 
-def test_ragged_rows_are_rejected_rows(folder):
-    st = pd.read_csv(folder / "students.csv", dtype=str, keep_default_na=False)
-    lines = (folder / "students.csv").read_text(encoding="utf-8").splitlines()
+def test_ragged_rows_are_rejected_rows(district_folder):
+    st = pd.read_csv(district_folder / "students.csv", dtype=str, keep_default_na=False)
+    lines = (district_folder / "students.csv").read_text(encoding="utf-8").splitlines()
     lines[3] += ",surplus,cells"              # row 4: two cells too many
     lines[5] = ",".join(lines[5].split(",")[:-2])   # row 6: two short: padded
-    (folder / "students.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ds = ck.load_dataset(folder, errors="report")
+    (district_folder / "students.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ds = ck.load_dataset(district_folder, errors="report")
     rej = ds.rejected[ds.rejected["table"] == "students"]
     assert 4 in rej["row"].tolist()
     four = rej[rej["row"] == 4].iloc[0]
@@ -176,14 +166,14 @@ def test_ragged_rows_are_rejected_rows(folder):
     _rows_balance(ds, "students", len(st))
 
 
-def test_load_table_and_validate_cli_never_show_a_traceback(folder):
+def test_load_table_and_validate_cli_never_show_a_traceback(district_folder):
     from click.testing import CliRunner
 
     from coachkit.cli import main
-    _broken(folder, "targets.csv", bytes(range(256)) * 10)
+    _broken(district_folder, "targets.csv", bytes(range(256)) * 10)
     with pytest.raises(ck.CoachkitDataError):
-        ck.load_table(folder / "targets.csv", errors="report")
-    res = CliRunner().invoke(main, ["validate", str(folder)])
+        ck.load_table(district_folder / "targets.csv", errors="report")
+    res = CliRunner().invoke(main, ["validate", str(district_folder)])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "targets.csv" in res.output and "binary data" in res.output
 
@@ -219,8 +209,8 @@ def test_coercion_is_linear_in_columns():
         df, _ = coerce_table(raw, "evidence", file="wide.csv")
         assert df.shape == (50, n)
         return time.perf_counter() - start
-    small, big = timed(2_000), timed(40_000)
-    assert big < 2 and big < 40 * max(small, 0.005), (small, big)
+    small_district, big = timed(2_000), timed(40_000)
+    assert big < 2 and big < 40 * max(small_district, 0.005), (small_district, big)
 
 
 def test_a_one_megabyte_header_is_refused_quickly(tmp_path):
@@ -247,8 +237,8 @@ def test_messages_list_headers_as_the_file_has_them_and_cut_short(tmp_path):
 
 # --- issue 17.5: mixed encodings and thousands separators ---------------------------------
 
-def test_one_windows_1252_row_does_not_garble_the_utf8_rows(folder):
-    text = (folder / "students.csv").read_text(encoding="utf-8").splitlines()
+def test_one_windows_1252_row_does_not_garble_the_utf8_rows(district_folder):
+    text = (district_folder / "students.csv").read_text(encoding="utf-8").splitlines()
     header, rows = text[0], text[1:]
     cut = [r.split(",") for r in rows]
     i_fn, i_ln = header.split(",").index("first_name"), header.split(",").index("last_name")
@@ -256,11 +246,11 @@ def test_one_windows_1252_row_does_not_garble_the_utf8_rows(folder):
     data = (header + "\n").encode("utf-8")
     for k, r in enumerate(cut):
         data += (",".join(r) + "\n").encode("cp1252" if k == 1 else "utf-8")
-    (folder / "students.csv").write_bytes(data)
-    assert ck.io.detect_encoding(folder / "students.csv") == "mixed"
+    (district_folder / "students.csv").write_bytes(data)
+    assert ck.io.detect_encoding(district_folder / "students.csv") == "mixed"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = ck.load_dataset(folder, errors="report")
+        ds = ck.load_dataset(district_folder, errors="report")
     names = ds.students.set_index("student_id")
     ids = [r[header.split(",").index("student_id")] for r in cut[:3]]
     assert names.loc[ids[0], "last_name"] == "Hernández"
@@ -272,11 +262,11 @@ def test_one_windows_1252_row_does_not_garble_the_utf8_rows(folder):
     _rows_balance(ds, "students", len(rows))
 
 
-def test_bytes_neither_utf8_nor_windows_1252_reject_their_row(folder):
-    lines = (folder / "schools.csv").read_bytes().splitlines(keepends=True)
+def test_bytes_neither_utf8_nor_windows_1252_reject_their_row(district_folder):
+    lines = (district_folder / "schools.csv").read_bytes().splitlines(keepends=True)
     lines[1] = lines[1].replace(b",", b",\x81\x8d", 1)   # undefined in Windows-1252
-    (folder / "schools.csv").write_bytes(b"".join(lines))
-    ds = ck.load_dataset(folder, errors="report")
+    (district_folder / "schools.csv").write_bytes(b"".join(lines))
+    ds = ck.load_dataset(district_folder, errors="report")
     rej = ds.rejected[ds.rejected["table"] == "schools"]
     assert rej["row"].tolist() == [2]
     assert "neither UTF-8 nor Windows-1252" in rej["reason"].iloc[0]
@@ -305,14 +295,14 @@ def test_ambiguous_or_out_of_range_comma_numbers_are_rejected(tmp_path, cell):
     assert rej["value"].tolist() == [2500.0 if cell == "2,500" else cell]
 
 
-def test_a_file_that_is_not_a_database_and_a_broken_view_are_clear_errors(tmp_path, small):
+def test_a_file_that_is_not_a_database_and_a_broken_view_are_clear_errors(tmp_path, small_district):
     import sqlalchemy as sa
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
     with pytest.raises(ck.CoachkitDataError, match="could not read the database"):
         ck.load_dataset(f"sqlite:///{junk}", errors="report")
     url = f"sqlite:///{tmp_path / 'd.db'}"
-    ck.io.save_sql(small, url)
+    ck.io.save_sql(small_district, url)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE targets"))
@@ -403,17 +393,17 @@ def test_diagnostics_with_offsets_in_a_custom_date_format(tmp_path):
     assert rej["value"].tolist() == ["someday"]
 
 
-def test_validate_notes_a_mixed_encoding_file(folder):
+def test_validate_notes_a_mixed_encoding_file(district_folder):
     from click.testing import CliRunner
 
     from coachkit.cli import main
-    lines = (folder / "schools.csv").read_bytes().splitlines(keepends=True)
+    lines = (district_folder / "schools.csv").read_bytes().splitlines(keepends=True)
     lines[1] = lines[1].rstrip(b"\r\n") + " Peña".encode("cp1252") + b"\n"
     lines[2] = lines[2].rstrip(b"\r\n") + " Núñez".encode("utf-8") + b"\n"
-    (folder / "schools.csv").write_bytes(b"".join(lines))
-    res = CliRunner().invoke(main, ["validate", str(folder)])
+    (district_folder / "schools.csv").write_bytes(b"".join(lines))
+    res = CliRunner().invoke(main, ["validate", str(district_folder)])
     assert "Traceback" not in res.output
     assert "schools.csv: some rows are UTF-8 and some Windows-1252" in res.output
-    ds = ck.load_dataset(folder, errors="report")
+    ds = ck.load_dataset(district_folder, errors="report")
     assert ds.schools["name"].str.endswith(" Peña").sum() == 1
     assert ds.schools["name"].str.endswith(" Núñez").sum() == 1

@@ -20,14 +20,12 @@ import coachkit as ck
 from coachkit.runner import run as run_mod
 
 from hostile_district import ROOMS, SAMPLE, SCHOOL, small_district, text_columns
+from browser_helpers import browser, keep_offline  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 LIVE = "img[onerror], svg[onload], iframe[srcdoc], [onmouseover], a[href^='javascript']"
 
 # Words a coach, principal or family must never read (issue 19 item 5): developer
@@ -76,32 +74,18 @@ def built(tmp_path_factory):
     showcase = build_showcase(ck.load_dataset(data), SCHOOL, tmp / "showcase",
                               key="hostile-test-key-0123456789abcdef")
     pages = {job.key: Path(job.out) for job in jobs}
+    # the data talk's printable decision sheets, written beside their reports
+    pages.update({f"{job.key}-decision-sheet": Path(job.parameters["sheet"])
+                  for job in jobs if "sheet" in job.parameters})
     pages["index"] = out / "index.html"
     pages["showcase"] = showcase
     return planted, pages
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _open(browser, path: Path) -> dict:
     """Open PATH from disk, offline; what ran, what is live, what the reader sees."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
-    outside, console, errors = [], [], []
-
-    def route(r):
-        if r.request.url.startswith(("file://", "data:", "blob:", "about:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    ctx.route("**/*", route)
+    outside, console, errors = keep_offline(ctx, r"file://|data:|blob:|about:"), [], []
     pg = ctx.new_page()
     pg.on("console", lambda m: console.append(m.text))
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -189,6 +173,9 @@ def test_planted_text_is_shown_as_text(opened, built):
     binder = next(s for k, s in opened.items() if k.startswith(f"{ROOMS[0]}-"))
     assert _any(binder, planted["targets.statement"])
     assert _any(opened["index"], planted["classrooms.teacher"])
+    sheet_page = opened[f"{ROOMS[0]}-decision-sheet"]
+    assert _any(sheet_page, planted["classrooms.teacher"])
+    assert _any(sheet_page, planted["students.first_name"])
     assert _any(opened["principal_dashboard"], planted["schools.name"])
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser_helpers import browser, keep_offline  # noqa: F401  (fixture)
 
 
 
@@ -31,9 +32,6 @@ DATA = ROOT / "sample_data" / "district"
 ROLES = ROOT / "sample_data" / "roles-demo.toml"
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 MARKUP = "<b id='injected'>Yaretzi</b>"          # student 100002's first name in the copy
 SVC = "services/coachkit/"
 
@@ -88,28 +86,11 @@ def hub(data, tmp_path_factory):
         assert code == 0, f"JupyterHub exited with {code}:\n{h.tail()}"
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context()
     ctx.set_default_timeout(30_000)
-    outside = []
-
-    def route(r):
-        if re.match(r"^https?://127\.0\.0\.1[:/]", r.request.url) or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    ctx.route("**/*", route)
+    outside = keep_offline(ctx, r"https?://127\.0\.0\.1[:/]|data:")
     pg = ctx.new_page()
     yield pg
     ctx.close()

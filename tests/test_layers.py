@@ -4,8 +4,8 @@ Layers, lowest first (a module may import its own layer or lower ones, never hig
 foundation (schema, errors, checks, policy, i18n, caching) <- data (dataset, io) <-
 analyses (progress, grouping (flexible groups, the targeted-time block), surveys, conditions,
 privacy, partitioning, the meeting-log store, the sample generator, access scopes, the audit
-trail) <- views (talk, review, binder, tables,
-profile, wall, agenda) <- charts <- surfaces (widgets, runner, cli, dashboard, showcase
+trail) <- views (talk, review, binder, tables, profile, wall, agenda, summary, decision
+sheet, plans) <- charts <- surfaces (widgets, runner, cli, dashboard, showcase
 pages, hub). The showcase builds a whole page with charts, so it sits with the surfaces. Every import counts, lazy ones inside
 functions too: a lazy import only hides a cycle, it does not remove it.
 """
@@ -21,7 +21,8 @@ LAYERS = {
     1: {"dataset", "io"},
     2: {"progress", "grouping", "surveys", "conditions", "privacy", "partitioning", "daskops",
         "store", "sample", "access", "audit"},
-    3: {"talk", "review", "binder", "tables", "profile", "wall", "agenda"},
+    3: {"talk", "review", "binder", "tables", "profile", "wall", "agenda", "summary", "sheet",
+        "plans"},
     4: {"charts"},
     5: {"widgets", "runner", "cli", "dashboard", "showcase", "hub", "__main__"},
 }

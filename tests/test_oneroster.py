@@ -246,6 +246,8 @@ def test_round_trip_canonical_oneroster_canonical(tmp_path, target):
     assert not warned and len(back.rejected) == 0
     for name in CANONICAL:
         a = getattr(ds, name).reset_index(drop=True)
+        if name == "targets":       # OneRoster has no place for a statement's translations
+            a = a.drop(columns=["statement_es", "student_statement", "student_statement_es"])
         pd.testing.assert_frame_equal(a, getattr(back, name)[list(a.columns)], obj=name)
 
 

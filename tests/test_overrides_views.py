@@ -74,3 +74,21 @@ def test_the_learner_profile_shows_the_level_set_by_hand(ds, computed, tmp_path)
     judged = profile.learner_profiles(ds, CYCLE, students=[sid], overrides=log.level_overrides())[0]
     stage = lambda p: p.targets.set_index("target_id").loc[tid, "stage"]
     assert stage(plain) != "i-show" and stage(judged) == "i-show"
+
+
+def test_a_level_on_a_target_with_no_evidence_yet_counts_in_the_view(ds, computed, tmp_path):
+    m = computed.mastery
+    sid = str(computed.students["student_id"].iloc[0])
+    seen = set(m.loc[m["student_id"].astype(str) == sid, "target_id"].astype(str))
+    grade = int(computed.students["grade"].iloc[0]) + 1      # the next grade's targets
+    t = ds.targets[(ds.targets["grade"].astype(int) == grade) & (ds.targets["subject"] == "math")]
+    untouched = [x for x in t.sort_values("sequence")["target_id"].astype(str) if x not in seen]
+    assert untouched, "the test needs a target the student has no evidence on"
+    tid = untouched[0]
+    log = ck.store.MeetingLog(f"sqlite:///{tmp_path / 'log.db'}")
+    start = ds.cycles.set_index("cycle_id").loc[CYCLE, "start"]
+    log.set_level(sid, tid, 3.5, author="Ms. Rivera", reason="showed it in a project",
+                  date=(start + pd.Timedelta(days=2)).date())
+    view = talk.classroom_view(ds, ROOM, CYCLE, overrides=log.level_overrides())
+    row = view.mastery.set_index(["student_id", "target_id"]).loc[(sid, tid)]
+    assert bool(row["mastered"]) and "set by Ms. Rivera" in row["override_note"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import coachkit as ck
-from coachkit import policy, progress
+from coachkit import policy, profile, progress, wall
 from coachkit.errors import CoachkitDataError
 
 DATA = Path(__file__).resolve().parents[1] / "sample_data" / "district"
@@ -129,5 +129,30 @@ def test_classroom_view_reads_the_policy_of_the_data_folder(district_copy):
         # a flag overrides it for one run
         assert ck.talk.classroom_view(ds2, room, 2, method="mean",
                                       history=False).method == "mean"
+    finally:
+        (district_copy / "coachkit.toml").unlink()
+
+
+def test_learner_profile_and_class_wall_read_the_policy(district_copy):
+    ds = ck.load_dataset(district_copy)
+    room = "S101-3A"
+    ids = ds.students.loc[ds.students["classroom_id"] == room, "student_id"].astype(str).tolist()
+
+    def shown(d):
+        ps = profile.learner_profiles(d, 6, students=ids)
+        return sum(int((p.targets["stage"] == "i-show").sum()) for p in ps)
+
+    def wall_shown(d):
+        return int(wall.wall_rows(d, room, 6, show=("targets_shown",))["targets_shown"].sum())
+    plain, plain_wall = shown(ds), wall_shown(ds)
+    write(district_copy, '[mastery]\nline = 3.9\n')       # a far stricter line
+    try:
+        strict = ck.load_dataset(district_copy)
+        assert shown(strict) < plain
+        assert wall_shown(strict) <= plain_wall
+        # an explicit argument still wins for one run
+        assert shown(strict) < sum(int((p.targets["stage"] == "i-show").sum()) for p in
+                                   profile.learner_profiles(strict, 6, students=ids,
+                                                               mastery_line=3.0))
     finally:
         (district_copy / "coachkit.toml").unlink()

@@ -104,8 +104,9 @@ def test_page_shows_continuum_statements_evidence_and_next_target(ds, school):
     page = profile.page(p, language="en")
     grade = int(p.student["grade"])
     t = ds.targets[ds.targets["grade"] == grade]
-    for statement in t["statement"].head(5):
-        assert html.escape(statement) in page          # statements visible, not on hover
+    for row in t.head(5).to_dict("records"):            # statements visible, not on hover:
+        words = profile.statement(row, "en")[0]          # the student's words, else the formal
+        assert words and html.escape(words) in page
     ev = ds.evidence[ds.evidence["student_id"].astype(str) == p.student_id]
     ev = ev[ev["date"] <= ds.cycles["end"].max()]
     assert page.count("<li") >= len(ev)                # every piece of evidence listed
@@ -143,7 +144,8 @@ def test_text_from_data_is_escaped(ds):
 
 
 def test_spanish_statements_used_where_the_data_has_them(ds):
-    tg = ds.targets.copy()
+    # one formal Spanish statement, no student's words: the formal one is used
+    tg = ds.targets.drop(columns=["student_statement", "student_statement_es"], errors="ignore")
     tg["statement_es"] = None
     first = tg.index[tg["grade"] == 0][0]
     tg.loc[first, "statement_es"] = "Contar hasta 100 de uno en uno y de diez en diez"
@@ -251,3 +253,44 @@ def test_profiles_command_writes_a_classroom(ds, tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "school: expected a school_id" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_level_set_by_hand_reads_in_the_family_language(ds, tmp_path):
+    from coachkit.store import MeetingLog, describe_override
+    assert describe_override("Ms. Rivera", "2026-03-14", "observed in conference") == \
+        "set by Ms. Rivera on 3/14: observed in conference"
+    assert describe_override("Sra. Rivera", "2026-03-14", "lo vi", language="es") == \
+        "nivel fijado por Sra. Rivera el 14/3: lo vi"
+    assert describe_override("Sra. Rivera", "2026-11-03", language="es") == \
+        "nivel fijado por Sra. Rivera el 3/11"
+    sid = str(ds.students.loc[ds.students["grade"] == 0, "student_id"].iloc[0])
+    tid = str(ds.targets.loc[ds.targets["grade"] == 0, "target_id"].iloc[2])
+    log = MeetingLog(tmp_path / "log.db")
+    log.set_level(sid, tid, 3, author="Sra. Rivera", reason="lo vi en la conferencia",
+                  date="2026-03-14")
+    p = profile.learner_profiles(ds, 6, students=[sid], overrides=log.level_overrides())[0]
+    es = profile.page(p, language="es")
+    assert "nivel fijado por Sra. Rivera el 14/3: lo vi en la conferencia" in es
+    assert es.count('class="set-by-hand"') == 1
+    english = {x for x in english_phrases() if i18n.t(x, "es") != x}
+    assert [n for n in visible_text(es) if n.rstrip(":") in english] == []
+    assert "set by Sra. Rivera on 3/14: lo vi en la conferencia" in profile.page(p, language="en")
+    plain = profile.learner_profiles(ds, 6, students=[sid])[0]
+    assert 'class="set-by-hand"' not in profile.page(plain, language="es")
+
+
+def test_the_sample_district_speaks_spanish_where_it_has_the_words(ds):
+    """The sample's elementary math targets carry statement_es and student_statement(_es):
+    the Spanish page shows the student's words in Spanish; ELA falls back, with the note."""
+    tg = ds.targets.set_index("target_id")
+    assert tg.loc["MA00-01", "student_statement_es"] == "Puedo contar hasta 100 de uno en uno y de diez en diez"
+    assert tg.loc["MA00-01", "student_statement"] == "I can count to 100 by ones and by tens"
+    assert (tg.loc[tg["grade"] > 5, "statement_es"].fillna("") == "").all()
+    sid = str(ds.students.loc[ds.students["grade"] == 0, "student_id"].iloc[0])
+    p = profile.learner_profiles(ds, 6, students=[sid])[0]
+    es, en = profile.page(p, language="es"), profile.page(p, language="en")
+    assert "Puedo contar hasta 100 de uno en uno y de diez en diez" in es
+    assert "I can count to 100 by ones and by tens" in en and "Puedo contar" not in en
+    math, ela = es.split('<section class="subject">')[1:3]
+    assert math.count("Puedo ") >= 10 and "Puedo " not in ela
+    assert "Algunas metas aparecen en inglés" in ela       # ELA has no Spanish words yet

@@ -235,3 +235,28 @@ def test_doc_examples_run():
     namespace: dict = {}
     for k, code in enumerate(blocks):
         exec(compile(code, f"{doc.name}[block {k}]", "exec"), namespace)
+
+
+def test_showcase_principal_dashboard_and_data_talk_agree_on_the_lowest_group(built, real):
+    """One grouping everywhere (by shared need): the same "lowest group 3+ cycles" count
+    for S101 at cycle 6 in the showcase, the principal dashboard and the data talk."""
+    from coachkit import talk
+    from coachkit.widgets import data as D
+    out, result = built
+    assert result.exit_code == 0, result.output
+    shown = pd.read_csv(out / "showcase_lowest_group.csv", encoding="utf-8-sig")
+    col = "in the lowest group 3+ cycles running"
+    showcase = {s: int(str(v).split()[0]) for s, v in zip(shown["subject"], shown[col])}
+    path = D.resolve(DATA)
+    f = D.school_grouping(path, SCHOOL, 6, D.policy_method(path))
+    principal = f.groupby("subject")["n_stuck"].sum()
+    rooms = real.classrooms.loc[real.classrooms["school_id"] == SCHOOL, "classroom_id"]
+    data_talk = {}
+    for cid in sorted(rooms):
+        view = talk.classroom_view(real, cid, 6)
+        for subj, st in view.stuck.items():
+            data_talk[subj] = data_talk.get(subj, 0) + int(st["current"].sum())
+    assert sum(data_talk.values()) > 0
+    for subj, n in data_talk.items():
+        assert int(principal[subj]) == n, (subj, int(principal[subj]), n)
+        assert showcase[sc.SUBJECT_NAMES[subj]] == n, (subj, showcase, n)

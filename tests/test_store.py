@@ -8,14 +8,13 @@ import time
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from coachkit.errors import CoachkitDataError
 from coachkit.store import SCHEMA_VERSION, MeetingLog, MeetingLogBusy, Recorder
 from coachkit.store.engine import run_write
-from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
+from store_helpers import db_url, log_cli, pg_db, run_doc_examples  # noqa: F401  (fixtures)
 
 GROUPS = pd.DataFrame({
     "student_id": ["ST1", "ST2", "ST3", "ST4"],
@@ -459,14 +458,8 @@ def test_recorder_returns_messages_not_exceptions(tmp_path):
 
 
 def test_cli(tmp_path):
-    from coachkit.cli import main
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    run = CliRunner().invoke
-
-    def ok(*args, input=None):
-        r = run(main, ["log", "--db", db, *args], input=input)
-        assert r.exit_code == 0, r.output
-        return r.output.strip()
+    ok, run = log_cli(db)
     mid = ok("add", "meeting", "--school", "S1", "--grade", "K", "--classroom", "C1",
              "--cycle", "2", "--date", "2025-10-10", "--attendee", "Ms. R", "--attendee", "Coach")
     ok("add", "observation", mid, "We notice '); DROP TABLE meetings; --")
@@ -484,45 +477,29 @@ def test_cli(tmp_path):
     assert ok("list", "meetings", "--cycle", "9") == "no meetings"
     ok("export", str(tmp_path / "exp"))
     db2 = f"sqlite:///{tmp_path / 'cli2.db'}"
-    r = run(main, ["log", "--db", db2, "import", str(tmp_path / "exp")])
+    r = run(["log", "--db", db2, "import", str(tmp_path / "exp")])
     assert r.exit_code == 0 and "2 observations" in r.output
-    r = run(main, ["log", "import", str(tmp_path / "exp")], env={"COACHKIT_DB": db2})
+    r = run(["log", "import", str(tmp_path / "exp")], env={"COACHKIT_DB": db2})
     assert r.exit_code == 0 and "0 observations" in r.output
     assert ok("migrate") == f"schema version {SCHEMA_VERSION}"
     # failures exit 1 with one clear line; usage errors exit 2
-    r = run(main, ["log", "--db", db, "add", "observation", mid, " "])
+    r = run(["log", "--db", db, "add", "observation", mid, " "])
     assert r.exit_code == 1 and "non-empty text" in r.output
-    r = run(main, ["log", "--db", db, "add", "commitment", mid, "--action", "x", "--owner",
+    r = run(["log", "--db", db, "add", "commitment", mid, "--action", "x", "--owner",
                    "y", "--due-cycle", "1"])
     assert r.exit_code == 1 and "due_cycle" in r.output
-    r = run(main, ["log", "--db", db, "add", "observation", "nope", "x"])
+    r = run(["log", "--db", db, "add", "observation", "nope", "x"])
     assert r.exit_code == 1 and "a meeting in this log" in r.output
-    assert run(main, ["log", "--db", db, "add", "observation"]).exit_code == 2
-    assert run(main, ["log", "--db", db, "update", cid]).exit_code == 2
-    assert run(main, ["log", "--db", "nosuch://x", "list"]).exit_code == 2
-    assert run(main, ["log", "--db", db, "list", "nonsense"]).exit_code == 2
-    assert run(main, ["log", "--help"]).exit_code == 0
+    assert run(["log", "--db", db, "add", "observation"]).exit_code == 2
+    assert run(["log", "--db", db, "update", cid]).exit_code == 2
+    assert run(["log", "--db", "nosuch://x", "list"]).exit_code == 2
+    assert run(["log", "--db", db, "list", "nonsense"]).exit_code == 2
+    assert run(["log", "--help"]).exit_code == 0
 
 
 # ---- the documentation's examples run -----------------------------------------------------
 def test_docs_examples_run(tmp_path, monkeypatch):
-    import os
-    import re
-    import subprocess
-    import sys
-    from pathlib import Path
-    doc = (Path(__file__).parents[1] / "docs" / "meeting-log.md").read_text(encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COACHKIT_DB", raising=False)
-    ns: dict = {}
-    for block in re.findall(r"```python\n(.*?)```", doc, flags=re.S):
-        exec(compile(block, "docs/meeting-log.md", "exec"), ns)
-    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-        env.pop("COACHKIT_DB", None)
-        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
-                           capture_output=True, text=True, timeout=240)
-        assert r.returncode == 0, r.stderr
+    run_doc_examples("meeting-log.md", tmp_path, monkeypatch)
     other = MeetingLog(tmp_path / "other.db")
     assert "Both moved up a stage." in set(other.commitments()["follow_up"])
 

@@ -7,13 +7,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import insert
 
 import coachkit as ck
 from coachkit.errors import CoachkitDataError
 from coachkit.store import MeetingLog, apply_overrides, describe_override
-from store_helpers import db_url, pg_db  # noqa: F401  (fixtures)
+from store_helpers import db_url, log_cli, pg_db, run_doc_examples  # noqa: F401  (fixtures)
 
 EVIDENCE = pd.DataFrame({
     "student_id": ["A", "A", "B", "B", "C"],
@@ -182,14 +181,8 @@ def test_bad_student_records_are_refused(tmp_path, call, match):
 
 
 def test_cli_levels_goals_plans_reflections(tmp_path):
-    from coachkit.cli import main
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    run = CliRunner().invoke
-
-    def ok(*args, input=None):
-        r = run(main, ["log", "--db", db, *args], input=input)
-        assert r.exit_code == 0, r.output
-        return r.output.strip()
+    ok, run = log_cli(db)
     out = ok("set-level", "ST1", "T1", "3", "--by", "Ms. Rivera", "--reason",
              "observed in conference", "--date", "2026-03-14")
     assert out == "ST1 on T1: level 3, set by Ms. Rivera on 3/14: observed in conference"
@@ -199,9 +192,9 @@ def test_cli_levels_goals_plans_reflections(tmp_path):
     assert "computed level applies again" in ok("remove-level", "ST1", "T1", "--by", "Ms. R")
     assert ok("levels") == "no levels set by hand"
     assert "removed by Ms. R" in ok("levels", "--all")
-    r = run(main, ["log", "--db", db, "remove-level", "ST1", "T1", "--by", "Ms. R"])
+    r = run(["log", "--db", db, "remove-level", "ST1", "T1", "--by", "Ms. R"])
     assert r.exit_code == 1 and r.output.startswith("error: ") and "Traceback" not in r.output
-    r = run(main, ["log", "--db", db, "set-level", "ST1", "T1", "9", "--by", "A",
+    r = run(["log", "--db", db, "set-level", "ST1", "T1", "9", "--by", "A",
                    "--reason", "x"])
     assert r.exit_code == 1 and "level from 1 to 4" in r.output
 
@@ -215,8 +208,8 @@ def test_cli_levels_goals_plans_reflections(tmp_path):
     assert gid in goals and "student and teacher" in goals and "ST2" not in goals
     assert pid in ok("list", "plans") and "Ms. R, Dad" in ok("list", "plans", "--format", "csv")
     assert "'=I did it" in ok("list", "reflections", "--format", "csv")   # spreadsheet-safe
-    assert run(main, ["log", "--db", db, "reflect", "ST1", "--by", "A"]).exit_code == 2
-    r = run(main, ["log", "--db", db, "goal", "ST1", "--by", "A"])
+    assert run(["log", "--db", db, "reflect", "ST1", "--by", "A"]).exit_code == 2
+    r = run(["log", "--db", db, "goal", "ST1", "--by", "A"])
     assert r.exit_code == 1 and "own words" in r.output
 
 
@@ -257,26 +250,9 @@ def test_one_current_group_per_student_even_with_legacy_duplicate_meetings(db_ur
 
 # ---- the documentation's examples run -----------------------------------------------------
 def test_docs_examples_run(tmp_path, monkeypatch):
-    import os
-    import re
-    import subprocess
-    import sys
-    from pathlib import Path
-    doc = (Path(__file__).parents[1] / "docs" / "students-goals.md").read_text(encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COACHKIT_DB", raising=False)
-    ns: dict = {}
-    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
-    assert len(blocks) == 3
-    for block in blocks:
-        exec(compile(block, "docs/students-goals.md", "exec"), ns)
-    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-        env.pop("COACHKIT_DB", None)
-        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env=env,
-                           capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        assert "set by Ms. Rivera on 3/14: observed in conference" in r.stdout
+    ran = run_doc_examples("students-goals.md", tmp_path, monkeypatch, timeout=120)
+    assert ran["python"] >= 3 and ran["bash"]
+    assert all("set by Ms. Rivera on 3/14: observed in conference" in out for out in ran["bash"])
     cli = MeetingLog(tmp_path / "cli.db")
     assert cli.level_overrides().empty and len(cli.level_overrides(current=False)) == 1
     assert len(cli.goals(student_id="ST1")) == 2 and len(cli.plans()) == 1

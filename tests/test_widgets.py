@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 import coachkit
@@ -216,3 +217,74 @@ def test_dashboard_notebooks_are_committed_without_outputs():
         cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells), path
         assert "parameters" in cells[0]["metadata"].get("tags", []), path
+
+
+def test_dashboards_use_the_policy_method_and_say_it_in_words(tmp_path):
+    import shutil
+    # the sample district: decaying average, no method picker on either page
+    app = principal_app(DATA, school="S101", cycle=6)
+    assert "method" not in app.controls
+    assert "Mastery: decaying average, as set in the district policy" in app.method_note.value
+    meet = grade_meeting_app(DATA, classroom="S101-3A", cycle=4, db=tmp_path / "log.db")
+    assert "method" not in meet.controls
+    assert "as set in the district policy" in meet.method_note.value
+    assert 'data-method="decaying_average"' in meet.marker.value
+    # a district whose policy says "highest": both pages follow it
+    d = tmp_path / "district"
+    d.mkdir()
+    for f in Path(DATA).glob("*.csv"):
+        shutil.copy(f, d / f.name)
+    (d / "coachkit.toml").write_text('[mastery]\nmethod = "highest"\n', encoding="utf-8")
+    app = principal_app(d, school="S101", cycle=3)
+    assert app.state["method"] == "highest" and 'data-method="highest"' in app.marker.value
+    assert "Mastery: highest, as set in the district policy" in app.method_note.value
+    meet = grade_meeting_app(d, classroom="S101-3A", cycle=3, db=tmp_path / "log2.db")
+    assert meet.state["method"] == "highest"
+    want = coachkit.progress.mastery(
+        D.room(D.resolve(d), "S101-3A").evidence.pipe(
+            lambda e: e[e["date"] <= D.cycle_end(D.load(D.resolve(d)), 3)]), method="highest")
+    assert D.room_mastery(D.resolve(d), "S101-3A", 3, "highest")["mastered"].sum() \
+        == want["mastered"].sum()
+    # the comparison stays available to an analyst, and says it is not the policy's
+    an = principal_app(d, school="S101", cycle=3, analyst=True)
+    an.controls["method"].value = "decaying_average"
+    assert an.state["method"] == "decaying_average"
+    assert "chosen for this comparison (the district policy uses highest)" in an.method_note.value
+
+
+def test_grade_dashboard_sets_and_removes_a_level_by_hand(tmp_path):
+    from coachkit.store import MeetingLog
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    app = grade_meeting_app(DATA, classroom="S101-4A", cycle=6, db=db)
+    before_groups = app.state["groups"].copy()
+    before_wall = _spec(app.outputs["wall"])
+    row = before_groups[before_groups["focus_target_id"].notna()].iloc[0]
+    sid, tid = str(row["student_id"]), str(row["focus_target_id"])
+    # pickers work by id; labels are names told apart, and code + statement
+    assert sid in {v for _, v in app.record["level_student"].options}
+    label = dict((v, k) for k, v in app.record["level_target"].options)[tid]
+    code = D.load(D.resolve(DATA)).targets.set_index("target_id").loc[tid, "code"]
+    assert label.startswith(f"{code} ") and len(label) > len(code) + 5
+    assert not app.set_level(sid, tid, 3.5, author="", reason="observed in conference").ok
+    out = app.set_level(sid, tid, 3.5, author="Ms. Rivera", reason="observed in conference")
+    assert out.ok and 'data-ok="1"' in app.message.value
+    (ov,) = MeetingLog(db).level_overrides().itertuples()
+    assert (ov.student_id, ov.target_id, ov.level, ov.author) == (sid, tid, 3.5, "Ms. Rivera")
+    day = pd.Timestamp(ov.date)
+    note = f"set by Ms. Rivera on {day.month}/{day.day}: observed in conference"
+    # the data wall shows the override as such, in the i-show colour
+    spec = _spec(app.outputs["wall"])
+    assert note in str(spec["data"][0]["text"]) and note not in str(before_wall["data"][0]["text"])
+    assert note in app.record["levels"].value
+    m = D.room_mastery(D.resolve(DATA), "S101-4A", 6, app.method, app.state["overrides"])
+    hit = m[(m["student_id"].astype(str) == sid) & (m["target_id"].astype(str) == tid)].iloc[0]
+    assert hit["stage"] == "i-show" and hit["mastery"] == 3.5
+    # the groups no longer ask the student to work on it
+    g = app.state["groups"]
+    assert not ((g["student_id"].astype(str) == sid) & (g["focus_target_id"] == tid)).any()
+    # removing it restores the computed level everywhere
+    assert app.remove_level(sid, tid, by="Ms. Rivera").ok
+    assert not len(MeetingLog(db).level_overrides())
+    assert note not in str(_spec(app.outputs["wall"])["data"][0]["text"])
+    pd.testing.assert_frame_equal(app.state["groups"], before_groups)
+    assert app.record["levels"].value == ""

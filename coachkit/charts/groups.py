@@ -114,17 +114,12 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
     notes = composition_notes(composition)
     numbers = sorted(g["group"].unique())
     rows = max(1, math.ceil(len(numbers) / columns))
-    w, h = 1.0 / columns, 1.0 / rows
+    w = 1.0 / columns
     fig = go.Figure()
+    cards = []
     for i, num in enumerate(numbers):
         part = g[g["group"] == num]
-        col, row = i % columns, i // columns
-        x0, x1 = col * w + 0.01, (col + 1) * w - 0.01
-        y1, y0 = 1 - row * h - 0.01, 1 - (row + 1) * h + 0.01
         extension = "kind" in part and (part["kind"] == "extension").any()
-        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="paper", yref="paper",
-                      line=dict(color=EXTENSION_LINE if extension else GROUP_LINE, width=1.5),
-                      fillcolor=EXTENSION_FILL if extension else GROUP_FILL, layer="below")
         # the focus is named (code and statement) in the reason, not by its internal id
         kind = " · extension" if extension else ""
         head = f"<b>Group {num}</b>{kind} · {len(part)} students"
@@ -138,12 +133,27 @@ def group_cards(groups: pd.DataFrame, students: pd.DataFrame | None = None, *,
                 text += "<br><br>" + _wrap(html.escape("Also re-teach: " + "; ".join(gaps)), 48)
         if num in notes and notes[num]:
             text += "<br><br>" + _wrap(html.escape(notes[num]), 48)
-        fig.add_annotation(x=x0 + 0.01, y=y1 - 0.01, xref="paper", yref="paper",
+        cards.append((num, extension, text))
+    # each row of cards as tall as its longest card (lines of 12 px text), so no text
+    # runs past its card's border
+    line_px, pad_px = 16, 22
+    lines = [c[2].count("<br>") + 1 for c in cards]
+    row_px = [max(lines[r * columns:(r + 1) * columns]) * line_px + pad_px for r in range(rows)]
+    total = float(sum(row_px))
+    tops = np.concatenate([[0.0], np.cumsum(row_px)]) / total
+    for i, (num, extension, text) in enumerate(cards):
+        col, row = i % columns, i // columns
+        x0, x1 = col * w + 0.01, (col + 1) * w - 0.01
+        y1, y0 = 1 - tops[row] - 4 / total, 1 - tops[row + 1] + 4 / total
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="paper", yref="paper",
+                      line=dict(color=EXTENSION_LINE if extension else GROUP_LINE, width=1.5),
+                      fillcolor=EXTENSION_FILL if extension else GROUP_FILL, layer="below")
+        fig.add_annotation(x=x0 + 0.01, y=y1 - 6 / total, xref="paper", yref="paper",
                            xanchor="left", yanchor="top", align="left", showarrow=False,
                            text=text, font=dict(size=12))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return style(fig, title=title, height=max(260, 300 * rows))
+    return style(fig, title=title, height=max(260, int(total) + 110))
 
 
 def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
@@ -177,19 +187,39 @@ def group_flow(history: pd.DataFrame, *, cycle: str = "cycle_id",
     idx = nodes.set_index([cycle, "group"])["idx"]
     src = idx.loc[list(zip(links[cycle], links["group"]))].to_numpy()
     dst = idx.loc[list(zip(links["_to"], links["group_to"]))].to_numpy()
-    pos = {c: i for i, c in enumerate(cycles)}
-    x = [0.01 + 0.98 * pos[c] / max(1, len(cycles) - 1) for c in nodes[cycle]]
+    column = {c: 0.01 + 0.98 * i / max(1, len(cycles) - 1) for i, c in enumerate(cycles)}
+    x = [column[c] for c in nodes[cycle]]
     colors = np.where(nodes["lowest"], LOWEST, GROUP_LINE).tolist()
+    # short node labels (the group's number, "4 (ext.)" for an extension group): the
+    # column's heading says "cycle 3", so labels fit between the columns even
+    # where the last column's labels (drawn left of its nodes) meet the column before's;
+    # the hover says it all
+    full = [f"cycle {c} · group {g}" + (" (extension)" if e else "")
+            for c, g, e in zip(nodes[cycle], nodes["group"], nodes["ext"])]
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=[f"cycle {c} · group {g}" + (" (extension)" if e else "")
-                         for c, g, e in zip(nodes[cycle], nodes["group"], nodes["ext"])],
+        node=dict(label=[f"{g}" + (" (ext.)" if e else "")
+                         for g, e in zip(nodes["group"], nodes["ext"])],
                   color=colors, x=x, pad=12, thickness=14,
-                  customdata=nodes["n"].to_numpy(),
-                  hovertemplate="%{label}: %{customdata} students<extra></extra>"),
+                  customdata=np.stack([full, nodes["n"].to_numpy()], axis=1),
+                  hovertemplate="%{customdata[0]}: %{customdata[1]} students<extra></extra>"),
         link=dict(source=src, target=dst, value=links["value"].to_numpy(),
                   color="rgba(42,122,176,0.25)")))
-    return style(fig, title=title, height=420)
+    for c in cycles:
+        fig.add_annotation(x=column[c], y=1.0, xanchor="right" if c == cycles[-1] else "left",
+                           xref="paper", yref="paper", yanchor="bottom", showarrow=False,
+                           text=f"<b>cycle {c}</b>", font=dict(size=12))
+    if nodes["lowest"].any():
+        fig.add_annotation(x=0, y=-0.02, xref="paper", yref="paper", xanchor="left",
+                           yanchor="top", showarrow=False, align="left",
+                           text=f"<span style='color:{LOWEST}'>■</span> red: the lowest group "
+                                "of each cycle (working on the earliest target). A red band that "
+                                "keeps the same students is a group turning into a track."
+                                "<br>Each column is a cycle, each block one of its groups (by "
+                                "number); ext.: an extension group (the next grade's targets).")
+    fig = style(fig, title=title, height=420)
+    fig.update_layout(margin=dict(t=84, b=70))
+    return fig
 
 
 def group_composition(comp: pd.DataFrame, *, title: str | None = "Who is in each group"

@@ -2,6 +2,8 @@
 pace and projection, growth, retakes and the equity view."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -43,6 +45,14 @@ def data_wall(mastery: pd.DataFrame, targets: pd.DataFrame, students: pd.DataFra
                 + m["mastery"].round(2).astype(str) + " (" + m["n_evidence"].astype(str) + " "
                 + t("scores", language) + ", " + t("latest", language) + " "
                 + pd.to_datetime(m["last_date"]).dt.strftime("%Y-%m-%d") + ")")
+        if "n_evidence" in m.columns:             # a pair with a level set by hand only
+            bare = m["n_evidence"].fillna(0).to_numpy() == 0
+            text = text.where(~bare, m["stage"].astype(str) + "<br>" + t("level", language)
+                              + " " + m["mastery"].round(2).astype(str))
+        if "override_note" in m.columns:          # the teacher's judgment, said as such
+            note = m["override_note"].astype(object)
+            has = note.notna() & (note.astype(str) != "")
+            text = text.where(~has, text + "<br>" + note.map(lambda x: html.escape(str(x))))
         hover.update(pd.Series(text.to_numpy(), index=z_long.index).unstack())
     order = z.sum(axis=1).sort_values(ascending=False, kind="stable").index
     z, hover = z.loc[order], hover.loc[order]
@@ -87,7 +97,8 @@ def stage_counts(mastery: pd.DataFrame, targets: pd.DataFrame, *, subject: str |
                      for s in STAGES])
     fig.update_layout(barmode="stack", xaxis_tickangle=-60)
     fig.update_yaxes(title=t("students", language))
-    return style(fig, title=t("Where students are, target by target", language))
+    title = t("Where students are, target by target", language)
+    return style(fig, title=f"{title}: {subject}" if subject else title)
 
 
 def bars(table: pd.DataFrame, x: str, y: str, *, title: str, color: str | None = None,
@@ -114,16 +125,25 @@ def continuum_progress(projection: pd.DataFrame, names: pd.Series | None = None,
         who = who.map(names).fillna(who)
     finish = pd.to_datetime(p["projected_date"]).dt.strftime("%b %d, %Y").fillna("not at this pace")
     hover = ("on track" if language == "en" else "a tiempo")
-    color = np.where(p["on_track"], "#2a7ab0", "#f2b134")
+    on = p["on_track"].astype(bool).to_numpy()
+    custom = np.stack([finish, p["on_track"].map({True: hover, False: "—"})], axis=1)
+    mastered = t("targets mastered", language)
+    # one trace per colour, so the legend names each: blue on track, amber not yet, grey to go
     fig = go.Figure([
-        go.Bar(y=who, x=p["targets_mastered"], orientation="h", marker_color=color,
-               name=t("targets mastered", language),
-               customdata=np.stack([finish, p["on_track"].map({True: hover, False: "—"})], axis=1),
-               hovertemplate="%{y}: %{x} " + t("targets mastered", language)
+        go.Bar(y=who[on], x=p["targets_mastered"][on], orientation="h", marker_color="#2a7ab0",
+               name=f"{mastered}: {hover}", customdata=custom[on],
+               hovertemplate="%{y}: %{x} " + mastered
+                             + "<br>finish: %{customdata[0]} %{customdata[1]}<extra></extra>"),
+        go.Bar(y=who[~on], x=p["targets_mastered"][~on], orientation="h",
+               marker_color="#f2b134", name=f"{mastered}: not on track yet",
+               customdata=custom[~on],
+               hovertemplate="%{y}: %{x} " + mastered
                              + "<br>finish: %{customdata[0]} %{customdata[1]}<extra></extra>"),
         go.Bar(y=who, x=p["remaining"], orientation="h", marker_color="#e6e6e6",
-               name="remaining", hoverinfo="skip"),
+               name="targets still to go", hoverinfo="skip"),
     ])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(who))
+    fig.update_layout(legend_traceorder="normal")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title=t("targets mastered", language))
     title = "Progress on the grade's continuum" + (f": {subject}" if subject else "")

@@ -11,9 +11,16 @@ FONT = dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13)
 
 def style(fig: go.Figure, *, title: str | None = None, height: int | None = None) -> go.Figure:
     """Apply coachkit's layout to a figure (in place) and return it."""
-    fig.update_layout(template="plotly_white", font=FONT, margin=dict(l=60, r=20, t=60, b=50),
-                      title=dict(text=title, x=0.01) if title else None,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    # a figure with a legend keeps it in its own row between the title and the plot, so
+    # the two never overlap: the title sits at the top of the figure, the legend just
+    # above the plot area, and the top margin holds both
+    legend = sum(1 for tr in fig.data if getattr(tr, "showlegend", False) is not False
+                 and getattr(tr, "type", "") not in ("heatmap", "sankey", "table")) > 1
+    fig.update_layout(template="plotly_white", font=FONT,
+                      margin=dict(l=60, r=20, t=96 if legend and title else 60, b=50),
+                      title=dict(text=title, x=0.01, y=1, yref="container", yanchor="top",
+                                 pad=dict(t=12)) if title else None,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
     if height:
         fig.update_layout(height=height)
     return fig

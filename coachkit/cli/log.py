@@ -3,6 +3,7 @@
     coachkit log [--db URL] add meeting --school S1 --grade 3 --classroom C1 --cycle 2
     coachkit log add observation MEETING_ID "We notice ..." [--kind wonder]
     coachkit log add commitment MEETING_ID --action ... --owner ... --due-cycle 3 --student ST1
+        [--next-year instead of --due-cycle: due after the year's last cycle]
     coachkit log add groups MEETING_ID groups.csv
     coachkit log update COMMITMENT_ID --status done --note "..."
     coachkit log list [meetings|observations|commitments|groups|updates] [--classroom C1] [--format csv]
@@ -132,13 +133,22 @@ def add_observation(ctx, meeting_id, text, kind):
 @click.option("--action", required=True, help="What will be done ('-' reads stdin).")
 @click.option("--owner", required=True)
 @click.option("--due-cycle", type=int, default=None,
-              help="Default: the cycle after the meeting's.")
+              help="Default: the cycle after the meeting's (at the year's last cycle, "
+                   "with --dataset: the next school year).")
+@click.option("--next-year", is_flag=True,
+              help="Due the next school year (after the year's last cycle).")
 @click.option("--student", "student_ids", multiple=True, help="Repeat for each student.")
 @click.option("--target", "target_id", default=None, help="The learning target it is about.")
 @click.pass_context
 @_guard
-def add_commitment(ctx, meeting_id, action, owner, due_cycle, student_ids, target_id):
+def add_commitment(ctx, meeting_id, action, owner, due_cycle, next_year, student_ids,
+                   target_id):
     """Record a commitment; prints its id."""
+    if next_year and due_cycle is not None:
+        raise click.UsageError("--due-cycle and --next-year: give one of them")
+    if next_year:
+        from ..store import NEXT_YEAR
+        due_cycle = NEXT_YEAR
     click.echo(_open(ctx).add_commitment(meeting_id, action=_text_arg(action), owner=owner,
                                          due_cycle=due_cycle, student_ids=list(student_ids),
                                          target_id=target_id))
@@ -196,6 +206,8 @@ def _show(df, what, fmt):
         click.echo(f"no {what}")
     else:
         import pandas as pd
+        if "due" in df.columns:                # in words: "cycle 4", "next school year"
+            df = df.drop(columns="due_cycle")
         with pd.option_context("display.max_columns", None, "display.width", 200,
                                "display.max_colwidth", 60):
             click.echo(df.to_string(index=False))

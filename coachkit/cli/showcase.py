@@ -21,8 +21,9 @@ from ..showcase import CSV_PREFIX, KEY_ENV
               help="Smallest group any number may describe (your state's rule).")
 @click.option("--cycle", type=int, default=None,
               help="End the story at this cycle (default: the last cycle with evidence).")
-@click.option("--method", default="decaying_average", show_default=True,
-              help="Mastery method (see coachkit.progress.METHODS).")
+@click.option("--method", default=None,
+              help="Mastery method for this build only (default: the district's policy, "
+                   "coachkit.toml in the data folder; see coachkit.progress.METHODS).")
 def showcase(data, school, out, key_file, min_n, cycle, method):
     """Build a de-identified inquiry-lab showcase of SCHOOL's year: one offline HTML page
     with speaker notes, and CSVs of its (suppressed) tables.
@@ -35,7 +36,8 @@ def showcase(data, school, out, key_file, min_n, cycle, method):
     from ..showcase import ShowcaseRefused, build_showcase, read_key
     from . import fail
     key, where = read_key(key_file)
-    get_method(method)                       # an unknown method is a usage error, before loading
+    if method is not None:
+        get_method(method)                   # an unknown method is a usage error, before loading
     ds = load_dataset(data)
     if cycle is not None:
         ds.check_cycle(cycle)

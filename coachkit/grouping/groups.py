@@ -20,7 +20,7 @@ import pandas as pd
 from ..partitioning import dask_aware
 from ..errors import CoachkitDataError
 from .. import checks
-from .need import EXTENSION, group_range, needs, place
+from .need import EXTENSION, group_range, memo, needs, place
 from .partition import (group_count, labels_from_sizes, partition_sorted_batch,
                         partition_with_pins)
 
@@ -560,15 +560,21 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
             raise ValueError(f"pinned students not in the frontier for this subject: {unknown[:10]}")
     if grade is None and "grade" in f.columns and f["grade"].notna().any():
         grade = f["grade"].dropna().min()
-    labels = _target_labels(targets) if {"code", "statement"} <= set(targets) else {}
-    t = targets[targets["subject"].astype(str) == str(subject)]
-    rank = {}
-    if len(t):
-        tt = t[t["grade"] >= (grade if grade is not None else t["grade"].min())]
-        tt = tt.sort_values(["grade", "sequence", "target_id"], kind="mergesort")
-        rank = {str(x): i for i, x in enumerate(tt["target_id"].astype(str).drop_duplicates())}
-    seq_of = dict(zip(t["target_id"].astype(str), t["sequence"]))
-    grade_of = dict(zip(t["target_id"].astype(str), t["grade"]))
+    labels = memo("labels", targets, None, lambda: _target_labels(targets)
+                  if {"code", "statement"} <= set(targets) else {})
+
+    def on_continuum():
+        t = targets[targets["subject"].astype(str) == str(subject)]
+        rank = {}
+        if len(t):
+            tt = t[t["grade"] >= (grade if grade is not None else t["grade"].min())]
+            tt = tt.sort_values(["grade", "sequence", "target_id"], kind="mergesort")
+            rank = {str(x): i for i, x in enumerate(tt["target_id"].astype(str).drop_duplicates())}
+        return (rank, dict(zip(t["target_id"].astype(str), t["sequence"])),
+                dict(zip(t["target_id"].astype(str), t["grade"])))
+    rank, seq_of, grade_of = memo("ranks", targets,
+                                  (str(subject), None if grade is None else float(grade)),
+                                  on_continuum)
     f = f[keys + ["student_id"]].copy()
     for c in keys + ["student_id"]:
         if isinstance(f[c].dtype, pd.CategoricalDtype):
@@ -588,7 +594,15 @@ def _need_groups(frontier, *, subject, by, targets, mastery, k_req, lo, hi, pins
         if n == 0:
             continue
         steps = [[rank.get(s, len(rank)) for s in st] for st in nd["steps"]]
-        order_key = list(zip(nd["position"], nd["student_id"]))
+        # the solver sees the students in an order the data gives (next steps, progress),
+        # the id only breaking ties between students whose data are the same: the same
+        # data under other ids (the showcase's pseudonyms) give the same groups
+        prog_, sid_ = nd["progress"].to_numpy(dtype=float), nd["student_id"].astype(str).tolist()
+        order = sorted(range(n), key=lambda i: (steps[i], prog_[i], sid_[i]))
+        if order != list(range(n)):
+            nd = nd.iloc[order].reset_index(drop=True)
+            steps = [steps[i] for i in order]
+        order_key = list(zip(nd["position"], range(n)))
         pin_idx = {i: pin_of[s] for i, s in enumerate(nd["student_id"]) if s in pin_of}
         pmax = max(pin_idx.values(), default=0)
         if k_req is not None:

@@ -33,6 +33,8 @@ their next step, then student id.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -49,7 +51,44 @@ MAX_STEPS = 8            # a focus further ahead than this is never proposed
 EXTENSION = "extension"          # the shared step after the last target of the continuum
 
 
+_SHARED = contextvars.ContextVar("coachkit_grouping_shared_targets", default=None)
+
+
+@contextlib.contextmanager
+def shared_targets():
+    """Inside this block, what grouping derives from a targets table (each subject's
+    continuum from a grade on, codes and statements, ranks) is computed once per table,
+    not once per call: for a caller that groups one classroom cycle after cycle
+    (``talk.group_history``). The targets tables must not change inside the block."""
+    if _SHARED.get() is not None:               # already inside one: share with it
+        yield
+        return
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def memo(kind: str, targets, key, compute):
+    """``compute()``, or inside :func:`shared_targets` its result for the same targets
+    table (the same object), ``kind`` and ``key`` computed before. Treat it as read-only."""
+    shared = _SHARED.get()
+    if shared is None or targets is None:
+        return compute()
+    k = (kind, id(targets), key)
+    hit = shared.get(k)
+    if hit is None or hit[0] is not targets:
+        hit = shared[k] = (targets, compute())        # the table kept: its id stays its own
+    return hit[1]
+
+
 def _continuum(targets: pd.DataFrame, subject, grade) -> tuple[pd.DataFrame, int]:
+    return memo("continuum", targets, (str(subject), None if grade is None else float(grade)),
+                lambda: _continuum_of(targets, subject, grade))
+
+
+def _continuum_of(targets: pd.DataFrame, subject, grade) -> tuple[pd.DataFrame, int]:
     """The subject's targets from ``grade`` on, in order, and the number in the grade."""
     checks.frame(targets, "targets", ["target_id", "subject", "grade", "sequence"])
     t = targets[targets["subject"].astype(str) == str(subject)]

@@ -27,7 +27,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.web import Application, RequestHandler, authenticated
 
-from .. import access, binder, progress
+from .. import access, binder, progress, talk
 from ..charts import figure_html
 from ..i18n import N_, t
 from ..io import load_dataset
@@ -221,7 +221,7 @@ class ClassroomPage(Page):
         ds = self.site.ds
         st = ds.students[ds.students["classroom_id"].astype(str) == classroom]
         ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(st["student_id"].astype(str))]
-        m = progress.mastery(ev) if len(ev) else pd.DataFrame(columns=["student_id", "mastered"])
+        m = progress.mastery(ev, **talk.mastery_args(ds)) if len(ev) else pd.DataFrame(columns=["student_id", "mastered"])
         mastered = m[m["mastered"].astype(bool)].groupby(m["student_id"].astype(str)).size()
         rows = "".join(
             f"<tr data-student='{esc(s.student_id)}'><td><a href='{self.link('student', s.student_id)}'>"

@@ -19,11 +19,13 @@ from .suppression import format_percent, percent_table, suppress, suppression_st
 from .minimum import DEFAULT_MIN_N, minimum_n
 from .groups import (HIDDEN, PUBLISHED_LEVELS, STUDENT_FAMILIES, UNKNOWN, audit_groups,
                      below_minimum, group_counts, protection_for, shown_groups,
-                     student_groups, suppress_family, suppress_groups)
+                     student_groups, suppress_family, suppress_groups, classroom_groups,
+                     CLASSROOM_LEVEL)
 
 __all__ = ["pseudonymize", "pseudonym_table", "suppress", "suppression_status", "audit",
            "AuditReport", "DisclosureError", "margins", "percent_table", "format_percent",
            "scan", "png_text", "FINDING_COLUMNS", "fold_name", "minimum_n", "DEFAULT_MIN_N",
            "suppress_groups", "suppress_family", "audit_groups", "group_counts",
            "shown_groups", "protection_for", "below_minimum", "student_groups", "HIDDEN",
-           "UNKNOWN", "STUDENT_FAMILIES", "PUBLISHED_LEVELS"]
+           "UNKNOWN", "STUDENT_FAMILIES", "PUBLISHED_LEVELS", "classroom_groups",
+           "CLASSROOM_LEVEL"]

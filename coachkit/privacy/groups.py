@@ -387,3 +387,66 @@ def student_groups(students: pd.DataFrame, *, min_n: int | None = None) -> pd.Da
     together (``students``: the whole roster, one row per student)."""
     return suppress_groups(students.drop_duplicates("student_id"), families=STUDENT_FAMILIES,
                            levels=PUBLISHED_LEVELS, min_n=min_n)
+
+
+CLASSROOM_LEVEL = ("school_id", "grade", "classroom_id")
+
+
+def classroom_groups(students: pd.DataFrame, *, min_n: int | None = None,
+                     grade=None) -> pd.DataFrame:
+    """The published school and grade pages (exactly :func:`student_groups`) and, beside
+    them, each classroom's own counts (level ``school_id, grade, classroom_id``), for a
+    classroom's data talk that shows its grade's equity view with its own counts.
+
+    The classroom rows follow the one rule (:func:`suppress_groups` for the classroom
+    pages), and then, since they are read beside the school and grade pages, the whole
+    set is audited together (:func:`audit_groups`): while a hidden count anywhere can be
+    narrowed further than the class sizes alone allow (they are on every data talk), the
+    family of the classroom rows that cause it is hidden on that classroom's page (then on
+    its sibling classrooms'). ``attrs["suppression"]`` says what is left: ``exposed_by_rows``
+    is 0 when the shown classroom counts give nothing away beyond the class sizes. The school and grade rows never change, so the dashboards and grade
+    overviews that publish them stay as they are. ``grade``: only that grade's classroom
+    pages (one data talk's grade; faster)."""
+    people = students.drop_duplicates("student_id")
+    base = student_groups(people, min_n=min_n)
+    inside = people if grade is None else people[people["grade"] == grade]
+    rooms = suppress_groups(inside, families=STUDENT_FAMILIES, levels=[CLASSROOM_LEVEL],
+                            min_n=min_n)
+    hidden = rooms["hidden"].to_numpy().copy()
+    prot = base.attrs["suppression"]["protection"]
+    # what the classrooms' sizes alone (every classroom count hidden) let a reader narrow:
+    # the data talk shows its class size anyway, so only exposure beyond it is the rows'
+    floor = audit_groups(people, [base, rooms.assign(hidden=True)], protection=prot)
+    allowed = set(floor.cells.loc[~floor.cells["ok"], "position"])
+
+    def extra(rep):
+        return rep.cells[~rep.cells["ok"] & ~rep.cells["position"].isin(allowed)]
+    report = None
+    for _ in range(len(rooms) + 1):
+        rooms["hidden"] = hidden
+        report = audit_groups(people, [base, rooms], protection=prot)
+        bad = extra(report)
+        if not len(bad):
+            break
+        grow = False
+        for r in bad.itertuples(index=False):
+            family = (rooms["family"] == r.family).to_numpy() & ~hidden
+            mask = family.copy()
+            for k in _level_keys(r.level):        # the classrooms on or under its page
+                mask &= (rooms[k] == getattr(r, k)).to_numpy()
+            if not mask.any() and r.level == _level_name(CLASSROOM_LEVEL):
+                mask = family & (rooms["school_id"] == r.school_id).to_numpy() \
+                    & (rooms["grade"] == r.grade).to_numpy()   # its siblings in the grade
+            if mask.any():
+                hidden |= mask
+                grow = True
+        if not grow:
+            break
+    rooms["hidden"] = hidden
+    rooms["n_shown"] = np.where(hidden, HIDDEN, rooms["n"].astype(str))
+    out = pd.concat([base.assign(), rooms], ignore_index=True)
+    out.attrs = {"suppression": {**base.attrs["suppression"], "audit_ok": bool(report.ok),
+                                 "exposed": int((~report.cells["ok"]).sum()),
+                                 "exposed_by_class_sizes": len(allowed),
+                                 "exposed_by_rows": int(len(extra(report)))}}
+    return out

@@ -38,7 +38,7 @@ def log_tables(db) -> dict:
 
 
 def write_profiles(data, *, cycle: int, out, school=None, classroom=None, language: str = "en",
-                   method: str = "decaying_average", db=None) -> ProfilesResult:
+                   method: str | None = None, db=None) -> ProfilesResult:
     import time
     start = time.perf_counter()
     check_language(language)

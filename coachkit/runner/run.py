@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import sheet as decision_sheet
 from ..schema import grade_label
 from .jobs import Job, Outcome, error_text, run_job
 from .paths import inside, short_hash, slug, unique_slugs
@@ -159,8 +160,11 @@ def plan_jobs(ds, *, data: str, cycle: int, out: Path, protocol: str = "data_tal
         if key in keys:                          # two ids that join alike
             key = f"{key}-{short_hash(repr(sorted(u.items())))}"
         keys.add(key)
+        path = inside(out, *unit.where(u, slugs, u["protocol"]))
+        # a protocol that declares `sheet` writes its printable decision sheet beside it
+        given["sheet"] = str(path.with_name(decision_sheet.file_name(path)))
         jobs.append(Job(key, nb, {k: v for k, v in given.items() if k in about["parameters"]},
-                        str(inside(out, *unit.where(u, slugs, u["protocol"]))),
+                        str(path),
                         about["title"].format_map(fields), str(fields["school_name"]),
                         fields["grade_label"], about["label"].format_map(fields)))
     return jobs

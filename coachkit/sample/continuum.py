@@ -61,6 +61,81 @@ MATH_DOMAINS = {
            "Summarize numerical data sets", "Use random sampling to draw inferences",
            "Develop probability models", "Investigate patterns of association in bivariate data"]),
 }
+# The elementary math statements in Spanish and in a student's own words (English and
+# Spanish): the sample's learner profiles show them; the other targets fall back to the
+# formal English statement, with the profile's friendly note.
+# formal statement -> (statement_es, student_statement, student_statement_es)
+MATH_WORDS = {
+    "Count to 100 by ones and by tens": (
+        "Contar hasta 100 de uno en uno y de diez en diez",
+        "I can count to 100 by ones and by tens", "Puedo contar hasta 100 de uno en uno y de diez en diez"),
+    "Count forward beginning from a given number": (
+        "Contar hacia adelante a partir de un número dado",
+        "I can count on from any number", "Puedo seguir contando desde cualquier número"),
+    "Write numbers from 0 to 20": (
+        "Escribir los números del 0 al 20", "I can write numbers from 0 to 20",
+        "Puedo escribir los números del 0 al 20"),
+    "Compare two numbers between 1 and 10": (
+        "Comparar dos números entre 1 y 10", "I can tell which number is bigger, from 1 to 10",
+        "Puedo decir qué número es mayor, del 1 al 10"),
+    "Represent addition and subtraction with objects and equations": (
+        "Representar la suma y la resta con objetos y ecuaciones",
+        "I can show adding and taking away with objects and number sentences",
+        "Puedo mostrar sumas y restas con objetos y con números"),
+    "Solve word problems using addition and subtraction within {n}": (
+        "Resolver problemas verbales de suma y resta hasta {n}",
+        "I can solve story problems by adding and subtracting up to {n}",
+        "Puedo resolver problemas con sumas y restas hasta {n}"),
+    "Apply properties of operations as strategies to add and subtract": (
+        "Aplicar las propiedades de las operaciones como estrategias para sumar y restar",
+        "I can use number tricks to add and subtract", "Puedo usar estrategias para sumar y restar"),
+    "Interpret products of whole numbers as equal groups": (
+        "Interpretar productos de números enteros como grupos iguales",
+        "I can explain multiplying as equal groups", "Puedo explicar la multiplicación como grupos iguales"),
+    "Determine the unknown number in a multiplication or division equation": (
+        "Hallar el número desconocido en una ecuación de multiplicación o división",
+        "I can find the missing number in a multiplying or dividing problem",
+        "Puedo encontrar el número que falta al multiplicar o dividir"),
+    "Solve two-step word problems using the four operations": (
+        "Resolver problemas verbales de dos pasos con las cuatro operaciones",
+        "I can solve story problems that take two steps", "Puedo resolver problemas de dos pasos"),
+    "Identify arithmetic patterns and explain them using properties of operations": (
+        "Identificar patrones aritméticos y explicarlos con las propiedades de las operaciones",
+        "I can find number patterns and explain them", "Puedo encontrar patrones de números y explicarlos"),
+    "Understand place value for numbers to {n}": (
+        "Comprender el valor posicional de los números hasta {n}",
+        "I can tell what each digit is worth, up to {n}", "Puedo decir cuánto vale cada dígito, hasta {n}"),
+    "Use place value understanding to round whole numbers": (
+        "Usar el valor posicional para redondear números enteros",
+        "I can round numbers using place value", "Puedo redondear números usando el valor posicional"),
+    "Fluently add and subtract within {n} using strategies": (
+        "Sumar y restar con fluidez hasta {n} usando estrategias",
+        "I can add and subtract quickly up to {n}", "Puedo sumar y restar con rapidez hasta {n}"),
+    "Multiply one-digit numbers by multiples of 10": (
+        "Multiplicar números de un dígito por múltiplos de 10",
+        "I can multiply a one-digit number by 10, 20, 30 …", "Puedo multiplicar un número de un dígito por 10, 20, 30 …"),
+    "Tell and write time to the nearest minute": (
+        "Decir y escribir la hora al minuto más cercano",
+        "I can tell time to the minute", "Puedo decir la hora con los minutos"),
+    "Measure lengths in standard units": (
+        "Medir longitudes en unidades estándar", "I can measure how long things are",
+        "Puedo medir cuánto miden las cosas"),
+    "Solve problems involving money": (
+        "Resolver problemas con dinero", "I can solve problems with money",
+        "Puedo resolver problemas con dinero"),
+    "Represent data in picture and bar graphs": (
+        "Representar datos en pictogramas y gráficas de barras",
+        "I can show information in picture graphs and bar graphs",
+        "Puedo mostrar información en pictogramas y gráficas de barras"),
+    "Identify and describe shapes by their attributes": (
+        "Identificar y describir figuras por sus atributos",
+        "I can name shapes and tell what makes them that shape",
+        "Puedo nombrar figuras y decir cómo son"),
+    "Partition shapes into parts with equal areas": (
+        "Dividir figuras en partes de igual área", "I can cut shapes into equal parts",
+        "Puedo dividir figuras en partes iguales"),
+}
+
 MATH_BY_GRADE = {
     0: ["CC", "OA", "NBT", "MD", "G"], 1: ["OA", "NBT", "MD", "G"], 2: ["OA", "NBT", "MD", "G"],
     3: ["OA", "NBT", "NF", "MD", "G"], 4: ["OA", "NBT", "NF", "MD", "G"],
@@ -124,8 +199,18 @@ def _math_rows(grade: int, rng: np.random.Generator, n: int):
             name, stmts = MATH_DOMAINS[dom]
             k = sum(1 for r in rows if r["domain"] == dom)
             cluster = "ABCD"[min(k // 3, 3)]
+            template = stmts[k % len(stmts)]
+            es, mine, mine_es = MATH_WORDS.get(template, (None, None, None)) if grade <= 5 \
+                else (None, None, None)
+            up_to = _within(grade)
+            up_to_es = up_to.replace(",", "\u00a0")     # 1 000 000 as Spanish writes it
+
+            def fill(x, up_to=up_to):
+                return None if x is None else x.format(n=up_to)
             rows.append(dict(domain=dom, unit=name, code=f"{g}.{dom}.{cluster}.{k % 3 + 1}",
-                             statement=stmts[k % len(stmts)].format(n=_within(grade))))
+                             statement=fill(template), statement_es=fill(es, up_to_es),
+                             student_statement=fill(mine),
+                             student_statement_es=fill(mine_es, up_to_es)))
     else:
         domains = HS_MATH[grade]
         for i in range(n):
@@ -163,5 +248,8 @@ def make_targets(rng: np.random.Generator) -> pd.DataFrame:
                     unit=f"Unit {row['domain']}: {row['unit']}", code=row["code"],
                     statement=row["statement"],
                     portrait_attribute=["Critical thinker", "Communicator", "Problem solver",
-                                        "Self-directed learner"][seq % 4]))
+                                        "Self-directed learner"][seq % 4],
+                    statement_es=row.get("statement_es"),
+                    student_statement=row.get("student_statement"),
+                    student_statement_es=row.get("student_statement_es")))
     return pd.DataFrame(out)

@@ -17,11 +17,12 @@ from .followup import what_changed
 from .log import DEFAULT_URL, ENV_VAR, Meeting, MeetingLog, resolve_url
 from .overrides import apply_overrides, describe_override
 from .recorder import Outcome, Recorder, StudentRecorder
-from .schema import COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, SCHEMA_VERSION
+from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, NEXT_YEAR, OBSERVATION_KINDS,
+                     SCHEMA_VERSION, due_words)
 from .validate import MAX_TEXT
 
 __all__ = ["MeetingLog", "Meeting", "MeetingLogBusy", "Recorder", "StudentRecorder", "Outcome",
            "what_changed",
            "apply_overrides", "describe_override", "DEFAULT_URL", "ENV_VAR", "resolve_url",
            "COMMITMENT_STATUSES", "GOAL_SETTERS", "OBSERVATION_KINDS", "SCHEMA_VERSION",
-           "MAX_TEXT"]
+           "MAX_TEXT", "NEXT_YEAR", "due_words"]

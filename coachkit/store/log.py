@@ -30,9 +30,9 @@ from sqlalchemy import and_, insert, select, true, update
 from . import validate as v
 from .engine import make_engine, read, run_write, safe_url
 from .migrate import upgrade
-from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, OBSERVATION_KINDS, commitment_students,
-                     block_decisions, commitment_updates, commitments, goals, group_decisions,
-                     level_overrides,
+from .schema import (COMMITMENT_STATUSES, GOAL_SETTERS, NEXT_YEAR, OBSERVATION_KINDS,
+                     block_decisions, commitment_students, commitment_updates, commitments,
+                     due_words, goals, group_decisions, level_overrides,
                      meetings, observations, plans, reflections)
 
 DEFAULT_URL = "sqlite:///coachkit.db"
@@ -130,6 +130,11 @@ class MeetingLog:
             classrooms = dataset.classrooms
         if students is None and dataset is not None and len(dataset.students):
             students = dataset.students
+        #: the school year's last cycle, when the dataset is known (None otherwise): a
+        #: commitment made there is due the next school year, never in a cycle after it
+        self.last_cycle = (int(pd.to_numeric(dataset.cycles["cycle_id"]).max())
+                           if dataset is not None and len(getattr(dataset, "cycles", ()))
+                           else None)
         self._classrooms = _ids(classrooms, "classroom_id")
         self._classroom_info = {}
         if isinstance(classrooms, pd.DataFrame):
@@ -289,7 +294,10 @@ class MeetingLog:
         """Record a commitment: who does what by which cycle, for which students;
         ``author`` is who recorded it (``owner`` is who will do it).
         ``due_cycle`` defaults to the cycle after the meeting's and may not be before the
-        meeting's cycle. Returns the commitment_id."""
+        meeting's cycle; ``NEXT_YEAR`` ("next school year") for one due after the year's
+        last cycle (stored without a cycle; the default at the last cycle when the log
+        knows the dataset, which also refuses a cycle past the last). Returns the
+        commitment_id."""
         action = self.check_text(action, "commitments", "action")
         owner = v.name(owner, "commitments", "owner")
         target_id = v.name(target_id, "commitments", "target_id", required=False)
@@ -297,15 +305,28 @@ class MeetingLog:
         author = v.name(author, "commitments", "author", required=False)
         students = v.name_list(student_ids, "commitments", "student_ids")
         self.check_students(students, "commitments", "student_ids")
-        if due_cycle is not None:
+        next_year = isinstance(due_cycle, str) and \
+            due_cycle.strip().lower() in (NEXT_YEAR, "next year", "next_year", "next-year")
+        if due_cycle is not None and not next_year:
             due_cycle = v.integer(due_cycle, "commitments", "due_cycle", low=1,
-                                  expected="a cycle number (1, 2, ...)")
+                                  expected=f"a cycle number (1, 2, ...) or {NEXT_YEAR!r}")
+            if self.last_cycle is not None and due_cycle > self.last_cycle:
+                v.fail("commitments", "due_cycle", due_cycle,
+                       f"a cycle up to {self.last_cycle} (the year's last) or {NEXT_YEAR!r}",
+                       "There is no cycle after the last: a commitment for after the "
+                       "summer is due the next school year")
         cid = new_id()
 
         def write(conn):
             m = self._meeting_row(conn, meeting)
-            due = m["cycle"] + 1 if due_cycle is None else due_cycle
-            if due < m["cycle"]:
+            if next_year:
+                due = None
+            elif due_cycle is None:
+                last = self.last_cycle is not None and m["cycle"] >= self.last_cycle
+                due = None if last else m["cycle"] + 1
+            else:
+                due = due_cycle
+            if due is not None and due < m["cycle"]:
                 v.fail("commitments", "due_cycle", due,
                        f"cycle {m['cycle']} (the meeting's) or later",
                        "A commitment cannot be due in a cycle that is already over")
@@ -495,9 +516,13 @@ class MeetingLog:
         for c in ("date", "created_at", "updated_at"):
             if c in df.columns:
                 df[c] = pd.to_datetime(df[c])
-        for c in ("grade", "cycle", "due_cycle"):
+        for c in ("grade", "cycle"):
             if c in df.columns:
                 df[c] = df[c].astype("int64")
+        if "due_cycle" in df.columns:         # empty: due the next school year
+            df["due_cycle"] = df["due_cycle"].astype("Int64")
+            df.insert(df.columns.get_loc("due_cycle") + 1, "due",
+                      [due_words(d) for d in df["due_cycle"]])
         return df
 
     MEETING_COLS = ["meeting_id", "school_id", "grade", "classroom_id", "cycle", "date"]
@@ -522,7 +547,8 @@ class MeetingLog:
 
     def commitments(self, *, school_id=None, grade=None, classroom_id=None, cycle=None,
                     due_cycle=None, status=None, owner=None, meeting=None) -> pd.DataFrame:
-        """One row per commitment: its meeting, action, owner, due_cycle, target_id,
+        """One row per commitment: its meeting, action, owner, due_cycle (empty for the
+        next school year), due (in words: "cycle 4", "next school year"), target_id,
         student_ids (a list), status, follow_up, created_at, updated_at."""
         rows = self._rows(commitments, dict(
             school_id=school_id, grade=grade, classroom_id=classroom_id, cycle=cycle,
@@ -566,7 +592,8 @@ class MeetingLog:
         c = c.explode("student_ids").rename(columns={"student_ids": "student_id"})
         c = c[c["student_id"].notna()]
         cols = ["commitment_id", "student_id", "school_id", "grade", "classroom_id", "cycle",
-                "date", "due_cycle", "target_id", "action", "owner", "status", "follow_up"]
+                "date", "due_cycle", "due", "target_id", "action", "owner", "status",
+                "follow_up"]
         return c[cols].reset_index(drop=True)
 
     def last_commitments(self, *, classroom_id=None, before_cycle, school_id=None,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import checks
+from ..i18n import check_language, t
 from ..schema import MASTERY_LINE, STAGES
 
 OVERRIDE_COLUMNS = ["overridden", "computed_mastery", "computed_mastered", "override_author",
@@ -21,15 +22,25 @@ OVERRIDE_COLUMNS = ["overridden", "computed_mastery", "computed_mastered", "over
 KEY = ["student_id", "target_id"]
 
 
-def describe_override(author, date, reason=None) -> str:
+def describe_override(author, date, reason=None, language: str = "en") -> str:
     """How a view shows a level set by hand: "set by Ms. Rivera on 3/14: observed in
-    conference" (month/day, as teachers write it; the reason after a colon)."""
+    conference" (month/day, as teachers write it; the reason after a colon). In another
+    LANGUAGE the words come from its catalog and the day is written its way
+    ("fijado por Ms. Rivera el 14/3: ...")."""
     day = pd.Timestamp(date)
-    out = f"set by {author} on {day.month}/{day.day}"
+    when = _short_day(day.date(), language)
     if reason is not None and not (isinstance(reason, float) and np.isnan(reason)) \
             and str(reason).strip():
-        out += f": {reason}"
-    return out
+        return t("set by %(author)s on %(day)s: %(reason)s", language) % dict(
+            author=author, day=when, reason=reason)
+    return t("set by %(author)s on %(day)s", language) % dict(author=author, day=when)
+
+
+def _short_day(day, language: str) -> str:
+    if language == "en":
+        return f"{day.month}/{day.day}"
+    from babel.dates import format_skeleton
+    return format_skeleton("Md", day, locale=check_language(language))
 
 
 def apply_overrides(mastery: pd.DataFrame, overrides: pd.DataFrame, *,
@@ -73,7 +84,11 @@ def apply_overrides(mastery: pd.DataFrame, overrides: pd.DataFrame, *,
     cats = {k: out[k].dtype for k in KEY if isinstance(out[k].dtype, pd.CategoricalDtype)}
     for k in KEY:
         out[k] = out[k].astype(str)
-    allowed = set(out["student_id"]) if students is None else {str(s) for s in students}
+    if students is None:
+        allowed = set(out["student_id"])
+    else:                                   # ids, or a students table
+        ids = students["student_id"] if isinstance(students, pd.DataFrame) else students
+        allowed = {str(s) for s in ids}
     missing = ov[ov["student_id"].isin(allowed)].merge(out[KEY], on=KEY, how="left",
                                                         indicator=True)
     missing = missing.loc[missing["_merge"] == "left_only", KEY]

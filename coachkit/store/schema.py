@@ -16,11 +16,26 @@ from __future__ import annotations
 from sqlalchemy import (CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index,
                         Integer, MetaData, String, Table, Text, UniqueConstraint, text)
 
-SCHEMA_VERSION = "0004"          # the Alembic head revision this code expects
+SCHEMA_VERSION = "0005"          # the Alembic head revision this code expects
 
 OBSERVATION_KINDS = ("notice", "wonder")
 COMMITMENT_STATUSES = ("open", "in progress", "done", "partly done", "not done", "dropped")
 GOAL_SETTERS = ("student", "student and teacher")      # who set a student's goal
+#: ``due_cycle`` of a commitment due after the year's last cycle: the next school year
+#: (stored as an empty due_cycle; there is no cycle after the last)
+NEXT_YEAR = "next school year"
+
+
+def due_words(due_cycle) -> str:
+    """When a commitment is due, as people read it: "cycle 4", or "next school year"
+    (the one place that says how an empty due_cycle reads)."""
+    if isinstance(due_cycle, str) and due_cycle == NEXT_YEAR:
+        return NEXT_YEAR
+    import pandas as pd
+    if due_cycle is None or pd.isna(due_cycle):
+        return NEXT_YEAR
+    return f"cycle {int(due_cycle)}"
+
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -75,7 +90,7 @@ commitments = Table(
     Column("meeting_id", String(ID), ForeignKey("meetings.meeting_id"), nullable=False),
     Column("action", Text, nullable=False),
     Column("owner", String(200), nullable=False),
-    Column("due_cycle", Integer, nullable=False),
+    Column("due_cycle", Integer, nullable=True),           # empty: the next school year
     Column("target_id", String(200), nullable=True),
     Column("status", String(20), nullable=False),
     Column("follow_up", Text, nullable=True),

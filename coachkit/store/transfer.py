@@ -47,6 +47,9 @@ BEFORE_AUTHORS = {"0001", "0002"}
 # Exports of schemas 0002 and 0003 (before the targeted-time block's table) have checksums
 # for the tables they hold; a table they do not hold is empty.
 OLDER = {"0002", "0003"}
+# Exports from before schema 0005 kept "next school year" as the cycle after the year's
+# last (due_cycle was required); they are converted on reading (next_year_as_empty).
+BEFORE_NEXT_YEAR = LEGACY | OLDER | {"0004"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_CELL = 32_767        # characters Excel keeps in one cell
 
@@ -360,9 +363,9 @@ def read_export(path) -> dict[str, list[dict]]:
         _refuse(path, f"expected a meeting-log export (format {FORMAT!r}), got format "
                       f"{manifest.get('format')!r}")
     version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION and version not in LEGACY | OLDER:
+    if version != SCHEMA_VERSION and version not in BEFORE_NEXT_YEAR:
         _refuse(path, f"was exported from schema {version!r}; this coachkit reads "
-                      f"{SCHEMA_VERSION!r} (and {', '.join(sorted(LEGACY | OLDER))})",
+                      f"{SCHEMA_VERSION!r} (and {', '.join(sorted(BEFORE_NEXT_YEAR))})",
                 "Import it with the coachkit that wrote it, upgrade that log, and export "
                 "again")
     counts, sums = manifest.get("counts"), manifest.get("checksums")
@@ -397,7 +400,24 @@ def read_export(path) -> dict[str, list[dict]]:
                     table=name)
         out[name] = [{c.name: _load(r.get(c.name), c, (name, i)) for c in t.c}
                      for i, r in enumerate(rows)]
+    if version in BEFORE_NEXT_YEAR:
+        next_year_as_empty(out)
     return out
+
+
+def next_year_as_empty(tables) -> None:
+    """Commitments of an export from before schema 0005 that were due "the next school
+    year", stored then as the cycle after the year's last, get an empty due_cycle (the
+    rule of migration 0005: due in the cycle right after the meeting's, past every
+    meeting of the export and past cycle 6)."""
+    cycles = {r["meeting_id"]: r["cycle"] for r in tables.get("meetings", [])}
+    if not cycles:
+        return
+    top = max(6, max(cycles.values()))
+    for r in tables.get("commitments", []):
+        c = cycles.get(r["meeting_id"])
+        if c is not None and r["due_cycle"] == c + 1 and r["due_cycle"] > top:
+            r["due_cycle"] = None
 
 
 # ---- the API's rules, applied to every imported row --------------------------------------
@@ -446,7 +466,12 @@ def _meeting_rule(log, r, i):
 
 
 def _commitment_rule(log, r, i):
-    v.integer(r["due_cycle"], "commitments", "due_cycle", low=1, row=i)
+    if r["due_cycle"] is not None:          # empty: due the next school year
+        v.integer(r["due_cycle"], "commitments", "due_cycle", low=1, row=i)
+        if log.last_cycle is not None and r["due_cycle"] > log.last_cycle:
+            v.fail("commitments", "due_cycle", r["due_cycle"],
+                   f"a cycle up to {log.last_cycle} (the year's last), or empty for the "
+                   "next school year", "There is no cycle after the last", row=i)
 
 
 def _override_rule(log, r, i):
@@ -532,7 +557,7 @@ def _check_references(conn, tables):
                            "The export is incomplete", row=i)
     for i, r in enumerate(tables["commitments"]):
         cycle = cycles[r["meeting_id"]]
-        if r["due_cycle"] < cycle:
+        if r["due_cycle"] is not None and r["due_cycle"] < cycle:
             v.fail("commitments", "due_cycle", r["due_cycle"],
                    f"cycle {cycle} (the meeting's) or later",
                    "A commitment cannot be due in a cycle that is already over", row=i)

@@ -49,6 +49,33 @@ def load(path: str) -> Dataset:
     return coachkit.load_dataset(path)
 
 
+# ------------------------------------------------------------------ the district policy
+
+@cached(16)
+def mastery_args(path: str, method: str | None = None) -> dict:
+    """Mastery's arguments for the dataset in ``path``: its district policy
+    (``coachkit.toml``, :func:`coachkit.talk.mastery_args`), ``method`` overriding the
+    policy's method for an analyst's comparison. Read-only (shared)."""
+    return talk.mastery_args(load(path), method)
+
+
+def policy_method(path: str) -> str:
+    """The mastery method the district policy sets for the dataset in ``path``."""
+    return mastery_args(path)["method"]
+
+
+def method_words(path: str, method: str | None = None) -> str:
+    """The mastery method as a page states it: "Mastery: decaying average, as set in the
+    district policy", or for an analyst's other choice, that it is not the policy's."""
+    pol = policy_method(path)
+    method = method or pol
+    words = method.replace("_", " ")
+    if method == pol:
+        return f"Mastery: {words}, as set in the district policy"
+    return (f"Mastery: {words}, chosen for this comparison (the district policy uses "
+            f"{pol.replace('_', ' ')})")
+
+
 # ------------------------------------------------------------------ classroom slices
 
 @dataclass(frozen=True)
@@ -138,12 +165,56 @@ def year_fraction(ds: Dataset, cycle: int) -> float:
 
 # ------------------------------------------------------------------ one classroom
 
+OVERRIDE_FIELDS = ("student_id", "target_id", "level", "author", "date", "reason",
+                   "created_at")
+
+
+def overrides_key(overrides: pd.DataFrame | None, student_ids=None) -> tuple:
+    """The levels set by hand (``MeetingLog.level_overrides()``) as a cache key: a sorted
+    tuple of plain values, only those of ``student_ids`` when given."""
+    if overrides is None or not len(overrides):
+        return ()
+    ov = overrides
+    if "removed_at" in ov.columns:
+        ov = ov[ov["removed_at"].isna()]
+    if student_ids is not None:
+        ov = ov[ov["student_id"].astype(str).isin({str(s) for s in student_ids})]
+    rows = []
+    for r in ov.itertuples(index=False):
+        reason = getattr(r, "reason", None)
+        created = getattr(r, "created_at", None)
+        rows.append((str(r.student_id), str(r.target_id), float(r.level), str(r.author),
+                     pd.Timestamp(r.date).date().isoformat(),
+                     None if reason is None or reason != reason else str(reason),
+                     None if created is None or created != created else str(created)))
+    return tuple(sorted(rows))
+
+
+def overrides_frame(key: tuple) -> pd.DataFrame:
+    """The table :func:`overrides_key` was made from (what ``apply_overrides`` reads)."""
+    return pd.DataFrame(list(key), columns=list(OVERRIDE_FIELDS))
+
+
 @cached(512)
-def room_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
-    """Mastery of one classroom's evidence dated up to the end of CYCLE."""
+def room_computed_mastery(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
+    """Mastery of one classroom's evidence dated up to the end of CYCLE, as computed."""
     r = room(path, classroom_id)
     ev = r.evidence[(r.evidence["date"] <= cycle_end(r, cycle)).to_numpy()]
-    return progress.mastery(ev, method=method)
+    return progress.mastery(ev, **mastery_args(path, method))
+
+
+@cached(512)
+def room_mastery(path: str, classroom_id: str, cycle: int, method: str,
+                 overrides: tuple = ()) -> pd.DataFrame:
+    """Mastery of one classroom at the end of CYCLE with the levels teachers set by hand
+    on or before that day in force (``overrides``: :func:`overrides_key`)."""
+    m = room_computed_mastery(path, classroom_id, cycle, method)
+    if not overrides:
+        return m
+    r = room(path, classroom_id)
+    return talk.with_overrides(m, overrides_frame(overrides), as_of=cycle_end(r, cycle),
+                               mastery_line=mastery_args(path, method)["mastery_line"],
+                               students=r.students["student_id"].astype(str))
 
 
 @dataclass(frozen=True)
@@ -156,17 +227,19 @@ class Groups:
 
 
 @cached(512)
-def room_frontier(path: str, classroom_id: str, cycle: int, method: str) -> pd.DataFrame:
+def room_frontier(path: str, classroom_id: str, cycle: int, method: str,
+                  overrides: tuple = ()) -> pd.DataFrame:
     """Each student's next target on the grade's continuum at the end of CYCLE."""
     r = room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
-    return progress.frontier(room_mastery(path, classroom_id, cycle, method),
+    return progress.frontier(room_mastery(path, classroom_id, cycle, method, overrides),
                              r.targets[r.targets["grade"] == grade], r.students)
 
 
 @cached(256)
 def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: str,
-                n_groups: int | None, min_size: int, max_size: int) -> Groups:
+                n_groups: int | None, min_size: int, max_size: int,
+                overrides: tuple = ()) -> Groups:
     """Flexible groups for the sliders' bounds, and the groups the same bounds would have
     given at the end of every earlier cycle (talk.group_history, for fluidity and the
     lowest-group check). Mastery and frontier per cycle are cached, so moving a slider
@@ -175,14 +248,16 @@ def room_groups(path: str, classroom_id: str, cycle: int, method: str, subject: 
     grade = int(r.classrooms["grade"].iloc[0])
     bounds = dict(n_groups=n_groups, min_size=min_size, max_size=max_size)
     try:
-        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method), r.targets,
-                            subject, mastery=room_mastery(path, classroom_id, cycle, method),
+        g = talk.groups_for(room_frontier(path, classroom_id, cycle, method, overrides),
+                            r.targets, subject,
+                            mastery=room_mastery(path, classroom_id, cycle, method, overrides),
                             grade=grade, **bounds)
     except ValueError as e:
         return Groups(None, None, None, None, str(e))
     targets = r.targets[r.targets["grade"] == grade]
     hist = talk.group_history(r, cycle, targets, [subject], method=method,
-                              mastery_at=lambda c: room_mastery(path, classroom_id, c, method),
+                              mastery_at=lambda c: room_mastery(path, classroom_id, c, method,
+                                                                overrides),
                               **bounds)[subject]
     if not len(hist):
         return Groups(g if len(g) else None, None, None, None)
@@ -204,7 +279,7 @@ def district_mastery(path: str, cycle: int, method: str) -> pd.DataFrame:
     vectorized pass over the district's evidence."""
     ds = load(path)
     ev = ds.evidence[(ds.evidence["date"] <= cycle_end(ds, cycle)).to_numpy()]
-    return progress.mastery(ev, method=method)
+    return progress.mastery(ev, **mastery_args(path, method))
 
 
 def _mastered_by_subject(m: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
@@ -267,41 +342,35 @@ def survey_scores(path: str) -> pd.DataFrame | None:
 def school_grouping(path: str, school_id: str, cycle: int, method: str) -> pd.DataFrame:
     """Per classroom and subject of a school: how much the flexible groups (default
     bounds 3 to 6) changed from the previous cycle and how many students sit in the
-    lowest group for 3+ cycles in a row. All classrooms of the school are grouped in one
-    call per cycle and subject (``by="classroom_id"``)."""
+    lowest group for 3+ cycles in a row. The groups are the data talk's, by shared need
+    (:func:`coachkit.talk.group_history` on each classroom, with the classroom's mastery
+    per cycle from the same cache as the grade-level dashboard), so the counts agree with
+    the data talk, the grade-level dashboard and the showcase."""
     s = school(path, school_id)
-    rooms = s.students[["student_id", "classroom_id", "grade"]].astype({"student_id": str})
-    rooms = rooms.rename(columns={"grade": "student_grade"})
     frames = {subj: [] for subj in SUBJECTS}
-    for c in range(1, int(cycle) + 1):
-        ev = s.evidence[(s.evidence["date"] <= cycle_end(s, c)).to_numpy()]
-        if not len(ev):
+    for cid in sorted(s.classrooms["classroom_id"].astype(str)):
+        r = room(path, cid)
+        if not len(r.students):
             continue
-        m = progress.mastery(ev, method=method)
-        f = progress.frontier(m, s.targets, s.students, include_complete=False)
-        f = f.merge(rooms, on="student_id", how="inner")
-        # as in the data talk: a student done with the grade's continuum needs extension,
-        # not a group (the frontier walks on into the next grade)
-        f = f[f["grade"].astype("float") == f["student_grade"].astype("float")]
-        for subj in SUBJECTS:
-            fs = f[f["subject"] == subj]
-            n = fs.groupby("classroom_id")["student_id"].transform("size")
-            fs = fs[n >= 3]
-            if not len(fs):
-                continue
-            g = grouping.flexible_groups(fs, subject=subj, by="classroom_id",
-                                         targets=s.targets)
-            frames[subj].append(g.assign(cycle_id=c))
+        grade = int(r.classrooms["grade"].iloc[0])
+        targets = r.targets[r.targets["grade"] == grade]
+        subjects = [x for x in SUBJECTS if x in set(targets["subject"].astype(str))]
+        hist = talk.group_history(r, int(cycle), targets, subjects,
+                                  mastery_at=lambda c, cid=cid: room_mastery(path, cid, c, method))
+        for subj in subjects:
+            if len(hist[subj]):
+                frames[subj].append(hist[subj].assign(classroom_id=cid))
     rows = []
-    for subj, parts in frames.items():
+    for subj, parts in frames.items():        # fluidity and the lowest group: one pass each
         if not parts:
             continue
         h = pd.concat(parts, ignore_index=True)
         fl = grouping.fluidity(h, by="classroom_id") if h["cycle_id"].nunique() > 1 else None
-        stuck = grouping.stuck_students(h, by="classroom_id")
         last = (fl.sort_values("to_cycle").groupby("classroom_id").tail(1).set_index("classroom_id")
                 if fl is not None and len(fl) else pd.DataFrame(columns=["share_changed", "ari"]))
-        n_stuck = stuck[stuck["current"]].groupby("classroom_id").size() if len(stuck) else pd.Series(dtype=int)
+        stuck = grouping.stuck_students(h, by="classroom_id")
+        n_stuck = (stuck[stuck["current"]].groupby("classroom_id").size() if len(stuck)
+                   else pd.Series(dtype=int))
         for cid in sorted(h["classroom_id"].unique()):
             rows.append({"classroom_id": cid, "subject": subj,
                          "share_changed": last["share_changed"].get(cid, np.nan),

@@ -1,6 +1,7 @@
 """The grade-level meeting dashboard: the data talk, interactive.
 
-Pick a classroom (by school), subject, cycle and mastery method; the data wall shows
+Pick a classroom (by school), subject and cycle (the mastery method is the district
+policy's, said in words on the page); the data wall shows
 students x targets in stage colours (hover: level, number of scores, latest date).
 Sliders for the number of groups and their sizes regroup the class and update the
 tracking check. The team records what it notices and wonders, its commitments, and
@@ -20,6 +21,7 @@ import ipywidgets as W
 import pandas as pd
 
 from .. import charts, grouping, talk
+from ..schema import LEVELS
 from . import data as D
 from .common import marker, set_figure, set_html, table_html
 
@@ -38,19 +40,20 @@ def db_url(data=None, db=None) -> str:
     return "sqlite:///" + str((folder / "coachkit.db").resolve())
 
 
-def due_words(due_cycle, last_cycle: int) -> str:
-    """A due cycle as people read it: "cycle 4", or "next school year" past the last."""
-    if pd.isna(due_cycle):
-        return "—"
-    return f"cycle {int(due_cycle)}" if int(due_cycle) <= last_cycle else "next school year"
+def due_words(due_cycle, last_cycle: int | None = None) -> str:
+    """A due cycle as people read it: "cycle 4", or "next school year" (an empty
+    due_cycle; :func:`coachkit.store.due_words`)."""
+    from ..store import due_words as words
+    return words(due_cycle)
 
 
-def due_options(last_cycle: int, cycle: int) -> list[tuple[str, int]]:
+def due_options(last_cycle: int, cycle: int) -> list[tuple[str, object]]:
     """The due-by choices of a commitment made at the end of CYCLE: the cycles still to
-    come this year; at the last cycle, the next school year (stored as the cycle after
-    the last, shown in words everywhere)."""
+    come this year; at the last cycle only the next school year (``store.NEXT_YEAR``,
+    stored without a cycle: there is no cycle after the last)."""
+    from ..store import NEXT_YEAR
     if cycle >= last_cycle:
-        return [("next school year", last_cycle + 1)]
+        return [(NEXT_YEAR, NEXT_YEAR)]
     return [(f"cycle {c}", c) for c in range(cycle + 1, last_cycle + 1)]
 
 
@@ -62,12 +65,14 @@ def classroom_options(path: str, school_id: str) -> list[tuple[str, str]]:
 
 
 def wall(path: str, classroom_id: str, cycle: int, method: str, subject: str,
-         label: str = "name"):
-    """(figure, rows, cols) of the data wall for one classroom and subject."""
+         label: str = "name", overrides: tuple = ()):
+    """(figure, rows, cols) of the data wall for one classroom and subject; a level set
+    by hand (``overrides``: :func:`coachkit.widgets.data.overrides_key`) shows as such in
+    the hover ("set by Ms. Rivera on 3/14: observed in conference")."""
     r = D.room(path, classroom_id)
     grade = int(r.classrooms["grade"].iloc[0])
     targets = r.targets[(r.targets["grade"] == grade) & (r.targets["subject"] == subject)]
-    m = D.room_mastery(path, classroom_id, int(cycle), method)
+    m = D.room_mastery(path, classroom_id, int(cycle), method, overrides)
     fig = charts.data_wall(m, targets, r.students, subject=subject, label=label)
     rows, cols = len(r.students), len(targets)
     fig.update_layout(meta={"ck": "wall", "classroom": classroom_id, "subject": subject,
@@ -88,10 +93,12 @@ def subjects_of(path: str, classroom_id: str) -> list[str]:
     return [s for s in D.SUBJECTS if s in have] or sorted(have)
 
 
-def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, max_size):
+def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, max_size,
+                overrides: tuple = ()):
     """(result, cards figure or None, tracking table html, sentence)."""
     res = D.room_groups(path, classroom_id, int(cycle), method, subject,
-                        None if not n_groups else int(n_groups), int(min_size), int(max_size))
+                        None if not n_groups else int(n_groups), int(min_size), int(max_size),
+                        overrides)
     if res.error:
         return res, None, "", f"These sizes do not work for this class: {res.error}"
     r = D.room(path, classroom_id)
@@ -111,33 +118,62 @@ def groups_part(path, classroom_id, cycle, method, subject, n_groups, min_size, 
     return res, fig, table_html(tr), text
 
 
+def plans_section(path: str, classroom_id: str, cycle: int, method: str, log) -> str:
+    """The learning plans due this cycle for the classroom (``coachkit.plans``), with the
+    students' goals beside, as the shared table; a sentence when the log has none."""
+    from .. import plans
+    if log is None:
+        return ("<h3>Learning plans due this cycle</h3><p class='ck-empty'>No learning plan "
+                "is recorded yet: students and teachers add them on the student's page.</p>")
+    r = D.room(path, classroom_id)
+    ds = D.load(path)
+    ids = r.students["student_id"].astype(str).tolist()
+    cyc = ds.cycles[ds.cycles["cycle_id"].astype(int) == int(cycle)].iloc[0]
+    due = plans.plans_due(log.plans(student_id=ids), students=r.students, targets=ds.targets,
+                          evidence=r.evidence, mastery=D.room_mastery(path, classroom_id,
+                                                                      int(cycle), method),
+                          cycle=cyc, goals=log.goals(student_id=ids))
+    done = int(due["proficient"].sum()) if len(due) else 0
+    return (f"<h3>Learning plans due this cycle</h3><p>{len(due)} due; "
+            f"{int(due['retake_taken'].sum()) if len(due) else 0} retaken; {done} reached "
+            f"proficient.</p>" + plans.to_html(due, targets=ds.targets)
+            + marker("", chart="plans", classroom=classroom_id, rows=len(due)))
+
+
 def grade_meeting_app(data=None, *, school=None, classroom=None, cycle: int = 6,
-                      method: str = "decaying_average", subject=None, db=None,
-                      n_groups: int | None = None, min_size: int = 3, max_size: int = 6):
-    """The grade-level meeting dashboard as one ipywidgets box (:class:`GradeMeetingApp`)."""
+                      method: str | None = None, subject=None, db=None,
+                      n_groups: int | None = None, min_size: int = 3, max_size: int = 6,
+                      analyst: bool = False):
+    """The grade-level meeting dashboard as one ipywidgets box (:class:`GradeMeetingApp`).
+    The mastery method is the district policy's (``coachkit.toml``), stated in words;
+    ``analyst=True`` adds a method picker for comparing methods."""
     return GradeMeetingApp(data, school=school, classroom=classroom, cycle=cycle, method=method,
                            subject=subject, db=db, n_groups=n_groups, min_size=min_size,
-                           max_size=max_size)
+                           max_size=max_size, analyst=analyst)
 
 
 class GradeMeetingApp(W.VBox):
-    """Controls in ``app.controls`` (school, classroom, subject, cycle, method, n_groups,
-    min_size, max_size), outputs in ``app.outputs`` (wall, groups), the marker in
+    """Controls in ``app.controls`` (school, classroom, subject, cycle, n_groups,
+    min_size, max_size; method only with ``analyst=True``: the page otherwise uses the
+    district policy's method and says so in ``app.method_note``), outputs in
+    ``app.outputs`` (wall, groups), the marker in
     ``app.marker`` (data-rows, data-cols, data-classroom ...), the meeting-log widgets in
     ``app.record`` and the last result in ``app.message``; ``app.state`` holds what is
     shown (classroom, subject, groups table, timings)."""
 
     def __init__(self, data=None, *, school=None, classroom=None, cycle=6,
-                 method="decaying_average", subject=None, db=None, n_groups=None,
-                 min_size=3, max_size=6):
+                 method=None, subject=None, db=None, n_groups=None,
+                 min_size=3, max_size=6, analyst=False):
         from .. import progress
         self.path = D.resolve(data)
         self.db = db_url(data, db)
         ds = D.load(self.path)
         classroom = talk.pick_classroom(ds, classroom, school)
         D.cycle_end(ds, cycle)
+        method = method or D.policy_method(self.path)
         if method not in set(progress.available_methods()["method"]):
             raise ValueError(f"unknown mastery method {method!r}")
+        self.method = method
         school = str(ds.classrooms.set_index("classroom_id").loc[classroom, "school_id"])
         schools = [(f"{r.name} ({r.school_id})", str(r.school_id))
                    for r in ds.schools.sort_values("school_id").itertuples(index=False)]
@@ -151,14 +187,18 @@ class GradeMeetingApp(W.VBox):
                                        description="Subject"),
             "cycle": W.Dropdown(options=[(f"cycle {int(x)}", int(x)) for x in ds.cycles["cycle_id"]],
                                 value=int(cycle), description="Cycle"),
-            "method": W.Dropdown(options=list(progress.available_methods()["method"]),
-                                 value=method, description="Mastery"),
             "n_groups": W.IntSlider(value=n_groups or AUTO, min=0, max=8,
                                     description="Groups (0=auto)",
                                     style={"description_width": "initial"}),
             "min_size": W.IntSlider(value=min_size, min=1, max=8, description="Min size"),
             "max_size": W.IntSlider(value=max_size, min=2, max=12, description="Max size"),
         }
+        if analyst:                     # comparing methods is an analyst's question
+            c["method"] = W.Dropdown(
+                options=[(m.replace("_", " "), m) for m in progress.available_methods()["method"]],
+                value=method, description="Mastery")
+        self.method_note = W.HTML()
+        self.method_note.add_class("ck-method")
         for name, w in c.items():
             w.add_class(f"ck-{name.replace('_', '-')}")
         self.marker = W.HTML()
@@ -178,13 +218,16 @@ class GradeMeetingApp(W.VBox):
         c["school"].observe(self._school_changed, names="value")
         c["classroom"].observe(self._classroom_changed, names="value")
         for name in ("subject", "cycle", "method"):
-            c[name].observe(self._view_changed, names="value")
+            if name in c:
+                c[name].observe(self._view_changed, names="value")
         for name in ("n_groups", "min_size", "max_size"):
             c[name].observe(self._sizes_changed, names="value")
 
         super().__init__([
             W.HTML("<h2>Grade-level meeting: the data talk</h2>"),
-            W.HBox([c["school"], c["classroom"]]), W.HBox([c["cycle"], c["method"]]), c["subject"],
+            W.HBox([c["school"], c["classroom"]]),
+            W.HBox([c["cycle"]] + ([c["method"]] if "method" in c else [])), self.method_note,
+            c["subject"],
             self.status, self.last_time,
             W.HTML("<h3>The data wall</h3><p>Grey <i>i-learn</i>, amber <i>i-practice</i>, blue "
                    "<i>i-show</i>. Hover over a square for the level and the evidence behind it. "
@@ -219,13 +262,33 @@ class GradeMeetingApp(W.VBox):
             "commit": W.Button(description="Add commitment", button_style="info"),
             "adopt": W.Button(description="Adopt these groups", button_style="success"),
             "adopt_label": W.HTML(),
+            # a level set by hand: the teacher's professional judgment, on record
+            "level_student": W.Dropdown(options=[], description="Student"),
+            "level_target": W.Dropdown(options=[], description="Target",
+                                       layout=W.Layout(width="60%")),
+            "level": W.Dropdown(options=[(f"{n} · {w}", float(n))
+                                         for n, w in sorted(LEVELS.items(), reverse=True)],
+                                value=3.0, description="Level"),
+            "level_by": W.Text(placeholder="Ms. Rivera", description="Set by"),
+            "level_reason": W.Text(placeholder="observed in conference", description="Why",
+                                   layout=W.Layout(width="60%")),
+            "level_date": W.DatePicker(description="On"),
+            "set_level": W.Button(description="Set level", button_style="warning"),
+            "remove_level": W.Button(description="Remove level set by hand"),
+            "levels": W.HTML(),
         }
-        for k in ("observe", "commit", "adopt"):
-            w[k].add_class(f"ck-{k}")
+        for k in ("observe", "commit", "adopt", "set_level", "remove_level"):
+            w[k].add_class(f"ck-{k.replace('_', '-')}")
         w["observe"].on_click(lambda _: self.record_observation(w["text"].value, w["kind"].value))
         w["commit"].on_click(lambda _: self.record_commitment(w["action"].value, w["owner"].value,
                                                    w["due"].value, list(w["students"].value)))
         w["adopt"].on_click(lambda _: self.adopt_groups())
+        w["set_level"].on_click(lambda _: self.set_level(
+            w["level_student"].value, w["level_target"].value, w["level"].value,
+            author=w["level_by"].value, reason=w["level_reason"].value,
+            date=w["level_date"].value))
+        w["remove_level"].on_click(lambda _: self.remove_level(
+            w["level_student"].value, w["level_target"].value, by=w["level_by"].value))
         w["box"] = W.VBox([
             w["attendees"],
             W.HTML("<b>Notice and wonder</b> (describe before explaining)"),
@@ -233,6 +296,12 @@ class GradeMeetingApp(W.VBox):
             W.HTML("<b>Commitments</b>: who does what before the next meeting"),
             w["action"], W.HBox([w["owner"], w["due"]]), w["students"], w["commit"],
             w["adopt_label"], w["adopt"],
+            W.HTML("<b>A level set by hand</b>: the team's professional judgment on a "
+                   "student's level, with who, when and why; removing it restores the "
+                   "level the evidence gives"),
+            W.HBox([w["level_student"], w["level"]]), w["level_target"],
+            W.HBox([w["level_by"], w["level_date"]]), w["level_reason"],
+            W.HBox([w["set_level"], w["remove_level"]]), w["levels"],
         ])
         return w
 
@@ -273,16 +342,22 @@ class GradeMeetingApp(W.VBox):
     def refresh(self):
         """Redraw everything for the current classroom, subject, cycle and method: the
         data wall first, then the groups."""
+        if "method" in self.controls:
+            self.method = self.controls["method"].value
+        self.method_note.value = f"<p>{html.escape(D.method_words(self.path, self.method))}</p>"
+        self.state["overrides"] = self.overrides()
         self.refresh_wall()
         self.refresh_groups()
         self.refresh_meeting()
+        self.refresh_plans()
 
     def refresh_wall(self):
         c = self.controls
         t0 = time.perf_counter()
-        cid, subj, cyc, meth = c["classroom"].value, c["subject"].value, int(c["cycle"].value), c["method"].value
+        cid, subj, cyc, meth = c["classroom"].value, c["subject"].value, int(c["cycle"].value), self.method
         self.state["version"] += 1
-        fig, rows, cols = wall(self.path, cid, cyc, meth, subj)
+        fig, rows, cols = wall(self.path, cid, cyc, meth, subj,
+                               overrides=self.state.get("overrides", ()))
         set_figure(self.outputs["wall"], fig)
         self.marker.value = wall_marker(cid, subj, cyc, meth, rows, cols, self.state["version"])
         self.state.update(classroom=cid, subject=subj, cycle=cyc, method=meth, rows=rows, cols=cols)
@@ -292,8 +367,9 @@ class GradeMeetingApp(W.VBox):
         c = self.controls
         t0 = time.perf_counter()
         res, fig, tracking, text = groups_part(
-            self.path, c["classroom"].value, int(c["cycle"].value), c["method"].value,
-            c["subject"].value, c["n_groups"].value, c["min_size"].value, c["max_size"].value)
+            self.path, c["classroom"].value, int(c["cycle"].value), self.method,
+            c["subject"].value, c["n_groups"].value, c["min_size"].value, c["max_size"].value,
+            self.state.get("overrides", ()))
         self.state["groups"] = res.groups if fig is not None else None
         self.state["groups_error"] = res.error
         set_figure(self.outputs["groups"], fig)
@@ -310,8 +386,20 @@ class GradeMeetingApp(W.VBox):
         r = D.room(self.path, c["classroom"].value)
         ids = r.students["student_id"].astype(str)
         names = talk.student_names(r.students)           # same-name students told apart
-        self.record["students"].options = sorted(zip(names.reindex(ids).tolist(), ids))
+        people = sorted(zip(names.reindex(ids).tolist(), ids))
+        self.record["students"].options = people
+        self._set_options(self.record["level_student"], people)
+        grade = int(r.classrooms["grade"].iloc[0])
+        tg = r.targets[(r.targets["grade"] == grade)
+                       & (r.targets["subject"] == c["subject"].value)].sort_values("sequence")
+        self._set_options(self.record["level_target"],
+                          [(f"{t.code} {t.statement}", str(t.target_id))
+                           for t in tg.itertuples(index=False)])
         cycle, last = int(c["cycle"].value), self._last_cycle()
+        end = D.cycle_end(r, cycle).date()
+        import datetime as dt
+        self.record["level_date"].value = min(dt.date.today(), end)
+        self.record["levels"].value = self._levels_html()
         self.record["due"].options = due_options(last, cycle)
         self.record["due"].value = self.record["due"].options[0][1]
         self.record["adopt_label"].value = (
@@ -319,7 +407,107 @@ class GradeMeetingApp(W.VBox):
             f"{html.escape(talk.next_period(r.cycles, cycle))}")
         self.last_time.value = self._last_commitments()
 
+    @staticmethod
+    def _set_options(dropdown, options):
+        keep = dropdown.value
+        dropdown.options = options
+        if keep in {v for _, v in options}:
+            dropdown.value = keep
+
+    def _levels_html(self) -> str:
+        """The levels set by hand in this classroom, as the views show them."""
+        key = self.state.get("overrides", ())
+        if not key:
+            return ""
+        from ..store import describe_override
+        r = D.room(self.path, self.controls["classroom"].value)
+        names = talk.student_names(r.students)
+        tg = r.targets.set_index(r.targets["target_id"].astype(str))
+        end = D.cycle_end(r, int(self.controls["cycle"].value))
+        rows = []
+        for sid, tid, level, author, day, reason, _ in key:
+            note = describe_override(author, day, reason)
+            if pd.Timestamp(day) > end:
+                note += " (after this cycle: not counted in it)"
+            rows.append({"student": names.get(sid, "a student not in this class"),
+                         "target": tg["code"].get(tid, "a target not in the continuum"),
+                         "level": level, "": note})
+        return ("<p><b>Levels set by hand</b> (the views use these in place of the "
+                "computed level)</p>" + table_html(pd.DataFrame(rows),
+                                                    formats={"level": "{:g}"}))
+
+    def refresh_plans(self):
+        """The plans due this cycle, placed before "Record the meeting" on first use."""
+        if not hasattr(self, "plans_view"):
+            self.plans_view = W.HTML()
+            self.plans_view.add_class("ck-plans")
+            kids = list(self.children)
+            at = kids.index(self.record["box"]) - 1 if self.record["box"] in kids else len(kids)
+            self.children = tuple(kids[:at] + [self.plans_view] + kids[at:])
+        c = self.controls
+        try:
+            self.plans_view.value = plans_section(self.path, c["classroom"].value,
+                                                  int(c["cycle"].value), self.method,
+                                                  self.meeting_log(create=False))
+        except Exception as e:                       # the dashboard still works without the log
+            self.plans_view.value = (f"<p><i>Learning plans not available: "
+                                     f"{html.escape(str(e))}</i></p>")
+
     # ---------------------------------------------------------------- meeting log
+    def overrides(self) -> tuple:
+        """The levels set by hand for this classroom's students, from the meeting log
+        (empty without one): the key every view of the page is computed with."""
+        try:
+            log = self.meeting_log(create=False)
+            if log is None:
+                return ()
+            ov = log.level_overrides()
+        except Exception:                  # the dashboard still works without the log
+            return ()
+        r = D.room(self.path, self.controls["classroom"].value)
+        return D.overrides_key(ov, r.students["student_id"])
+
+    def _show(self, out):
+        colour = "#1b7837" if out.ok else "#d7301f"
+        self.message.value = (f"<p style='color:{colour}'>" + marker(out.message, ok=int(out.ok),
+                              record_id=out.record_id or "") + "</p>")
+        self.state["last_outcome"] = out
+        return out
+
+    def _student_recorder(self, student_id, who):
+        from ..store import StudentRecorder
+        return StudentRecorder(self.meeting_log(), str(student_id),
+                               source="grade meeting dashboard", user=who)
+
+    def set_level(self, student_id, target_id, level, *, author, reason, date=None):
+        """Set a student's level on a target by hand (who, when, why) in the meeting
+        log; every view of the page uses it from then on. ``date`` defaults to today, or
+        the cycle's last day when the cycle shown is over. Returns the store Outcome."""
+        from ..store import Outcome
+        if student_id is None or target_id is None:
+            return self._show(Outcome(False, "Not saved: pick a student and a target."))
+        if date is None:
+            date = self.record["level_date"].value
+        out = self._show(self._student_recorder(student_id, author).set_level(
+            target_id, level, reason=reason, date=date))
+        if out.ok:
+            self.record["level_reason"].value = ""
+            self.refresh()
+            self._show(out)
+        return out
+
+    def remove_level(self, student_id, target_id, *, by, note=None):
+        """Remove the level set by hand: the computed level applies again."""
+        from ..store import Outcome
+        if student_id is None or target_id is None:
+            return self._show(Outcome(False, "Not saved: pick a student and a target."))
+        out = self._show(self._student_recorder(student_id, by).remove_level(target_id,
+                                                                             note=note))
+        if out.ok:
+            self.refresh()
+            self._show(out)
+        return out
+
     def meeting_log(self, create: bool = True):
         """The MeetingLog (opened on first use; None if it does not exist yet and
         ``create`` is False)."""
@@ -342,8 +530,6 @@ class GradeMeetingApp(W.VBox):
             return f"<p><i>Meeting log not available: {html.escape(str(e))}</i></p>"
         if not len(c):
             return ""
-        last = self._last_cycle()
-        c = c.assign(due=[due_words(d, last) for d in c["due_cycle"]])
         return ("<h3>Last time we committed to</h3>"
                 + table_html(c[["cycle", "action", "owner", "due", "status", "follow_up"]]))
 
@@ -371,11 +557,7 @@ class GradeMeetingApp(W.VBox):
             out = what(self.recorder())
         except (CoachkitDataError, MeetingLogBusy) as e:     # e.g. a bad attendee list
             out = Outcome(False, f"Not saved: {e}")
-        colour = "#1b7837" if out.ok else "#d7301f"
-        self.message.value = (f"<p style='color:{colour}'>" + marker(out.message, ok=int(out.ok),
-                              record_id=out.record_id or "") + "</p>")
-        self.state["last_outcome"] = out
-        return out
+        return self._show(out)
 
     def record_observation(self, text, kind="notice"):
         """Record "we notice" / "we wonder" text; returns the store Outcome."""
@@ -403,7 +585,7 @@ class GradeMeetingApp(W.VBox):
 
 
 def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int = 6,
-                         method: str = "decaying_average", n_groups=None, min_size: int = 3,
+                         method: str | None = None, n_groups=None, min_size: int = 3,
                          max_size: int = 6) -> None:
     """The same content as static output for papermill/nbconvert: for each subject the
     data wall, the proposed groups and the tracking check."""
@@ -413,6 +595,8 @@ def grade_meeting_report(data=None, *, school=None, classroom=None, cycle: int =
     path = D.resolve(data)
     ds = D.load(path)
     classroom = talk.pick_classroom(ds, classroom, school)
+    method = method or D.policy_method(path)
+    say(D.method_words(path, method))
     for subj in subjects_of(path, classroom):
         fig, rows, cols = wall(path, classroom, int(cycle), method, subj)
         display(HTML(wall_marker(classroom, subj, int(cycle), method, rows, cols)))

@@ -98,7 +98,7 @@ def parameters(defaults: dict, query: str | None = None) -> dict:
     return out
 
 
-def warm(data=None, *, dashboard: str, cycle: int = 6, method: str = "decaying_average"):
+def warm(data=None, *, dashboard: str, cycle: int = 6, method: str | None = None):
     """In a preheated Voila kernel: load the data and compute what the dashboard's first
     page needs for the default parameters, before anyone asks for the page. Elsewhere
     (papermill, JupyterLab, a kernel started on request) the app computes what it needs
@@ -109,6 +109,7 @@ def warm(data=None, *, dashboard: str, cycle: int = 6, method: str = "decaying_a
     path = D.resolve(data)
     ds = D.load(path)
     D.room_index(path)
+    method = method or D.policy_method(path)
     try:
         if dashboard == "principal":
             from .principal import sections, school_options

@@ -203,12 +203,14 @@ SECTIONS = (
 )
 
 
-def sections(path: str, school_id: str, cycle: int, method: str, *, min_n: int | None = None):
+def sections(path: str, school_id: str, cycle: int, method: str | None = None, *,
+             min_n: int | None = None):
     """Yield (key, takeaway, figure or None, extra html) in page order; the slow parts
     (group history, survey) come last so the first charts appear first. ``min_n`` is the
     district's (:func:`coachkit.privacy.minimum_n`): a lower value, e.g. from the page's
     address, is not used."""
     min_n = privacy.minimum_n(min_n)
+    method = method or D.policy_method(path)
     d = D.district(path, int(cycle), method)
     t = by_grade(d, school_id)
     yield "progress", progress_takeaway(t), dch.continuum_by_grade(t), ""
@@ -247,43 +249,54 @@ def _check(path, school, cycle, method):
         raise ValueError(f"unknown school {school!r}; expected one of {', '.join(ids[:10])}")
     D.cycle_end(ds, cycle)
     from .. import progress
+    method = method or D.policy_method(path)
     if method not in set(progress.available_methods()["method"]):
         raise ValueError(f"unknown mastery method {method!r}")
-    return school, int(cycle)
+    return school, int(cycle), method
 
 
 # ------------------------------------------------------------------ the app
 
-def principal_app(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
-                  min_n: int | None = None):
-    """The principal dashboard as one ipywidgets box (see :class:`PrincipalApp`)."""
-    return PrincipalApp(data, school=school, cycle=cycle, method=method, min_n=min_n)
+def principal_app(data=None, *, school=None, cycle: int = 6, method: str | None = None,
+                  min_n: int | None = None, analyst: bool = False):
+    """The principal dashboard as one ipywidgets box (see :class:`PrincipalApp`). The
+    mastery method is the district policy's (``coachkit.toml``), stated in words on the
+    page; ``analyst=True`` adds a method picker for comparing methods."""
+    return PrincipalApp(data, school=school, cycle=cycle, method=method, min_n=min_n,
+                        analyst=analyst)
 
 
 class PrincipalApp(W.VBox):
-    """School picker, cycle and method; one takeaway and one chart per section.
+    """School and cycle pickers; one takeaway and one chart per section. The mastery
+    method is the district policy's, said in words (``app.method_note``); only an
+    analyst's app (``analyst=True``) has a method picker (``controls["method"]``).
 
     ``app.controls``: dict of the control widgets; ``app.outputs``/``app.takeaways``:
     per section key; ``app.marker``: HTML with data-school, data-cycle, data-version;
     ``app.state``: what is shown (school, cycle, method, takeaways, timings)."""
 
-    def __init__(self, data=None, *, school=None, cycle=6, method="decaying_average",
-                 min_n=None):
+    def __init__(self, data=None, *, school=None, cycle=6, method=None, min_n=None,
+                 analyst=False):
         self.path = D.resolve(data)
         from .. import policy
         # never below the district's policy (coachkit.toml in the data folder)
         self.min_n = privacy.minimum_n(min_n, policy=policy.load(self.path))
-        school, cycle = _check(self.path, school, cycle, method)
+        school, cycle, method = _check(self.path, school, cycle, method)
         from .. import progress
         ds = D.load(self.path)
+        self.method = method
         self.controls = {
             "school": W.Dropdown(options=school_options(self.path), value=school,
                                  description="School"),
             "cycle": W.Dropdown(options=[(f"cycle {int(c)}", int(c)) for c in ds.cycles["cycle_id"]],
                                 value=cycle, description="Cycle"),
-            "method": W.Dropdown(options=list(progress.available_methods()["method"]),
-                                 value=method, description="Mastery"),
         }
+        if analyst:                     # comparing methods is an analyst's question
+            self.controls["method"] = W.Dropdown(
+                options=[(m.replace("_", " "), m) for m in progress.available_methods()["method"]],
+                value=method, description="Mastery")
+        self.method_note = W.HTML()
+        self.method_note.add_class("ck-method")
         self.status = W.HTML()
         self.marker = W.HTML()
         self.takeaways, self.outputs, self.extras, boxes = {}, {}, {}, []
@@ -298,7 +311,8 @@ class PrincipalApp(W.VBox):
         for c in self.controls.values():
             c.observe(self._changed, names="value")
         super().__init__([W.HTML("<h2>School dashboard</h2>"),
-                          W.HBox(list(self.controls.values())), self.status, self.marker,
+                          W.HBox(list(self.controls.values())), self.method_note,
+                          self.status, self.marker,
                           *boxes])
         self.add_class("ck-principal")
         self.refresh()
@@ -309,7 +323,10 @@ class PrincipalApp(W.VBox):
     def refresh(self):
         school = self.controls["school"].value
         cycle = int(self.controls["cycle"].value)
-        method = self.controls["method"].value
+        if "method" in self.controls:
+            self.method = self.controls["method"].value
+        method = self.method
+        self.method_note.value = f"<p>{html.escape(D.method_words(self.path, method))}</p>"
         t0 = time.perf_counter()
         self.state.update(version=self.state["version"] + 1, school=school, cycle=cycle,
                           method=method, takeaways={}, timings={})
@@ -338,7 +355,7 @@ class PrincipalApp(W.VBox):
                                    complete=complete)
 
 
-def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "decaying_average",
+def principal_report(data=None, *, school=None, cycle: int = 6, method: str | None = None,
                      min_n: int | None = None) -> None:
     """The same sections as static output (papermill, nbconvert): escaped takeaways and
     figures through ``ck.charts.show``."""
@@ -346,10 +363,11 @@ def principal_report(data=None, *, school=None, cycle: int = 6, method: str = "d
     from ..charts import show
     from ..tables import say
     path = D.resolve(data)
-    school, cycle = _check(path, school, cycle, method)
+    school, cycle, method = _check(path, school, cycle, method)
     name = dict((v, k) for k, v in school_options(path))[school]
     display(HTML(marker(f"{name}, cycle {cycle}", chart="principal", school=school, cycle=cycle,
                         method=method)))
+    say(D.method_words(path, method))
     titles = dict(SECTIONS)
     for key, text, fig, extra in sections(path, school, cycle, method, min_n=min_n):
         say(text, heading=titles[key], strong=True)     # escaped: text comes from data
