@@ -22,7 +22,7 @@ from functools import lru_cache
 _registered: list = []
 _kept: OrderedDict = OrderedDict()     # key -> [value, fingerprint function, fingerprint]
 _keeping = False
-KEPT_LIMIT = 2                         # districts kept at once (a run uses one)
+KEPT_LIMIT = 2                         # values of one kind kept at once (key[0] is the kind)
 
 
 def cached(maxsize: int = 128):
@@ -62,7 +62,8 @@ def keeping() -> bool:
 
 
 def kept(key, load, *, fingerprint=None):
-    """``load()``, once per KEY while keeping (else every time). FINGERPRINT(value), if
+    """``load()``, once per KEY (a tuple: its kind, then what the value depends on) while
+    keeping (else every time). FINGERPRINT(value), if
     given, is recorded now and checked by ``check_kept()``. The caller must hand out
     only read-only views or copy-on-write copies of the value."""
     if not _keeping:
@@ -71,8 +72,9 @@ def kept(key, load, *, fingerprint=None):
         _kept.move_to_end(key)
         return _kept[key][0]
     value = load()
-    while len(_kept) >= KEPT_LIMIT:
-        _kept.popitem(last=False)
+    same = [k for k in _kept if k[0] == key[0]]
+    for old in same[:max(0, len(same) - KEPT_LIMIT + 1)]:      # least recently used first
+        del _kept[old]
     _kept[key] = [value, fingerprint, fingerprint(value) if fingerprint else None]
     return value
 

@@ -140,3 +140,25 @@ def test_in_the_warm_kernel_one_classroom_leaves_nothing_for_the_next(data):
         own = ds.students.loc[ds.students["classroom_id"] == room, "student_id"]
         assert s["students"] == sorted(own.astype(str)) and s["students"]
     assert not set(seen[0]["students"]) & set(seen[1]["students"])
+
+
+def test_the_grade_suppression_table_is_made_once_per_grade_and_equal():
+    from pathlib import Path
+
+    from coachkit import talk
+    data = Path(__file__).resolve().parents[1] / "sample_data" / "district"
+    ds = ck.load_dataset(data)
+    first, second = "S101-3A", "S101-3B"          # two classrooms of one grade
+    alone = [talk.grade_equity_view(ds, talk.classroom_view(ds, r, 3, history=False), min_n=3)
+             for r in (first, second)]
+    caching.keep(True)
+    try:
+        kept = [talk.grade_equity_view(d, talk.classroom_view(d, r, 3, history=False), min_n=3)
+                for d, r in ((ck.load_dataset(data), first), (ck.load_dataset(data), second))]
+        tables = [k for k in caching.kept_keys() if k[0] == "suppression_table"]
+        assert len(tables) == 1                                   # once for the grade
+        assert caching.check_kept() == []
+    finally:
+        caching.keep(False)
+    for a, b in zip(alone, kept):
+        pd.testing.assert_frame_equal(a, b)
