@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import grouping, policy, privacy, progress, store
+from . import caching, grouping, policy, privacy, progress, store
 from .grouping.need import shared_targets
 from .schema import grade_label
 from .dataset import Dataset
@@ -641,7 +641,7 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
         return pr.drop(columns=[c for c in cols[1:] if c in pr.columns]).merge(st[cols],
                                                                                on="student_id")
     school_students = ds.students[ds.students["school_id"] == school]
-    table = privacy.classroom_groups(school_students, min_n=min_n, grade=grade)
+    table = suppression_table(school_students, min_n=min_n, grade=grade)
     g_groups = privacy.shown_groups(table, {"school_id": school, "grade": grade},
                                     level=("school_id", "grade"))
     c_groups = privacy.shown_groups(table, {"school_id": school, "grade": grade,
@@ -670,6 +670,25 @@ def grade_equity_view(ds: Dataset, view: ClassroomView, *, min_n: int | None = N
                                     "it would give away another classroom's count)", ""))
     out.attrs = dict(table.attrs)
     return out
+
+
+def suppression_table(school_students: pd.DataFrame, *, min_n: int, grade) -> pd.DataFrame:
+    """``privacy.classroom_groups`` for a school's students and one grade: the same for
+    every classroom of the grade. In the batch runner's workers (``caching.keeping()``)
+    computed once per grade, keyed by the content of the students table, and handed out
+    as a copy-on-write copy; elsewhere computed each time."""
+    def compute():
+        return privacy.classroom_groups(school_students, min_n=min_n, grade=grade)
+    if not caching.keeping():
+        return compute()
+    key = ("suppression_table", _digest(school_students), int(min_n), grade)
+    return caching.kept(key, compute, fingerprint=_digest).copy(deep=False)
+
+
+def _digest(df: pd.DataFrame) -> tuple:
+    """Shape, columns, types and a hash of every value: equal only for equal tables."""
+    return (df.shape, tuple(map(str, df.columns)), tuple(map(str, df.dtypes)),
+            int(pd.util.hash_pandas_object(df, index=True).sum()) if len(df) else 0)
 
 
 def grade_projection(ds: Dataset, students: pd.DataFrame, cycle: int, *,

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dataclasses
+
 import pandas as pd
 
+from .. import caching
 from ..dataset import Dataset
 from ..errors import CoachkitDataError
 from ..schema import CORE_TABLES, TABLES
@@ -82,6 +85,46 @@ def load_dataset(path, *, errors: str = "raise", time_zone=None) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
+    if caching.keeping():      # the batch runner's kernels: loaded once per worker
+        key = ("load_dataset", str(path.resolve()), errors, time_zone, _stamp(path))
+        ds = caching.kept(key, lambda: _load_files(path, errors, time_zone),
+                          fingerprint=fingerprint)
+        return cow_copy(ds)
+    return _load_files(path, errors, time_zone)
+
+
+def _stamp(path: Path) -> tuple:
+    """Every file that could feed the dataset, with its mtime and size: a changed,
+    added or removed file is a new key."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+def cow_copy(ds: Dataset) -> Dataset:
+    """The dataset with every table a shallow copy-on-write copy (pandas 3): writing to
+    one copies it first, so the original (a worker's kept tables) never changes."""
+    return dataclasses.replace(ds, **{f.name: getattr(ds, f.name).copy(deep=False)
+                                      for f in dataclasses.fields(ds)
+                                      if isinstance(getattr(ds, f.name), pd.DataFrame)})
+
+
+def fingerprint(ds: Dataset) -> tuple:
+    """Shape, columns, dtypes and a hash of every value of every table: equal only if
+    nothing in the dataset changed."""
+    out = []
+    for f in dataclasses.fields(ds):
+        df = getattr(ds, f.name)
+        if isinstance(df, pd.DataFrame):
+            try:
+                digest = int(pd.util.hash_pandas_object(df, index=True).sum()) if len(df) else 0
+            except TypeError:     # cells no hash takes (lists in a rejected row's value)
+                digest = hash(df.to_csv())
+            out.append((f.name, df.shape, tuple(map(str, df.columns)),
+                        tuple(map(str, df.dtypes)), digest))
+    return tuple(out)
+
+
+def _load_files(path: Path, errors: str, time_zone) -> Dataset:
     from .sources import source_for     # OneRoster, gradebook exports … (coachkit.io.sources)
     source = source_for(path)
     if source is not None:

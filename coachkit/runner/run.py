@@ -184,8 +184,24 @@ def _init_worker(cwd: str):
     multiprocessing.util.Finalize(None, _kernel.shutdown, exitpriority=10)
 
 
-def _run_in_worker(job: Job) -> Outcome:
-    return run_job(job, _kernel)
+def _run_in_worker(jobs: list[Job]) -> list[Outcome]:
+    return [run_job(job, _kernel) for job in jobs]
+
+
+def batches(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """Jobs in runs of one school grade each (a grade's classrooms share what the worker
+    keeps, e.g. the grade's suppression table), a run cut where it would hold more than
+    its share of the jobs, so the workers stay evenly loaded."""
+    most = max(1, -(-len(jobs) // (workers * 2)))
+    out: list[list[Job]] = []
+    for job in jobs:
+        last = out[-1] if out else None
+        if (last and (last[-1].school, last[-1].grade) == (job.school, job.grade)
+                and len(last) < most):
+            last.append(job)
+        else:
+            out.append([job])
+    return out
 
 
 # --- the parent side -------------------------------------------------------------------
@@ -198,14 +214,15 @@ def run_jobs(jobs: list[Job], *, workers: int | None = None, progress: bool = Tr
     ctx = mp.get_context("spawn")   # fork would copy the parent's threads and ZMQ sockets
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(cwd or os.getcwd(),)) as pool:
-        futures = {pool.submit(_run_in_worker, job): job for job in jobs}
+        futures = {pool.submit(_run_in_worker, batch): batch for batch in batches(jobs, workers)}
         with tqdm(total=len(jobs), desc=desc, unit="report", disable=not progress) as bar:
             for fut in as_completed(futures):
                 try:
-                    outcomes.append(fut.result())
+                    done = fut.result()
                 except Exception as err:   # the worker itself died
-                    outcomes.append(Outcome(futures[fut].key, False, 0.0, error_text(err)))
-                bar.update()
+                    done = [Outcome(job.key, False, 0.0, error_text(err)) for job in futures[fut]]
+                outcomes += done
+                bar.update(len(done))
     order = {j.key: i for i, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[o.key])
 
