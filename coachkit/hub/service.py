@@ -32,8 +32,8 @@ from ..charts import figure_html
 from ..i18n import N_, t
 from ..io import load_dataset
 from ..widgets import data as D
-from ..store import (NEXT_YEAR, OBSERVATION_KINDS, MeetingLog, Recorder, StudentRecorder,
-                     due_words)
+from ..widgets.meeting import due_options
+from ..store import OBSERVATION_KINDS, MeetingLog, Recorder, StudentRecorder, due_words
 
 STYLE = """<style>
 body { font-family: Segoe UI, Helvetica, Arial, sans-serif; margin: 1.5em auto; max-width: 900px; }
@@ -274,12 +274,11 @@ class ClassroomPage(Page):
 
 
     def due_options(self, cycle: int) -> str:
-        """The cycles left this year, then the next school year: at the last cycle the only
-        choice (there is no cycle after the last)."""
+        """The grade-level dashboard's due choices (the cycles still to come; at the last
+        cycle only the next school year) as the form's options."""
         last = int(self.site.ds.cycles["cycle_id"].astype(int).max())
-        later = [(f"cycle {c}", str(c)) for c in range(cycle + 1, last + 1)]
         return "".join(f"<option value='{esc(v)}'>{esc(w)}</option>"
-                       for w, v in later + [(NEXT_YEAR, NEXT_YEAR)])
+                       for w, v in due_options(last, cycle))
 
 
 class ClassroomWrite(ClassroomPage):
