@@ -57,16 +57,16 @@ def _for(table: pd.DataFrame | None, student_id: str) -> pd.DataFrame:
 
 
 def learner_profiles(ds: Dataset, cycle: int, *, students=None, method: str | None = None,
-                     kinds=None, mastery_line: float | None = None, goals=None, plans=None,
-                     reflections=None, overrides=None, **method_params) -> list[LearnerProfile]:
+                     kinds=progress.COUNTED, mastery_line: float | None = None, goals=None,
+                     plans=None, reflections=None, overrides=None,
+                     **method_params) -> list[LearnerProfile]:
     """The profiles of STUDENTS (ids; default every student) at the end of CYCLE.
 
     Mastery by the district policy (``coachkit.toml``: method, line, counted kinds and
     parameters); ``method``, ``kinds``, ``mastery_line`` and method parameters override it.
     goals, plans, reflections: the meeting log's tables of those records (any student's;
     each profile keeps only its own student's rows)."""
-    args = talk.mastery_args(ds, method) if kinds is None else \
-        talk.mastery_args(ds, method, kinds=kinds)
+    args = talk.mastery_args(ds, method, kinds=kinds)
     if mastery_line is not None:
         args["mastery_line"] = mastery_line
     args.update(method_params)

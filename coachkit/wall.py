@@ -23,7 +23,7 @@ COUNTS = ("goals_met", "targets_shown")
 
 def wall_rows(ds: Dataset, classroom_id: str, cycle: int, *, label: str = "first_name",
               numbers: dict | None = None, show=("goals_met",), goals=None,
-              method: str | None = None, kinds=None) -> pd.DataFrame:
+              method: str | None = None, kinds=progress.COUNTED) -> pd.DataFrame:
     """One row per student of the classroom: the label the teacher chose and the counts
     the teacher chose to show (columns named after SHOW). No other student data.
     Targets shown by the district policy's mastery (``method``/``kinds`` override it)."""
@@ -53,8 +53,7 @@ def wall_rows(ds: Dataset, classroom_id: str, cycle: int, *, label: str = "first
         cycles = ds.cycles.sort_values("start").set_index(ds.cycles["cycle_id"].astype(int))
         ev = ds.evidence[ds.evidence["student_id"].astype(str).isin(ids)]
 
-        args = talk.mastery_args(ds, method) if kinds is None else \
-            talk.mastery_args(ds, method, kinds=kinds)
+        args = talk.mastery_args(ds, method, kinds=kinds)
 
         def mastery_through(end):
             return progress.mastery(ev[ev["date"] <= end], **args)
